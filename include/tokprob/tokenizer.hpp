@@ -1,0 +1,70 @@
+// Text <-> token ids, with the exact behaviour of Hugging Face `tokenizers` (the fast tokenizer).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tokprob {
+
+struct Encoding {
+  std::vector<int32_t> ids;
+  std::vector<int32_t> type_ids;     // token type (segment) ids: 0 for the first text, 1 for a pair's second
+  std::vector<std::string> tokens;   // vocabulary strings, e.g. "Ġgo", "##ing", "▁the"
+  // [begin, end) in Unicode code points of the input text (as Python's str indexes it);
+  // special tokens added by the post-processor get {0, 0}.
+  std::vector<std::pair<size_t, size_t>> offsets;
+  std::vector<uint8_t> special_mask;  // 1 where the token is a special token
+};
+
+// Ids of the roles special tokens play, taken from tokenizer.json's added tokens,
+// tokenizer_config.json and special_tokens_map.json; absent when the tokenizer has none.
+struct SpecialTokens {
+  std::optional<int32_t> bos, eos, unk, pad, mask, cls, sep;
+};
+
+class Tokenizer {
+ public:
+  // Loads `dir/tokenizer.json` when present, else the legacy files of the folder
+  // (vocab.json + merges.txt, vocab.txt, spiece.model / tokenizer.model), together with
+  // tokenizer_config.json and special_tokens_map.json. Throws tokprob::Error naming the file at fault.
+  static Tokenizer from_folder(const std::filesystem::path& dir);
+  // Loads one tokenizer.json file (special-token roles from the files beside it, if any).
+  static Tokenizer from_tokenizer_json(const std::filesystem::path& file);
+  // Ignores tokenizer.json even where present: only the legacy files.
+  static Tokenizer from_legacy_files(const std::filesystem::path& dir);
+
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
+  ~Tokenizer();
+
+  // Invalid UTF-8 in `text` is replaced by U+FFFD before tokenization (as Python's
+  // bytes.decode(errors="replace") would hand the reference the string).
+  Encoding encode(std::string_view text, bool add_special_tokens = true) const;
+  Encoding encode_pair(std::string_view first, std::string_view second,
+                       bool add_special_tokens = true) const;
+  std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false) const;
+
+  // The vocabulary string of one id ("Ġgo"); throws for an id outside the vocabulary.
+  std::string id_to_token(int32_t id) const;
+  std::optional<int32_t> token_to_id(std::string_view token) const;
+  // What one token reads as on its own: decode({id}) without the decoder's
+  // start-of-text clean-ups that would drop a leading space (" go" for "Ġgo", " the" for "▁the").
+  std::string token_text(int32_t id) const;
+  size_t vocab_size() const;  // including added tokens
+  bool is_special(int32_t id) const;
+  const SpecialTokens& special_tokens() const;
+
+ private:
+  struct Impl;
+  explicit Tokenizer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tokprob
