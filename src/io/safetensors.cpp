@@ -1,0 +1,302 @@
+#include "io/safetensors.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "tokprob/error.hpp"
+
+namespace tokprob {
+
+namespace {
+
+DType parse_dtype(const std::string& s, const std::string& tensor, const std::string& file) {
+  static const std::map<std::string, DType> table = {
+      {"F32", DType::f32}, {"F16", DType::f16}, {"BF16", DType::bf16}, {"F64", DType::f64},
+      {"I64", DType::i64}, {"I32", DType::i32}, {"I16", DType::i16},   {"I8", DType::i8},
+      {"U8", DType::u8},   {"BOOL", DType::boolean}};
+  auto it = table.find(s);
+  if (it == table.end()) fail(file + ": tensor '" + tensor + "' has unsupported dtype '" + s + "'");
+  return it->second;
+}
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::f64: case DType::i64: return 8;
+    case DType::f32: case DType::i32: return 4;
+    case DType::f16: case DType::bf16: case DType::i16: return 2;
+    case DType::i8: case DType::u8: case DType::boolean: return 1;
+  }
+  return 1;
+}
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return "F32";
+    case DType::f16: return "F16";
+    case DType::bf16: return "BF16";
+    case DType::f64: return "F64";
+    case DType::i64: return "I64";
+    case DType::i32: return "I32";
+    case DType::i16: return "I16";
+    case DType::i8: return "I8";
+    case DType::u8: return "U8";
+    case DType::boolean: return "BOOL";
+  }
+  return "?";
+}
+
+int64_t TensorView::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::vector<TensorView> read_safetensors_header(const MappedFile& file) {
+  const std::string fname = file.path().string();
+  if (file.size() < 8) fail(fname + ": not a safetensors file (shorter than its 8-byte header length)");
+  uint64_t header_len = 0;
+  std::memcpy(&header_len, file.data(), 8);
+  if constexpr (std::endian::native == std::endian::big) header_len = __builtin_bswap64(header_len);
+  if (header_len > kMaxSafetensorsHeaderBytes)
+    fail(fname + ": safetensors header length " + std::to_string(header_len) + " exceeds the limit");
+  if (header_len > file.size() - 8)
+    fail(fname + ": safetensors header length " + std::to_string(header_len) +
+         " is larger than the file (truncated or not a safetensors file)");
+  const char* hbegin = reinterpret_cast<const char*>(file.data() + 8);
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(hbegin, hbegin + header_len);
+  } catch (const nlohmann::json::exception& e) {
+    fail(fname + ": safetensors header is not valid JSON (" + std::string(e.what()) + ")");
+  }
+  if (!header.is_object()) fail(fname + ": safetensors header is not a JSON object");
+  if (header.size() > kMaxTensorCount) fail(fname + ": safetensors header lists too many tensors");
+
+  const uint8_t* data_begin = file.data() + 8 + header_len;
+  const uint64_t data_size = file.size() - 8 - header_len;
+  std::vector<TensorView> out;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") continue;
+    auto bad = [&](const std::string& what) { fail(fname + ": tensor '" + name + "': " + what); };
+    if (!entry.is_object()) bad("entry is not an object");
+    auto dt = entry.find("dtype");
+    auto sh = entry.find("shape");
+    auto off = entry.find("data_offsets");
+    if (dt == entry.end() || !dt->is_string()) bad("missing dtype");
+    if (sh == entry.end() || !sh->is_array()) bad("missing shape");
+    if (off == entry.end() || !off->is_array() || off->size() != 2) bad("missing data_offsets");
+    TensorView t;
+    t.name = name;
+    t.dtype = parse_dtype(dt->get<std::string>(), name, fname);
+    t.file = &file;
+    uint64_t numel = 1;
+    for (auto& d : *sh) {
+      if (!d.is_number_unsigned()) bad("shape has a non-integer or negative dimension");
+      const uint64_t v = d.get<uint64_t>();
+      if (v > (1ull << 40) || (v != 0 && numel > (1ull << 40) / v)) bad("shape is absurdly large");
+      numel *= v;
+      t.shape.push_back(static_cast<int64_t>(v));
+    }
+    if (!(*off)[0].is_number_unsigned() || !(*off)[1].is_number_unsigned()) bad("bad data_offsets");
+    const uint64_t begin = (*off)[0].get<uint64_t>(), end = (*off)[1].get<uint64_t>();
+    if (begin > end || end > data_size)
+      bad("data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+          ") lie outside the file's data (" + std::to_string(data_size) + " bytes; truncated file?)");
+    if (end - begin != numel * dtype_size(t.dtype))
+      bad("data size " + std::to_string(end - begin) + " does not match shape " + shape_string(t.shape) +
+          " of " + dtype_name(t.dtype));
+    t.data = data_begin + begin;
+    t.nbytes = end - begin;
+    if (t.nbytes) ranges.emplace_back(begin, end);
+    out.push_back(std::move(t));
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i)
+    if (ranges[i].first < ranges[i - 1].second) fail(fname + ": tensors overlap in the data region");
+  return out;
+}
+
+Weights::Weights() = default;
+Weights::Weights(Weights&&) noexcept = default;
+Weights& Weights::operator=(Weights&&) noexcept = default;
+Weights::~Weights() = default;
+
+Weights Weights::open_files(const std::vector<std::filesystem::path>& files) {
+  Weights w;
+  for (const auto& f : files) {
+    w.files_.push_back(std::make_unique<MappedFile>(f));
+    for (auto& t : read_safetensors_header(*w.files_.back())) {
+      if (w.tensors_.count(t.name)) fail(f.string() + ": tensor '" + t.name + "' appears twice");
+      std::string name = t.name;
+      w.tensors_.emplace(std::move(name), std::move(t));
+    }
+  }
+  return w;
+}
+
+Weights Weights::open_folder(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  const fs::path single = dir / "model.safetensors";
+  const fs::path index = dir / "model.safetensors.index.json";
+  if (fs::exists(single)) return open_files({single});
+  if (fs::exists(index)) {
+    std::ifstream in(index);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      fail(index.string() + ": not valid JSON (" + std::string(e.what()) + ")");
+    }
+    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+      fail(index.string() + ": no \"weight_map\" object");
+    std::set<std::string> shard_names;
+    for (auto& [tensor, file] : j["weight_map"].items()) {
+      if (!file.is_string()) fail(index.string() + ": weight_map entry for '" + tensor + "' is not a file name");
+      const std::string name = file.get<std::string>();
+      // A shard must be a plain file name inside the folder: nothing may point outside it.
+      const fs::path p(name);
+      if (name.empty() || p.has_parent_path() || p.is_absolute() || name == "." || name == "..")
+        fail(index.string() + ": shard name '" + name + "' is not a plain file name in the model folder");
+      shard_names.insert(name);
+    }
+    if (shard_names.empty()) fail(index.string() + ": weight_map is empty");
+    std::vector<fs::path> files;
+    for (const auto& n : shard_names) {
+      if (!fs::exists(dir / n)) fail(index.string() + ": shard '" + n + "' is missing from " + dir.string());
+      files.push_back(dir / n);
+    }
+    return open_files(files);
+  }
+  fail("no model.safetensors or model.safetensors.index.json in " + dir.string() +
+       (fs::exists(dir / "pytorch_model.bin") ? " (only pytorch_model.bin, which tokprob does not read; "
+                                                "convert it to safetensors)"
+                                              : ""));
+}
+
+bool Weights::has(const std::string& name) const { return tensors_.count(name) != 0; }
+
+const TensorView& Weights::get(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) fail("tensor '" + name + "' is missing from " + source());
+  return it->second;
+}
+
+std::vector<std::string> Weights::names() const {
+  std::vector<std::string> out;
+  for (auto& [n, t] : tensors_) out.push_back(n);
+  return out;
+}
+
+std::string Weights::source() const {
+  std::string s;
+  for (size_t i = 0; i < files_.size() && i < 3; ++i) s += (i ? ", " : "") + files_[i]->path().string();
+  if (files_.size() > 3) s += ", ...";
+  return s;
+}
+
+const float* Weights::f32(const std::string& name, const std::vector<int64_t>& expected_shape) const {
+  const TensorView& t = get(name);
+  if (t.shape != expected_shape)
+    fail("tensor '" + name + "' in " + t.file->path().string() + " has shape " + shape_string(t.shape) +
+         ", the config implies " + shape_string(expected_shape));
+  const size_t n = static_cast<size_t>(t.numel());
+  if (t.dtype == DType::f32 && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0)
+    return reinterpret_cast<const float*>(t.data);
+  std::vector<float> out(n);
+  switch (t.dtype) {
+    case DType::f32: std::memcpy(out.data(), t.data, n * 4); break;
+    case DType::f16:
+    case DType::bf16: {
+      const bool bf = t.dtype == DType::bf16;
+      for (size_t i = 0; i < n; ++i) {
+        uint16_t v;
+        std::memcpy(&v, t.data + 2 * i, 2);
+        out[i] = bf ? bf16_to_f32(v) : f16_to_f32(v);
+      }
+      break;
+    }
+    case DType::f64:
+      for (size_t i = 0; i < n; ++i) {
+        double v;
+        std::memcpy(&v, t.data + 8 * i, 8);
+        out[i] = static_cast<float>(v);
+      }
+      break;
+    default:
+      fail("tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected a floating-point type");
+  }
+  converted_.push_back(std::move(out));
+  return converted_.back().data();
+}
+
+float bf16_to_f32(uint16_t v) { return std::bit_cast<float>(static_cast<uint32_t>(v) << 16); }
+
+uint16_t f32_to_bf16(float f) {
+  uint32_t u = std::bit_cast<uint32_t>(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);  // NaN stays NaN
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float f16_to_f32(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t mant = h & 0x3ffu;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: normalise
+      exp = 127 - 15 + 1;
+      while ((mant & 0x400u) == 0) {
+        mant <<= 1;
+        --exp;
+      }
+      mant &= 0x3ffu;
+      bits = sign | (exp << 23) | (mant << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  return std::bit_cast<float>(bits);
+}
+
+uint16_t f32_to_f16(float f) {
+  const uint32_t u = std::bit_cast<uint32_t>(f);
+  const uint32_t sign = (u >> 16) & 0x8000u;
+  const int32_t exp = static_cast<int32_t>((u >> 23) & 0xffu) - 127 + 15;
+  uint32_t mant = u & 0x7fffffu;
+  if (((u >> 23) & 0xffu) == 0xffu) return static_cast<uint16_t>(sign | 0x7c00u | (mant ? 0x200u : 0));
+  if (exp >= 31) return static_cast<uint16_t>(sign | 0x7c00u);
+  if (exp <= 0) {
+    if (exp < -10) return static_cast<uint16_t>(sign);
+    mant |= 0x800000u;
+    const int shift = 14 - exp;
+    uint32_t half = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1), mid = 1u << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1u))) ++half;
+    return static_cast<uint16_t>(sign | half);
+  }
+  uint32_t half = sign | (static_cast<uint32_t>(exp) << 10) | (mant >> 13);
+  const uint32_t rem = mant & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (half & 1u))) ++half;
+  return static_cast<uint16_t>(half);
+}
+
+}  // namespace tokprob

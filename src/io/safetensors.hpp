@@ -1,0 +1,75 @@
+// safetensors files (one or sharded through model.safetensors.index.json), memory-mapped.
+// Layout: u64 little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets}},
+// then the raw little-endian tensor data, offsets relative to its start.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "io/mapped_file.hpp"
+
+namespace tokprob {
+
+enum class DType { f32, f16, bf16, f64, i64, i32, i16, i8, u8, boolean };
+
+size_t dtype_size(DType dtype);
+const char* dtype_name(DType dtype);
+
+struct TensorView {
+  std::string name;
+  DType dtype = DType::f32;
+  std::vector<int64_t> shape;
+  const uint8_t* data = nullptr;
+  size_t nbytes = 0;
+  const MappedFile* file = nullptr;
+
+  int64_t numel() const;
+};
+
+// Limits on what a header may claim, so a hostile file cannot make us allocate or loop without end.
+inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100ull << 20;
+inline constexpr size_t kMaxTensorCount = 1u << 20;
+
+// Parses and validates the header of one mapped file: every tensor lies inside the data region,
+// its byte size matches dtype and shape, and no two tensors overlap.
+std::vector<TensorView> read_safetensors_header(const MappedFile& file);
+
+// All tensors of a model folder: `model.safetensors`, or the shards listed by
+// `model.safetensors.index.json`. Floating tensors can be read as fp32; stored F16/BF16 data is
+// converted once and kept for the lifetime of this object.
+class Weights {
+ public:
+  static Weights open_folder(const std::filesystem::path& dir);
+  static Weights open_files(const std::vector<std::filesystem::path>& files);
+
+  Weights(Weights&&) noexcept;
+  Weights& operator=(Weights&&) noexcept;
+  ~Weights();
+
+  bool has(const std::string& name) const;
+  const TensorView& get(const std::string& name) const;  // throws naming the tensor
+  // The tensor as fp32, checked against `expected_shape` (throws naming tensor and shapes).
+  const float* f32(const std::string& name, const std::vector<int64_t>& expected_shape) const;
+  std::vector<std::string> names() const;
+  std::string source() const;  // file names, for messages
+
+ private:
+  Weights();
+  std::vector<std::unique_ptr<MappedFile>> files_;
+  std::map<std::string, TensorView> tensors_;
+  mutable std::deque<std::vector<float>> converted_;
+};
+
+// Half-precision conversions used by loaders and kernels.
+float bf16_to_f32(uint16_t v);
+float f16_to_f32(uint16_t v);
+uint16_t f32_to_bf16(float v);  // round to nearest even
+uint16_t f32_to_f16(float v);
+
+}  // namespace tokprob

@@ -1,0 +1,49 @@
+#include "kernels/attention.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace tokprob {
+
+void attention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, int64_t n_ctx,
+               int64_t n_new, int64_t first_pos, const AttentionShape& s, float* out, int64_t out_stride,
+               const float* bias) {
+  const int64_t group = s.n_heads / s.n_kv_heads;
+  const int64_t d = s.head_dim;
+  std::vector<float> scores(static_cast<size_t>(n_ctx));
+  for (int64_t h = 0; h < s.n_heads; ++h) {
+    const int64_t kvh = h / group;
+    for (int64_t i = 0; i < n_new; ++i) {
+      const float* qi = q + i * q_stride + h * d;
+      const int64_t visible = s.causal ? std::min(n_ctx, first_pos + i + 1) : n_ctx;
+      const float* bias_row = bias ? bias + (h * n_new + i) * n_ctx : nullptr;
+      float max_score = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < visible; ++j) {
+        const float* kj = k + j * kv_stride + kvh * d;
+        float dot = 0.0f;
+        for (int64_t c = 0; c < d; ++c) dot += qi[c] * kj[c];
+        float sc = dot * s.scale;
+        if (bias_row) sc += bias_row[j];
+        scores[j] = sc;
+        max_score = std::max(max_score, sc);
+      }
+      double sum = 0.0;
+      for (int64_t j = 0; j < visible; ++j) {
+        scores[j] = std::exp(scores[j] - max_score);
+        sum += scores[j];
+      }
+      const float inv = static_cast<float>(1.0 / sum);
+      float* oi = out + i * out_stride + h * d;
+      std::fill(oi, oi + d, 0.0f);
+      for (int64_t j = 0; j < visible; ++j) {
+        const float p = scores[j] * inv;
+        const float* vj = v + j * kv_stride + kvh * d;
+        for (int64_t c = 0; c < d; ++c) oi[c] += p * vj[c];
+      }
+    }
+  }
+}
+
+}  // namespace tokprob

@@ -1,0 +1,15 @@
+// GPT-2 (GPT2LMHeadModel): learned absolute positions, pre-LayerNorm blocks, Conv1D weights
+// stored [in, out], LM head tied to the token embeddings.
+#pragma once
+
+#include <memory>
+
+#include "io/config.hpp"
+#include "io/safetensors.hpp"
+#include "models/causal_lm.hpp"
+
+namespace tokprob {
+
+std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights);
+
+}  // namespace tokprob

@@ -1,0 +1,53 @@
+#include "models/registry.hpp"
+
+#include <functional>
+#include <map>
+
+#include "io/safetensors.hpp"
+#include "models/gpt2.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob {
+
+namespace {
+
+using CausalLoader = std::function<std::unique_ptr<CausalLM>(const Config&, Weights)>;
+
+const std::map<std::string, CausalLoader>& causal_loaders() {
+  static const std::map<std::string, CausalLoader> table = {
+      {"gpt2", load_gpt2},
+  };
+  return table;
+}
+
+std::string known(const std::map<std::string, CausalLoader>& t) {
+  std::string s;
+  for (auto& [k, v] : t) s += (s.empty() ? "" : ", ") + k;
+  return s;
+}
+
+}  // namespace
+
+Config read_model_config(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(dir)) fail("model folder not found: " + dir.string());
+  if (!fs::is_directory(dir)) fail("not a model folder (not a directory): " + dir.string());
+  const fs::path cfg = dir / "config.json";
+  if (!fs::exists(cfg)) fail("no config.json in " + dir.string() + " (not a Hugging Face model folder?)");
+  return Config::load(cfg);
+}
+
+std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const Config& config) {
+  const std::string type = config.model_type();
+  const auto& table = causal_loaders();
+  auto it = table.find(type);
+  if (it == table.end()) {
+    const std::string arch = config.first_architecture();
+    fail(config.file().string() + ": unsupported architecture " +
+         (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
+         (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table));
+  }
+  return it->second(config, Weights::open_folder(dir));
+}
+
+}  // namespace tokprob
