@@ -1,0 +1,40 @@
+// What every subcommand of the `tokprob` command shares: the model option, output format,
+// threads, and turning a model argument into loaded objects.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "format/output_format.hpp"
+#include "io/config.hpp"
+#include "tokprob/tokenizer.hpp"
+
+namespace tokprob::cli {
+
+struct CommonOptions {
+  std::string model;
+  std::string format = "table";
+  int threads = 0;
+};
+
+// Adds -m/--model, --format, --threads to a subcommand.
+void add_common_options(CLI::App& sub, CommonOptions& options);
+
+// Applies --threads and resolves --model to a folder.
+std::filesystem::path prepare(const CommonOptions& options);
+
+// Table style for stdout: bars and colours only on a terminal (NO_COLOR respected).
+TableStyle stdout_style();
+
+// A subcommand's work, run after parsing succeeded; returns the exit status.
+using Runner = std::function<int()>;
+
+// Each command file defines one of these; main() calls them all.
+Runner add_next_command(CLI::App& app);
+Runner add_tokenize_command(CLI::App& app);
+
+}  // namespace tokprob::cli

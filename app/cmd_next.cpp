@@ -1,0 +1,75 @@
+// tokprob next: the next-token distribution after each text.
+#include <iostream>
+
+#include "cli_common.hpp"
+#include "format/next_output.hpp"
+#include "models/registry.hpp"
+#include "tasks/next.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob::cli {
+
+namespace {
+
+// Splits "a,b,c"; a target containing a comma can be given as its own --targets option.
+std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) {
+    size_t start = 0;
+    while (true) {
+      const size_t comma = v.find(',', start);
+      out.push_back(v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Runner add_next_command(CLI::App& app) {
+  struct State {
+    CommonOptions common;
+    NextOptions next;
+    std::string position = "-1";
+    std::vector<std::string> targets;
+    std::vector<std::string> texts;
+  };
+  auto st = std::make_shared<State>();
+  CLI::App* sub = app.add_subcommand("next", "Next-token distribution of a causal language model after each TEXT");
+  add_common_options(*sub, st->common);
+  sub->add_option("-k,--top-k", st->next.top_k, "Tokens to list")->capture_default_str();
+  sub->add_option("--position", st->position,
+                  "Index of the token whose next token is predicted (negative counts from the end), or 'all'")
+      ->capture_default_str();
+  sub->add_option("--targets", st->targets,
+                  "Comma-separated continuations to score, taken literally (\" go\" for a word after a space)");
+  sub->add_option("text", st->texts, "Text(s); several run as one batch")->required();
+  return [st, sub]() -> int {
+    if (!sub->parsed()) return -1;
+    if (st->position == "all") {
+      st->next.all_positions = true;
+    } else {
+      try {
+        size_t used = 0;
+        st->next.position = std::stoll(st->position, &used);
+        if (used != st->position.size()) throw std::invalid_argument("trailing");
+      } catch (const std::exception&) {
+        usage_error("--position must be an integer or 'all', got '" + st->position + "'");
+      }
+    }
+    st->next.targets = split_commas(st->targets);
+    const OutputFormat format = parse_output_format(st->common.format);
+    if (st->next.top_k < 1) usage_error("-k must be at least 1, got " + std::to_string(st->next.top_k));
+    const auto dir = prepare(st->common);
+    const Config config = read_model_config(dir);
+    auto model = load_causal_lm(dir, config);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const auto results = next_token_distribution(*model, tokenizer, st->texts, st->next);
+    write_next(std::cout, results, format, stdout_style());
+    return 0;
+  };
+}
+
+}  // namespace tokprob::cli

@@ -1,0 +1,104 @@
+#include "format/next_output.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "format/table.hpp"
+#include "format/text_cells.hpp"
+#include "format/token_json.hpp"
+
+namespace tokprob {
+
+nlohmann::json to_json(const NextResult& r) {
+  nlohmann::json targets = nlohmann::json::array();
+  for (const auto& t : r.targets)
+    targets.push_back({{"target", t.target}, {"pieces", to_json(t.pieces)}, {"logprob", t.logprob}, {"prob", t.prob}});
+  return {{"text", r.text},         {"input_ids", r.input_ids}, {"position", r.position},
+          {"logsumexp", r.logsumexp}, {"top", to_json(r.top)},  {"targets", targets}};
+}
+
+namespace {
+
+std::string fixed(double v, int digits) {
+  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+void write_table(std::ostream& out, const NextResult& r, const TableStyle& style) {
+  const bool last = r.position + 1 == static_cast<int64_t>(r.input_ids.size());
+  out << "\"" << r.text << "\"";
+  if (!last) out << "  (after token " << r.position << " of " << r.input_ids.size() << ")";
+  out << "\n";
+  Table t;
+  t.add_column("rank", Table::Align::right);
+  t.add_column("token", Table::Align::left);
+  t.add_column("id", Table::Align::right);
+  t.add_column("prob", Table::Align::right);
+  t.add_column("logprob", Table::Align::right);
+  if (style.bars) t.add_column("", Table::Align::left);
+  const double top_prob = r.top.empty() ? 1.0 : r.top.front().prob;
+  int rank = 1;
+  for (const auto& tok : r.top) {
+    std::vector<std::string> row = {std::to_string(rank++), visible_token(tok.text), std::to_string(tok.id),
+                                    percent(tok.prob), fixed(tok.logprob, 4)};
+    if (style.bars) {
+      std::string b = bar(top_prob > 0 ? tok.prob / top_prob : 0, 30);
+      row.push_back(style.color ? "\033[36m" + b + "\033[0m" : b);
+    }
+    t.add_row(std::move(row));
+  }
+  t.write(out);
+  if (!r.targets.empty()) {
+    Table tt;
+    tt.add_column("target", Table::Align::left);
+    tt.add_column("tokens", Table::Align::left);
+    tt.add_column("prob", Table::Align::right);
+    tt.add_column("logprob", Table::Align::right);
+    for (const auto& tg : r.targets) {
+      std::string pieces;
+      for (const auto& p : tg.pieces)
+        pieces += (pieces.empty() ? "" : " ") + visible_token(p.text) + " (" + percent(p.prob) + ")";
+      tt.add_row({visible_token(tg.target), pieces, percent(tg.prob), fixed(tg.logprob, 4)});
+    }
+    out << "\n";
+    tt.write(out);
+  }
+}
+
+}  // namespace
+
+void write_next(std::ostream& out, std::span<const NextResult> results, OutputFormat format, const TableStyle& style) {
+  switch (format) {
+    case OutputFormat::json:
+      for (const auto& r : results) out << dump_json_line(to_json(r)) << '\n';
+      break;
+    case OutputFormat::csv: {
+      const auto precision = out.precision(9);
+      out << "text,position,kind,target,rank,id,token,token_text,prob,logprob,logit\n";
+      auto row = [&](const NextResult& r, const char* kind, const std::string& target, const std::string& rank,
+                     const TokenScore& t) {
+        out << csv_field(r.text) << ',' << r.position << ',' << kind << ',' << csv_field(target) << ',' << rank << ','
+            << t.id << ',' << csv_field(t.token) << ',' << csv_field(t.text) << ',' << t.prob << ',' << t.logprob
+            << ',' << t.logit << '\n';
+      };
+      for (const auto& r : results) {
+        int rank = 1;
+        for (const auto& t : r.top) row(r, "top", "", std::to_string(rank++), t);
+        for (const auto& tg : r.targets)
+          for (const auto& t : tg.pieces) row(r, "target", tg.target, "", t);
+      }
+      out.precision(precision);
+      break;
+    }
+    case OutputFormat::table:
+      for (size_t i = 0; i < results.size(); ++i) {
+        if (i) out << '\n';
+        write_table(out, results[i], style);
+      }
+      break;
+  }
+}
+
+}  // namespace tokprob

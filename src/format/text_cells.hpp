@@ -1,0 +1,25 @@
+// Pieces of text for tables: tokens made visible, display widths, bars, CSV fields.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tokprob {
+
+// A token's text with what would be invisible shown: a space as "␣", newline as "\n",
+// tab as "\t", other control characters as \xNN.
+std::string visible_token(std::string_view text);
+
+// Terminal columns the UTF-8 text takes (wide CJK characters count 2).
+size_t display_width(std::string_view text);
+
+// A horizontal bar of `fraction` (0..1) of `width` columns, in eighth-blocks.
+std::string bar(double fraction, int width);
+
+// One CSV field (RFC 4180 quoting).
+std::string csv_field(std::string_view text);
+
+// A probability as a percentage with enough digits to tell small values apart: "12.34%", "0.0012%".
+std::string percent(double prob);
+
+}  // namespace tokprob
