@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: a warning-free Release build and its tests, then the same
+# tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Fixtures come from $TOKPROB_FIXTURES (default ../shared/fixtures); under CI they must exist.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-deps.sh
+export TOKPROB_FIXTURES="${TOKPROB_FIXTURES:-$(cd .. && pwd)/shared/fixtures}"
+if [ -n "${CI:-}" ] || [ "${TOKPROB_REQUIRE_FIXTURES:-}" = 1 ]; then
+  export TOKPROB_REQUIRE_FIXTURES=1
+elif [ ! -d "$TOKPROB_FIXTURES" ]; then
+  echo "WARNING: fixtures not found at $TOKPROB_FIXTURES: golden tests will be SKIPPED (set TOKPROB_FIXTURES)" >&2
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOKPROB_WERROR=ON >/dev/null
+cmake --build build -j2
+ctest --test-dir build -j2 --output-on-failure
+
+if [ "${TOKPROB_SKIP_SANITIZERS:-}" != 1 ]; then
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOKPROB_WERROR=ON -DTOKPROB_SANITIZE=ON \
+    -DTOKPROB_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-asan -j2
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan -j2 --output-on-failure
+fi
