@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 
+#include "kernels/vector_math.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -26,26 +27,60 @@ inline float activate(Activation act, float x) {
   switch (act) {
     case Activation::gelu_tanh: {
       constexpr float k = 0.7978845608028654f;  // sqrt(2/pi)
-      return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
+      return 0.5f * x * (1.0f + vmath::tanh(k * (x + 0.044715f * x * x * x)));
     }
-    case Activation::gelu_erf: return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
-    case Activation::quick_gelu: return x / (1.0f + std::exp(-1.702f * x));
+    case Activation::gelu_erf: return 0.5f * x * (1.0f + vmath::erf(x * 0.7071067811865476f));
+    case Activation::quick_gelu: return x / (1.0f + vmath::exp(-1.702f * x));
     case Activation::relu: return x > 0.0f ? x : 0.0f;
-    case Activation::silu: return x / (1.0f + std::exp(-x));
-    case Activation::tanh: return std::tanh(x);
-    case Activation::sigmoid: return 1.0f / (1.0f + std::exp(-x));
+    case Activation::silu: return x / (1.0f + vmath::exp(-x));
+    case Activation::tanh: return vmath::tanh(x);
+    case Activation::sigmoid: return 1.0f / (1.0f + vmath::exp(-x));
   }
   return x;
 }
 
-}  // namespace
-
-void apply_activation(Activation act, float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = activate(act, x[i]);
+// One loop per activation so that each vectorises; the clones pick AVX-512 or AVX2 at run time.
+template <Activation A>
+[[gnu::always_inline]] inline void apply_loop(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = activate(A, x[i]);
+}
+template <Activation A>
+[[gnu::always_inline]] inline void gated_loop(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = activate(A, gate[i]) * up[i];
 }
 
+#define TOKPROB_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+TOKPROB_CLONES void apply_dispatch(Activation act, float* x, int64_t n) {
+  switch (act) {
+    case Activation::gelu_tanh: return apply_loop<Activation::gelu_tanh>(x, n);
+    case Activation::gelu_erf: return apply_loop<Activation::gelu_erf>(x, n);
+    case Activation::quick_gelu: return apply_loop<Activation::quick_gelu>(x, n);
+    case Activation::relu: return apply_loop<Activation::relu>(x, n);
+    case Activation::silu: return apply_loop<Activation::silu>(x, n);
+    case Activation::tanh: return apply_loop<Activation::tanh>(x, n);
+    case Activation::sigmoid: return apply_loop<Activation::sigmoid>(x, n);
+  }
+}
+
+TOKPROB_CLONES void gated_dispatch(Activation act, const float* gate, const float* up, float* out, int64_t n) {
+  switch (act) {
+    case Activation::gelu_tanh: return gated_loop<Activation::gelu_tanh>(gate, up, out, n);
+    case Activation::gelu_erf: return gated_loop<Activation::gelu_erf>(gate, up, out, n);
+    case Activation::quick_gelu: return gated_loop<Activation::quick_gelu>(gate, up, out, n);
+    case Activation::relu: return gated_loop<Activation::relu>(gate, up, out, n);
+    case Activation::silu: return gated_loop<Activation::silu>(gate, up, out, n);
+    case Activation::tanh: return gated_loop<Activation::tanh>(gate, up, out, n);
+    case Activation::sigmoid: return gated_loop<Activation::sigmoid>(gate, up, out, n);
+  }
+}
+
+}  // namespace
+
+void apply_activation(Activation act, float* x, int64_t n) { apply_dispatch(act, x, n); }
+
 void gated_activation(Activation act, const float* gate, const float* up, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = activate(act, gate[i]) * up[i];
+  gated_dispatch(act, gate, up, out, n);
 }
 
 }  // namespace tokprob

@@ -1,0 +1,64 @@
+// The vectorised activations against the textbook formulas evaluated in double.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/activations.hpp"
+#include "kernels/vector_math.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob {
+namespace {
+
+double reference(Activation a, double x) {
+  switch (a) {
+    case Activation::gelu_tanh: return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+    case Activation::gelu_erf: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    case Activation::quick_gelu: return x / (1 + std::exp(-1.702 * x));
+    case Activation::relu: return x > 0 ? x : 0;
+    case Activation::silu: return x / (1 + std::exp(-x));
+    case Activation::tanh: return std::tanh(x);
+    case Activation::sigmoid: return 1 / (1 + std::exp(-x));
+  }
+  return 0;
+}
+
+TEST(Activations, MatchFormulasAcrossTheRange) {
+  std::vector<float> xs;
+  for (int i = -20000; i <= 20000; ++i) xs.push_back(static_cast<float>(i) * 1e-3f);  // [-20, 20]
+  for (float v : {-100.0f, -87.0f, 50.0f, 100.0f, 1e-8f, -1e-8f}) xs.push_back(v);
+  for (Activation a : {Activation::gelu_tanh, Activation::gelu_erf, Activation::quick_gelu, Activation::relu,
+                       Activation::silu, Activation::tanh, Activation::sigmoid}) {
+    std::vector<float> y = xs;
+    apply_activation(a, y.data(), static_cast<int64_t>(y.size()));
+    double worst = 0;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const double ref = reference(a, xs[i]);
+      worst = std::max(worst, std::abs(y[i] - ref) / std::max(1.0, std::abs(ref)));
+    }
+    EXPECT_LT(worst, 2e-6) << "activation " << static_cast<int>(a);
+  }
+}
+
+TEST(Activations, GatedIsActTimesUp) {
+  std::vector<float> g = {-2, -0.5f, 0, 0.5f, 3}, u = {1, 2, 3, 4, 5}, out(5);
+  gated_activation(Activation::silu, g.data(), u.data(), out.data(), 5);
+  for (size_t i = 0; i < 5; ++i) EXPECT_NEAR(out[i], reference(Activation::silu, g[i]) * u[i], 1e-5);
+}
+
+TEST(Activations, ExpIsAccurate) {
+  for (float x = -80; x < 80; x += 0.37f) {
+    const double ref = std::exp(static_cast<double>(x));
+    EXPECT_NEAR(vmath::exp(x) / ref, 1.0, 3e-7) << x;
+  }
+}
+
+TEST(Activations, UnknownNameIsAnError) {
+  EXPECT_EQ(parse_activation("gelu_new", "cfg"), Activation::gelu_tanh);
+  EXPECT_EQ(parse_activation("gelu", "cfg"), Activation::gelu_erf);
+  EXPECT_THROW(parse_activation("swoosh", "cfg"), Error);
+}
+
+}  // namespace
+}  // namespace tokprob
