@@ -9,7 +9,16 @@ namespace tokprob {
 void linear(const float* x, int64_t rows, const LinearWeights& w, float* y, bool accumulate) {
   if (rows <= 0) return;
   const float beta = accumulate ? 1.0f : 0.0f;
-  if (w.stored_in_out) {
+  if (rows == 1) {
+    // One row (decoding) is a matrix-vector product: sgemm would first copy the whole weight
+    // matrix into its packed layout, doubling the memory traffic that bounds this case.
+    if (w.stored_in_out)
+      cblas_sgemv(CblasRowMajor, CblasTrans, static_cast<int>(w.in), static_cast<int>(w.out), 1.0f, w.w,
+                  static_cast<int>(w.out), x, 1, beta, y, 1);
+    else
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(w.out), static_cast<int>(w.in), 1.0f, w.w,
+                  static_cast<int>(w.in), x, 1, beta, y, 1);
+  } else if (w.stored_in_out) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(w.out),
                 static_cast<int>(w.in), 1.0f, x, static_cast<int>(w.in), w.w, static_cast<int>(w.out), beta, y,
                 static_cast<int>(w.out));

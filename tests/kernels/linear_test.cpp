@@ -1,0 +1,61 @@
+// linear() in both weight layouts, one row and many, against a naive triple loop.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "kernels/linear.hpp"
+#include "kernels/norms.hpp"
+
+namespace tokprob {
+namespace {
+
+std::vector<float> random_vector(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+TEST(Linear, MatchesNaiveInBothLayoutsAndRowCounts) {
+  for (int64_t rows : {1, 2, 7, 33})
+    for (bool in_out : {false, true})
+      for (bool acc : {false, true}) {
+        const int64_t in = 37, out = 19;
+        auto x = random_vector(rows * in, 1), w = random_vector(in * out, 2), b = random_vector(out, 3);
+        auto y = random_vector(rows * out, 4);
+        auto expected = y;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t o = 0; o < out; ++o) {
+            double s = b[o];
+            for (int64_t i = 0; i < in; ++i) s += double(x[r * in + i]) * (in_out ? w[i * out + o] : w[o * in + i]);
+            expected[r * out + o] = static_cast<float>(acc ? expected[r * out + o] + s : s);
+          }
+        linear(x.data(), rows, {w.data(), b.data(), in, out, in_out}, y.data(), acc);
+        for (size_t i = 0; i < y.size(); ++i)
+          ASSERT_NEAR(y[i], expected[i], 1e-4) << "rows " << rows << " in_out " << in_out << " acc " << acc;
+      }
+}
+
+TEST(Norms, LayerNormAndRmsNorm) {
+  const int64_t dim = 11;
+  auto x = random_vector(2 * dim, 5), g = random_vector(dim, 6), b = random_vector(dim, 7);
+  std::vector<float> y(x.size()), z(x.size());
+  layer_norm(x.data(), 2, dim, g.data(), b.data(), 1e-5f, y.data());
+  rms_norm(x.data(), 2, dim, g.data(), 1e-6f, z.data());
+  for (int64_t r = 0; r < 2; ++r) {
+    double mean = 0, var = 0, ss = 0;
+    for (int64_t i = 0; i < dim; ++i) mean += x[r * dim + i];
+    mean /= dim;
+    for (int64_t i = 0; i < dim; ++i) var += (x[r * dim + i] - mean) * (x[r * dim + i] - mean), ss += x[r * dim + i] * x[r * dim + i];
+    var /= dim;
+    for (int64_t i = 0; i < dim; ++i) {
+      EXPECT_NEAR(y[r * dim + i], (x[r * dim + i] - mean) / std::sqrt(var + 1e-5) * g[i] + b[i], 1e-5);
+      EXPECT_NEAR(z[r * dim + i], x[r * dim + i] / std::sqrt(ss / dim + 1e-6) * g[i], 1e-5);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tokprob
