@@ -36,5 +36,6 @@ using Runner = std::function<int()>;
 // Each command file defines one of these; main() calls them all.
 Runner add_next_command(CLI::App& app);
 Runner add_tokenize_command(CLI::App& app);
+Runner add_serve_command(CLI::App& app);
 
 }  // namespace tokprob::cli
