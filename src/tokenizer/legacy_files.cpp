@@ -1,0 +1,210 @@
+// Folders without tokenizer.json: the pipelines the slow `transformers` tokenizers amount to,
+// built from vocab.json + merges.txt (GPT-2), vocab.txt (BERT) or a SentencePiece model.
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tokenizer/json_fields.hpp"
+#include "tokenizer/sentencepiece_model.hpp"
+#include "tokenizer/pipeline.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob::tok {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+bool file_exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
+std::vector<std::string> read_lines(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail(file.string() + ": cannot open file");
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+// The tokens a config names for its roles, as special tokens matched in the raw text.
+void add_role_tokens(Pipeline& impl, const json& config, const json& special_tokens_map) {
+  for (const json* source : {&special_tokens_map, &config}) {
+    if (!source->is_object()) continue;
+    for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token", "mask_token", "cls_token", "sep_token"}) {
+      if (!source->contains(key)) continue;
+      auto content = token_content((*source)[key]);
+      if (!content || impl.added.id_of(*content)) continue;
+      if (auto id = impl.model->vocab().find(*content)) {
+        AddedToken t;
+        t.content = *content;
+        t.id = *id;
+        t.special = true;
+        t.normalized = false;
+        impl.added.add(t);
+      }
+    }
+  }
+}
+
+std::optional<TemplateToken> role_token(const Pipeline& impl, const json& config, const json& special_tokens_map,
+                                        const char* key) {
+  for (const json* source : {&config, &special_tokens_map}) {
+    if (!source->is_object() || !source->contains(key)) continue;
+    if (auto content = token_content((*source)[key]))
+      if (auto id = impl.token_to_id(*content)) return TemplateToken{*content, *id};
+  }
+  return std::nullopt;
+}
+
+void load_gpt2(Pipeline& impl, const fs::path& dir, const json& config) {
+  const fs::path vocab_file = dir / "vocab.json";
+  const json vocab_json = read_json_file(vocab_file);
+  if (!vocab_json.is_object()) fail(vocab_file.string() + ": expected an object of token -> id");
+  Vocab vocab;
+  for (const auto& [token, id] : vocab_json.items()) {
+    if (!id.is_number_integer()) fail(vocab_file.string() + ": id of \"" + token + "\" is not an integer");
+    vocab.add(token, id.get<int32_t>());
+  }
+  const fs::path merges_file = dir / "merges.txt";
+  std::vector<std::pair<std::string, std::string>> merges;
+  for (const auto& line : read_lines(merges_file)) {
+    if (line.empty() || line.rfind("#version", 0) == 0) continue;
+    const size_t space = line.find(' ', 1);
+    if (space == std::string::npos) fail(merges_file.string() + ": line \"" + line + "\" is not two tokens");
+    merges.emplace_back(line.substr(0, space), line.substr(space + 1));
+  }
+  BpeOptions o;
+  impl.model = make_bpe(std::move(vocab), merges, o, merges_file.string());
+  impl.pre_tokenizer = make_byte_level_pre_tokenizer(json_bool(config, "add_prefix_space", false), true);
+  impl.decoder = make_byte_level_decoder();
+}
+
+void load_bert(Pipeline& impl, const fs::path& dir, const json& config) {
+  const fs::path vocab_file = dir / "vocab.txt";
+  Vocab vocab;
+  int32_t id = 0;
+  for (auto& line : read_lines(vocab_file)) vocab.add(std::move(line), id++);
+  if (vocab.ids.empty()) fail(vocab_file.string() + ": empty vocabulary");
+  std::string unk = "[UNK]";
+  if (config.is_object() && config.contains("unk_token"))
+    if (auto c = token_content(config["unk_token"])) unk = *c;
+  impl.model = make_wordpiece(std::move(vocab), unk, "##", 100, vocab_file.string());
+  BertNormalizerOptions o;
+  o.lowercase = json_bool(config, "do_lower_case", true);
+  o.handle_chinese_chars = json_bool(config, "tokenize_chinese_chars", true);
+  o.strip_accents = config.is_object() && config.contains("strip_accents") && config["strip_accents"].is_boolean()
+                        ? (config["strip_accents"].get<bool>() ? 1 : 0)
+                        : -1;
+  impl.normalizer = make_bert_normalizer(o);
+  impl.pre_tokenizer = make_bert_pre_tokenizer();
+  impl.decoder = make_wordpiece_decoder("##", true);
+}
+
+void load_sentencepiece_folder(Pipeline& impl, const fs::path& model_file, const json& config) {
+  SentencePieceFiles sp = load_sentencepiece(model_file);
+  impl.model = std::move(sp.model);
+  impl.decoder = std::move(sp.decoder);
+  const std::string cls = json_string(config, "tokenizer_class", model_file.filename() == "spiece.model" ? "T5Tokenizer" : "LlamaTokenizer");
+  const bool t5 = cls.rfind("T5Tokenizer", 0) == 0;
+  if (t5 && !(config.is_object() && config.contains("added_tokens_decoder"))) {
+    // Without a list of added tokens, T5Tokenizer's <extra_id_N> sit above the SentencePiece
+    // pieces in reverse order: <extra_id_0> is the last id.
+    const int extra = config.is_object() && config.contains("extra_ids") && config["extra_ids"].is_number_integer()
+                          ? config["extra_ids"].get<int>()
+                          : 100;
+    for (int n = 0; n < extra; ++n) {
+      AddedToken t;
+      t.content = "<extra_id_" + std::to_string(n) + ">";
+      t.id = sp.piece_count + extra - 1 - n;
+      t.special = true;
+      t.lstrip = t.rstrip = true;
+      t.normalized = false;
+      impl.added.add(t);
+    }
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir) {
+  const json config = read_optional_json(dir / "tokenizer_config.json");
+  const json special_tokens_map = read_optional_json(dir / "special_tokens_map.json");
+  auto impl = std::make_unique<Pipeline>();
+  enum class Kind { gpt2, bert, sentencepiece } kind;
+  fs::path spm_file;
+  if (file_exists(dir / "vocab.json") && file_exists(dir / "merges.txt")) {
+    kind = Kind::gpt2;
+    load_gpt2(*impl, dir, config);
+  } else if (file_exists(dir / "vocab.txt")) {
+    kind = Kind::bert;
+    load_bert(*impl, dir, config);
+  } else if (file_exists(dir / "spiece.model") || file_exists(dir / "tokenizer.model")) {
+    kind = Kind::sentencepiece;
+    spm_file = file_exists(dir / "spiece.model") ? dir / "spiece.model" : dir / "tokenizer.model";
+    load_sentencepiece_folder(*impl, spm_file, config);
+  } else {
+    fail(dir.string() + ": no tokenizer files (tokenizer.json, vocab.json + merges.txt, vocab.txt, spiece.model or tokenizer.model)");
+  }
+
+  // Slow tokenizers match every added token in the raw text.
+  add_config_added_tokens(impl->added, config);
+  if (const json added_file = read_optional_json(dir / "added_tokens.json"); added_file.is_object()) {
+    for (const auto& [content, id] : added_file.items()) {
+      if (!id.is_number_integer() || impl->added.id_of(content)) continue;
+      AddedToken t;
+      t.content = content;
+      t.id = id.get<int32_t>();
+      t.special = true;
+      t.normalized = false;
+      impl->added.add(t);
+    }
+  }
+  add_role_tokens(*impl, config, special_tokens_map);
+  {
+    std::vector<AddedToken> raw = impl->added.tokens();
+    AddedVocabulary rebuilt;
+    for (auto& t : raw) {
+      t.normalized = false;
+      rebuilt.add(t);
+    }
+    impl->added = std::move(rebuilt);
+  }
+  impl->added.build(impl->normalizer.get());
+
+  const auto bos = role_token(*impl, config, special_tokens_map, "bos_token");
+  const auto eos = role_token(*impl, config, special_tokens_map, "eos_token");
+  switch (kind) {
+    case Kind::gpt2:
+      if (json_bool(config, "add_bos_token", false)) impl->post_processor = make_bos_eos_processor(bos, std::nullopt, false);
+      break;
+    case Kind::bert: {
+      const auto cls = role_token(*impl, config, special_tokens_map, "cls_token");
+      const auto sep = role_token(*impl, config, special_tokens_map, "sep_token");
+      std::vector<TemplateToken> specials;
+      TemplateToken c = cls.value_or(TemplateToken{"[CLS]", impl->token_to_id("[CLS]").value_or(101)});
+      TemplateToken s = sep.value_or(TemplateToken{"[SEP]", impl->token_to_id("[SEP]").value_or(102)});
+      impl->post_processor = make_template_processor({c.token, "$A", s.token}, {c.token, "$A", s.token, "$B:1", s.token + ":1"},
+                                                     {c, s}, dir.string());
+      break;
+    }
+    case Kind::sentencepiece: {
+      const std::string cls = json_string(config, "tokenizer_class", spm_file.filename() == "spiece.model" ? "T5Tokenizer" : "LlamaTokenizer");
+      const bool t5 = cls.rfind("T5Tokenizer", 0) == 0;
+      const bool llama = cls.rfind("LlamaTokenizer", 0) == 0;
+      const bool add_bos = json_bool(config, "add_bos_token", llama);
+      const bool add_eos = json_bool(config, "add_eos_token", t5);
+      impl->post_processor = make_bos_eos_processor(add_bos ? bos : std::nullopt, add_eos ? eos : std::nullopt, t5);
+      break;
+    }
+  }
+  apply_folder_config(*impl, config, special_tokens_map);
+  return impl;
+}
+
+}  // namespace tokprob::tok

@@ -1,0 +1,126 @@
+#include "tokenizer/models.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "tokenizer/json_fields.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob::tok {
+
+using nlohmann::json;
+
+void Vocab::add(std::string token, int32_t id) {
+  if (id < 0) return;
+  const auto index = static_cast<size_t>(id);
+  if (tokens.size() <= index) {
+    tokens.resize(index + 1);
+    present.resize(index + 1, 0);
+  }
+  tokens[index] = token;
+  present[index] = 1;
+  ids.insert_or_assign(std::move(token), id);
+}
+
+namespace {
+
+class WordLevelModel : public Model {
+ public:
+  WordLevelModel(Vocab vocab, std::string unk) : vocab_(std::move(vocab)), unk_(std::move(unk)) {}
+  const Vocab& vocab() const override { return vocab_; }
+  std::vector<ModelToken> tokenize(const std::string& piece) const override {
+    if (auto id = vocab_.find(piece)) return {ModelToken{*id, piece, 0, piece.size()}};
+    auto unk = vocab_.find(unk_);
+    if (!unk) fail("WordLevel: the unknown token \"" + unk_ + "\" is not in the vocabulary");
+    return {ModelToken{*unk, unk_, 0, piece.size()}};
+  }
+
+ private:
+  Vocab vocab_;
+  std::string unk_;
+};
+
+Vocab vocab_from_object(const json& j, const std::string& where) {
+  if (!j.is_object()) fail(where + ": model.vocab must be an object of token -> id");
+  Vocab v;
+  v.ids.reserve(j.size());
+  for (const auto& [token, id] : j.items()) {
+    if (!id.is_number_integer()) fail(where + ": vocabulary id of \"" + token + "\" is not an integer");
+    v.add(token, id.get<int32_t>());
+  }
+  return v;
+}
+
+std::string string_or(const json& j, const char* key, std::string fallback) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> make_model(const json& j, const std::string& where) {
+  if (!j.is_object()) fail(where + ": missing or invalid \"model\"");
+  std::string type = string_or(j, "type", "");
+  if (type.empty()) {
+    const auto vocab = j.find("vocab");
+    if (vocab != j.end() && vocab->is_array()) type = "Unigram";
+    else if (j.contains("merges")) type = "BPE";
+    else if (j.contains("max_input_chars_per_word") || j.contains("continuing_subword_prefix")) type = "WordPiece";
+    else if (vocab != j.end()) type = "WordLevel";
+    else fail(where + ": cannot tell the model type (no \"type\", no vocabulary)");
+  }
+  try {
+    if (type == "BPE") {
+      Vocab vocab = vocab_from_object(j.at("vocab"), where);
+      std::vector<std::pair<std::string, std::string>> merges;
+      const json& m = j.at("merges");
+      if (!m.is_array()) fail(where + ": model.merges must be a list");
+      merges.reserve(m.size());
+      for (const auto& e : m) {
+        if (e.is_string()) {
+          const std::string s = e.get<std::string>();
+          const size_t space = s.find(' ', 1);
+          if (space == std::string::npos) fail(where + ": merge \"" + s + "\" is not two tokens separated by a space");
+          merges.emplace_back(s.substr(0, space), s.substr(space + 1));
+        } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
+          merges.emplace_back(e[0].get<std::string>(), e[1].get<std::string>());
+        } else {
+          fail(where + ": a merge must be \"a b\" or [\"a\", \"b\"]");
+        }
+      }
+      BpeOptions o;
+      if (j.contains("unk_token") && j["unk_token"].is_string()) o.unk_token = j["unk_token"].get<std::string>();
+      o.continuing_subword_prefix = string_or(j, "continuing_subword_prefix", "");
+      o.end_of_word_suffix = string_or(j, "end_of_word_suffix", "");
+      o.fuse_unk = json_bool(j, "fuse_unk", false);
+      o.byte_fallback = json_bool(j, "byte_fallback", false);
+      o.ignore_merges = json_bool(j, "ignore_merges", false);
+      return make_bpe(std::move(vocab), merges, o, where);
+    }
+    if (type == "WordPiece") {
+      return make_wordpiece(vocab_from_object(j.at("vocab"), where), string_or(j, "unk_token", "[UNK]"),
+                            string_or(j, "continuing_subword_prefix", "##"), json_size(j, "max_input_chars_per_word", 100),
+                            where);
+    }
+    if (type == "WordLevel")
+      return std::make_unique<WordLevelModel>(vocab_from_object(j.at("vocab"), where), string_or(j, "unk_token", "<unk>"));
+    if (type == "Unigram") {
+      const json& v = j.at("vocab");
+      if (!v.is_array()) fail(where + ": Unigram vocab must be a list of [piece, score]");
+      std::vector<std::pair<std::string, double>> pieces;
+      pieces.reserve(v.size());
+      for (const auto& e : v) {
+        if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number())
+          fail(where + ": Unigram vocab entries must be [piece, score]");
+        pieces.emplace_back(e[0].get<std::string>(), e[1].get<double>());
+      }
+      std::optional<int32_t> unk_id;
+      if (j.contains("unk_id") && j["unk_id"].is_number_integer()) unk_id = j["unk_id"].get<int32_t>();
+      return make_unigram(std::move(pieces), unk_id, json_bool(j, "byte_fallback", false), where);
+    }
+  } catch (const json::exception& e) {
+    fail(where + ": bad " + type + " model: " + e.what());
+  }
+  fail(where + ": unsupported model type \"" + type + "\"");
+}
+
+}  // namespace tokprob::tok

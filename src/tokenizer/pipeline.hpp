@@ -1,0 +1,51 @@
+// What a loaded tokenizer is made of: the tokenizer.json pipeline stages (or their equivalents
+// built from legacy files) plus the settings `transformers` keeps beside them.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "tokenizer/added_vocabulary.hpp"
+#include "tokenizer/decoders.hpp"
+#include "tokenizer/models.hpp"
+#include "tokenizer/normalizers.hpp"
+#include "tokenizer/post_processors.hpp"
+#include "tokenizer/pre_tokenizers.hpp"
+#include "tokprob/tokenizer.hpp"
+
+namespace tokprob::tok {
+
+struct Pipeline {
+  std::unique_ptr<Normalizer> normalizer;
+  std::unique_ptr<PreTokenizer> pre_tokenizer;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<PostProcessor> post_processor;
+  std::unique_ptr<Decoder> decoder;
+  AddedVocabulary added;
+  SpecialTokens roles;
+  // transformers' clean_up_tokenization_spaces (tokenizer_config.json; true when unset).
+  bool clean_up_tokenization_spaces = true;
+
+  Encoding encode_one(std::string_view text) const;
+  std::optional<int32_t> token_to_id(std::string_view token) const;
+  const std::string* id_to_token(int32_t id) const;
+};
+
+// Throws tokprob::Error naming the file when it is missing or not valid JSON.
+nlohmann::json read_json_file(const std::filesystem::path& file);
+// Null when the file is absent.
+nlohmann::json read_optional_json(const std::filesystem::path& file);
+
+// A token named in a config ("<s>" or {"content": "<s>", ...}), if any.
+std::optional<std::string> token_content(const nlohmann::json& value);
+// Fills impl.roles from the configs and applies clean_up_tokenization_spaces.
+void apply_folder_config(Pipeline& impl, const nlohmann::json& config, const nlohmann::json& special_tokens_map);
+// Added tokens listed in tokenizer_config.json's added_tokens_decoder.
+void add_config_added_tokens(AddedVocabulary& added, const nlohmann::json& config);
+
+std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file);
+std::unique_ptr<Pipeline> load_legacy_files(const std::filesystem::path& dir);
+
+}  // namespace tokprob::tok

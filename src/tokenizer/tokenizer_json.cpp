@@ -1,0 +1,46 @@
+// Loading tokenizer.json (the `tokenizers` serialization) into the pipeline stages.
+#include <nlohmann/json.hpp>
+
+#include "tokenizer/json_fields.hpp"
+#include "tokenizer/pipeline.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob::tok {
+
+using nlohmann::json;
+
+std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file) {
+  const json j = read_json_file(file);
+  const std::string where = file.string();
+  if (!j.is_object()) fail(where + ": not a tokenizer.json object");
+  if (!j.contains("model")) fail(where + ": no \"model\" in tokenizer.json");
+  auto impl = std::make_unique<Pipeline>();
+  try {
+    impl->normalizer = make_normalizer(j.value("normalizer", json()), where);
+    impl->pre_tokenizer = make_pre_tokenizer(j.value("pre_tokenizer", json()), where);
+    impl->model = make_model(j["model"], where);
+    impl->post_processor = make_post_processor(j.value("post_processor", json()), where);
+    impl->decoder = make_decoder(j.value("decoder", json()), where);
+    for (const auto& a : j.value("added_tokens", json::array())) {
+      if (!a.is_object() || !a.contains("id") || !a.contains("content")) fail(where + ": bad entry in added_tokens");
+      AddedToken t;
+      t.id = a["id"].get<int32_t>();
+      t.content = a["content"].get<std::string>();
+      t.special = json_bool(a, "special", false);
+      t.lstrip = json_bool(a, "lstrip", false);
+      t.rstrip = json_bool(a, "rstrip", false);
+      t.single_word = json_bool(a, "single_word", false);
+      t.normalized = json_bool(a, "normalized", !t.special);
+      impl->added.add(std::move(t));
+    }
+  } catch (const json::exception& e) {
+    fail(where + ": unexpected tokenizer.json content (" + e.what() + ")");
+  }
+  impl->added.build(impl->normalizer.get());
+  const auto dir = file.parent_path();
+  apply_folder_config(*impl, read_optional_json(dir / "tokenizer_config.json"),
+                      read_optional_json(dir / "special_tokens_map.json"));
+  return impl;
+}
+
+}  // namespace tokprob::tok
