@@ -6,10 +6,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstring>
 #include <iterator>
 #include <string>
 
 #include "fixtures.hpp"
+#include "io/safetensors.hpp"
 
 namespace tokprob::testing {
 
@@ -37,7 +39,13 @@ class ModelFolderCopy {
   void write_config(const nlohmann::json& config) const { write("config.json", config.dump()); }
 
   // Rewrites model.safetensors without the tensors whose names start with `prefix`.
-  void drop_tensors(const std::string& prefix) const {
+  void drop_tensors(const std::string& prefix) const { rewrite(prefix, false); }
+
+  // Rewrites model.safetensors with every F32 tensor stored as F16.
+  void store_as_f16() const { rewrite("", true); }
+
+ private:
+  void rewrite(const std::string& drop_prefix, bool to_f16) const {
     std::ifstream in(src_ / "model.safetensors", std::ios::binary);
     uint64_t n = 0;
     in.read(reinterpret_cast<char*>(&n), 8);
@@ -48,11 +56,23 @@ class ModelFolderCopy {
     nlohmann::json kept = nlohmann::json::object();
     std::string kept_data;
     for (auto it = old.begin(); it != old.end(); ++it) {
-      if (it.key() == "__metadata__" || it.key().rfind(prefix, 0) == 0) continue;
+      if (it.key() == "__metadata__" || (!drop_prefix.empty() && it.key().rfind(drop_prefix, 0) == 0)) continue;
       auto t = it.value();
       const auto b = t["data_offsets"][0].get<size_t>(), e = t["data_offsets"][1].get<size_t>();
-      t["data_offsets"] = {kept_data.size(), kept_data.size() + (e - b)};
-      kept_data += data.substr(b, e - b);
+      std::string bytes = data.substr(b, e - b);
+      if (to_f16 && t["dtype"] == "F32") {
+        std::string half((e - b) / 2, '\0');
+        for (size_t i = 0; i < (e - b) / 4; ++i) {
+          float v;
+          std::memcpy(&v, bytes.data() + 4 * i, 4);
+          const uint16_t h = f32_to_f16(v);
+          std::memcpy(half.data() + 2 * i, &h, 2);
+        }
+        bytes = std::move(half);
+        t["dtype"] = "F16";
+      }
+      t["data_offsets"] = {kept_data.size(), kept_data.size() + bytes.size()};
+      kept_data += bytes;
       kept[it.key()] = t;
     }
     const std::string h = kept.dump();
@@ -61,7 +81,6 @@ class ModelFolderCopy {
     write("model.safetensors", file + h + kept_data);
   }
 
- private:
   std::filesystem::path src_, dir_;
 };
 
