@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <cstring>
 #include <iterator>
 #include <string>
@@ -38,14 +39,10 @@ class ModelFolderCopy {
   }
   void write_config(const nlohmann::json& config) const { write("config.json", config.dump()); }
 
-  // Rewrites model.safetensors without the tensors whose names start with `prefix`.
-  void drop_tensors(const std::string& prefix) const { rewrite(prefix, false); }
-
-  // Rewrites model.safetensors with every F32 tensor stored as F16.
-  void store_as_f16() const { rewrite("", true); }
-
- private:
-  void rewrite(const std::string& drop_prefix, bool to_f16) const {
+  // Rewrites model.safetensors tensor by tensor: `edit` may rename a tensor, change its dtype and
+  // shape in `info` and its bytes, or return false to drop it.
+  using TensorEdit = std::function<bool(std::string& name, nlohmann::json& info, std::string& bytes)>;
+  void rewrite_tensors(const TensorEdit& edit) const {
     std::ifstream in(src_ / "model.safetensors", std::ios::binary);
     uint64_t n = 0;
     in.read(reinterpret_cast<char*>(&n), 8);
@@ -56,24 +53,15 @@ class ModelFolderCopy {
     nlohmann::json kept = nlohmann::json::object();
     std::string kept_data;
     for (auto it = old.begin(); it != old.end(); ++it) {
-      if (it.key() == "__metadata__" || (!drop_prefix.empty() && it.key().rfind(drop_prefix, 0) == 0)) continue;
-      auto t = it.value();
-      const auto b = t["data_offsets"][0].get<size_t>(), e = t["data_offsets"][1].get<size_t>();
+      if (it.key() == "__metadata__") continue;
+      std::string name = it.key();
+      auto info = it.value();
+      const auto b = info["data_offsets"][0].get<size_t>(), e = info["data_offsets"][1].get<size_t>();
       std::string bytes = data.substr(b, e - b);
-      if (to_f16 && t["dtype"] == "F32") {
-        std::string half((e - b) / 2, '\0');
-        for (size_t i = 0; i < (e - b) / 4; ++i) {
-          float v;
-          std::memcpy(&v, bytes.data() + 4 * i, 4);
-          const uint16_t h = f32_to_f16(v);
-          std::memcpy(half.data() + 2 * i, &h, 2);
-        }
-        bytes = std::move(half);
-        t["dtype"] = "F16";
-      }
-      t["data_offsets"] = {kept_data.size(), kept_data.size() + bytes.size()};
+      if (!edit(name, info, bytes)) continue;
+      info["data_offsets"] = {kept_data.size(), kept_data.size() + bytes.size()};
       kept_data += bytes;
-      kept[it.key()] = t;
+      kept[name] = info;
     }
     const std::string h = kept.dump();
     const uint64_t hn = h.size();
@@ -81,6 +69,29 @@ class ModelFolderCopy {
     write("model.safetensors", file + h + kept_data);
   }
 
+  // Rewrites model.safetensors without the tensors whose names start with `prefix`.
+  void drop_tensors(const std::string& prefix) const {
+    rewrite_tensors([&](std::string& name, nlohmann::json&, std::string&) { return name.rfind(prefix, 0) != 0; });
+  }
+
+  // Rewrites model.safetensors with every F32 tensor stored as F16.
+  void store_as_f16() const {
+    rewrite_tensors([](std::string&, nlohmann::json& info, std::string& bytes) {
+      if (info["dtype"] != "F32") return true;
+      std::string half(bytes.size() / 2, '\0');
+      for (size_t i = 0; i < bytes.size() / 4; ++i) {
+        float v;
+        std::memcpy(&v, bytes.data() + 4 * i, 4);
+        const uint16_t h = f32_to_f16(v);
+        std::memcpy(half.data() + 2 * i, &h, 2);
+      }
+      bytes = std::move(half);
+      info["dtype"] = "F16";
+      return true;
+    });
+  }
+
+ private:
   std::filesystem::path src_, dir_;
 };
 
