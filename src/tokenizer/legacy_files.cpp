@@ -127,7 +127,7 @@ void load_sentencepiece_folder(Pipeline& impl, const fs::path& model_file, const
 
 }  // namespace
 
-std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir) {
+static std::unique_ptr<Pipeline> load_legacy_files_unguarded(const fs::path& dir) {
   const json config = read_optional_json(dir / "tokenizer_config.json");
   const json special_tokens_map = read_optional_json(dir / "special_tokens_map.json");
   auto impl = std::make_unique<Pipeline>();
@@ -200,6 +200,16 @@ std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir) {
   }
   apply_folder_config(*impl, config, special_tokens_map);
   return impl;
+}
+
+std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir) {
+  try {
+    return load_legacy_files_unguarded(dir);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    fail(dir.string() + ": cannot load the tokenizer files (" + e.what() + ")");
+  }
 }
 
 }  // namespace tokprob::tok
