@@ -273,7 +273,7 @@ std::unique_ptr<Normalizer> make_normalizer(const json& j, const std::string& wh
   if (type == "NFKD") return std::make_unique<UnicodeNormalizer>(UnicodeForm::nfkd);
   if (type == "Lowercase") return std::make_unique<LowercaseNormalizer>();
   if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
-  if (type == "Strip") return std::make_unique<StripNormalizer>(flag(j, "strip_left", true), json_bool(j, "strip_right", true));
+  if (type == "Strip") return std::make_unique<StripNormalizer>(json_bool(j, "strip_left", true), json_bool(j, "strip_right", true));
   if (type == "Replace") {
     return std::make_unique<ReplaceNormalizer>(TextPattern::from_json(j.at("pattern"), where),
                                                decode_utf8(json_string(j, "content", std::string())));
