@@ -3,7 +3,6 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "tokenizer/unicode_text.hpp"
 #include "tokprob/error.hpp"
@@ -400,11 +399,14 @@ class EventParser {
 }  // namespace
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) fail(path + ": cannot open file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  const std::streamoff size = in.tellg();
+  if (size < 0) fail(path + ": cannot read file");
+  std::string text(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(text.data(), size)) fail(path + ": cannot read file");
+  return text;
 }
 
 TokenizerJsonDocument read_tokenizer_json(const std::string& text, const std::string& where) {
