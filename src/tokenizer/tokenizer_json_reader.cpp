@@ -119,8 +119,9 @@ class Reader : public nlohmann::json_sax<json> {
     depth_ = 1;
     if (s == Stream::vocab) {
       tables_.vocab.emplace();
-      // About 25 bytes per entry in tokenizer.json (vocabulary plus merges), 20 in vocab.json.
-      tables_.vocab->reserve(size_hint_ / 25);
+      // A low guess (files also hold merges): growing is cheap, and a table much larger than
+      // needed costs more cache misses in every later lookup than the rehashes it saves.
+      tables_.vocab->reserve(size_hint_ / 100);
     }
     if (s == Stream::scored) tables_.scored.emplace();
     if (s == Stream::merges) tables_.merges.emplace();
