@@ -4,6 +4,8 @@
 
 #include "server/request_fields.hpp"
 #include "server/server_options.hpp"
+#include "tasks/classify.hpp"
+#include "tasks/fill_mask.hpp"
 #include "tasks/next.hpp"
 
 namespace tokprob {
@@ -13,5 +15,11 @@ std::vector<std::string> texts_from_json(RequestFields& fields, const ServerLimi
 
 // top_k, position, all_positions, targets.
 NextOptions next_options_from_json(RequestFields& fields, const ServerLimits& limits);
+
+// top_k, targets.
+FillMaskOptions fill_mask_options_from_json(RequestFields& fields, const ServerLimits& limits);
+
+// function ("auto", "softmax", "sigmoid", "none"), pair.
+ClassifyOptions classify_options_from_json(RequestFields& fields);
 
 }  // namespace tokprob
