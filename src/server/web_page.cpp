@@ -75,14 +75,16 @@ function label(s) {
   return span;
 }
 
-function row(name, prob, onClick) {
+// Bars are scaled to the group's most likely entry so that a flat distribution still shows its
+// shape; the percentage beside each bar is the absolute probability.
+function row(name, prob, onClick, scale) {
   const r = document.createElement("div");
   r.className = onClick ? "row" : "row static";
   const track = document.createElement("div");
   track.className = "track";
   const fill = document.createElement("div");
   fill.className = "fill";
-  fill.style.width = (100 * Math.max(0, Math.min(1, prob))).toFixed(2) + "%";
+  fill.style.width = (100 * Math.max(0, Math.min(1, prob / (scale || 1)))).toFixed(2) + "%";
   track.appendChild(fill);
   const pct = document.createElement("span");
   pct.className = "pct";
@@ -92,11 +94,13 @@ function row(name, prob, onClick) {
   return r;
 }
 
+function scaled(items, probOf) { return Math.max(1e-12, ...items.map(probOf)); }
+
 function group(title, rows) {
   const g = document.createElement("div");
   g.className = "group";
   const h = document.createElement("h2");
-  h.textContent = title;
+  h.textContent = title + (title.startsWith("labels") ? "" : " · bars scaled to the most likely");
   g.appendChild(h);
   rows.forEach((r) => g.appendChild(r));
   return g;
@@ -119,14 +123,15 @@ async function update() {
     if (kind === "causal-lm") {
       const r = (await post("/v1/next", { text: t, top_k: k })).results[0];
       groups.push(group("next token after " + r.input_ids.length + " tokens",
-        r.top.map((c) => row(c.text, c.prob, () => { text.value += c.text; update(); text.focus(); }))));
+        r.top.map((c, _, all) => row(c.text, c.prob, () => { text.value += c.text; update(); text.focus(); },
+                                     scaled(all, (x) => x.prob)))));
     } else if (kind === "masked-lm") {
       const r = (await post("/v1/fill-mask", { text: t, top_k: k })).results[0];
       r.masks.forEach((m, i) => groups.push(group("mask " + (i + 1) + " (token " + m.position + ")",
-        m.top.map((c) => row(c.text !== undefined ? c.text : c.token, c.prob, null)))));
+        m.top.map((c, _, all) => row(c.text !== undefined ? c.text : c.token, c.prob, null, scaled(all, (x) => x.prob))))));
     } else if (kind === "classifier") {
       const r = (await post("/v1/classify", { text: t })).results[0];
-      groups.push(group("labels", r.labels.map((l) => row(l.label, l.prob, null))));
+      groups.push(group("labels (" + r.function + ")", r.labels.map((l) => row(l.label, l.prob, null, 1))));
     } else {
       throw new Error("this page has no view for a model of kind " + kind);
     }
@@ -149,6 +154,7 @@ async function start() {
     $("model").textContent = m.id + " · " + m.model_type + " · " + m.kind;
     $("hint").textContent = kind === "causal-lm" ? "click a token to append it"
       : kind === "masked-lm" ? "put the mask token in the text" : "";
+    if (kind === "classifier") $("topk").parentElement.style.display = "none";
     if (kind === "masked-lm" && text.value === "The quick brown fox") text.value = "The capital of France is [MASK].";
     text.addEventListener("input", later);
     $("topk").addEventListener("change", update);
