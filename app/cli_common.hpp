@@ -41,5 +41,7 @@ Runner add_next_command(CLI::App& app);
 Runner add_tokenize_command(CLI::App& app);
 Runner add_fill_mask_command(CLI::App& app);
 Runner add_classify_command(CLI::App& app);
+Runner add_generate_command(CLI::App& app);
+Runner add_score_command(CLI::App& app);
 
 }  // namespace tokprob::cli

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
       cli::add_tokenize_command(app),
       cli::add_fill_mask_command(app),
       cli::add_classify_command(app),
+      cli::add_generate_command(app),
+      cli::add_score_command(app),
   };
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

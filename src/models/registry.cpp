@@ -7,6 +7,7 @@
 #include "models/bert.hpp"
 #include "models/distilbert.hpp"
 #include "models/gpt2.hpp"
+#include "models/llama.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -18,6 +19,9 @@ using CausalLoader = std::function<std::unique_ptr<CausalLM>(const Config&, Weig
 const std::map<std::string, CausalLoader>& causal_loaders() {
   static const std::map<std::string, CausalLoader> table = {
       {"gpt2", load_gpt2},
+      {"llama", load_llama},
+      {"mistral", load_mistral},
+      {"qwen2", load_qwen2},
   };
   return table;
 }
