@@ -5,6 +5,7 @@
 
 #include "io/safetensors.hpp"
 #include "models/gpt2.hpp"
+#include "models/t5.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -20,7 +21,18 @@ const std::map<std::string, CausalLoader>& causal_loaders() {
   return table;
 }
 
-std::string known(const std::map<std::string, CausalLoader>& t) {
+using Seq2SeqLoader = std::function<std::unique_ptr<Seq2SeqLM>(const Config&, Weights)>;
+
+const std::map<std::string, Seq2SeqLoader>& seq2seq_loaders() {
+  static const std::map<std::string, Seq2SeqLoader> table = {
+      {"mt5", load_t5},
+      {"t5", load_t5},
+  };
+  return table;
+}
+
+template <class Table>
+std::string known(const Table& t) {
   std::string s;
   for (auto& [k, v] : t) s += (s.empty() ? "" : ", ") + k;
   return s;
@@ -46,6 +58,19 @@ std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const
     fail(config.file().string() + ": unsupported architecture " +
          (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
          (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table));
+  }
+  return it->second(config, Weights::open_folder(dir));
+}
+
+std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, const Config& config) {
+  const std::string type = config.model_type();
+  const auto& table = seq2seq_loaders();
+  auto it = table.find(type);
+  if (it == table.end()) {
+    const std::string arch = config.first_architecture();
+    fail(config.file().string() + ": unsupported architecture " +
+         (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
+         (arch.empty() ? "" : " (" + arch + ")") + " for sequence-to-sequence generation; supported: " + known(table));
   }
   return it->second(config, Weights::open_folder(dir));
 }
