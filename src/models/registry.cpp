@@ -57,7 +57,8 @@ std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const
     const std::string arch = config.first_architecture();
     fail(config.file().string() + ": unsupported architecture " +
          (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
-         (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table));
+         (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table) +
+         (seq2seq_loaders().count(type) ? " (it is an encoder-decoder model: use seq2seq)" : ""));
   }
   return it->second(config, Weights::open_folder(dir));
 }
@@ -70,7 +71,8 @@ std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, con
     const std::string arch = config.first_architecture();
     fail(config.file().string() + ": unsupported architecture " +
          (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
-         (arch.empty() ? "" : " (" + arch + ")") + " for sequence-to-sequence generation; supported: " + known(table));
+         (arch.empty() ? "" : " (" + arch + ")") + " for sequence-to-sequence generation; supported: " + known(table) +
+         (causal_loaders().count(type) ? " (it is a decoder-only model: use next)" : ""));
   }
   return it->second(config, Weights::open_folder(dir));
 }

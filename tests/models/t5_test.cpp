@@ -2,8 +2,12 @@
 // first_step_scores, first_step_top10, greedy_output_ids, greedy_step_logprobs,
 // encoder_last_hidden_state_first_token).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
 
 #include "fixtures.hpp"
 #include "generate/distribution.hpp"
@@ -217,6 +221,148 @@ TEST(T5, LoadersKeepModelKindsApart) {
   if (std::filesystem::exists(fixtures_dir() / "gpt2-tiny")) {
     const auto gpt2_dir = fixtures_dir() / "gpt2-tiny";
     EXPECT_THROW(load_seq2seq_lm(gpt2_dir, read_model_config(gpt2_dir)), Error);
+  }
+}
+
+// A variant of t5-tiny in a temporary folder: the same tensors (transformed, renamed, stored in
+// another dtype) under an edited config.json, to exercise config paths the fixture does not.
+class T5Variant : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    src_ = fixtures_dir() / "t5-tiny";
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tokprob_t5_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  struct Tensor {
+    std::vector<int64_t> shape;
+    std::vector<float> data;
+  };
+  std::map<std::string, Tensor> original_tensors() const {
+    auto w = Weights::open_folder(src_);
+    std::map<std::string, Tensor> out;
+    for (const auto& name : w.names()) {
+      const auto& t = w.get(name);
+      const float* p = w.f32(name, t.shape);
+      out[name] = {t.shape, std::vector<float>(p, p + t.numel())};
+    }
+    return out;
+  }
+  void write(const std::map<std::string, Tensor>& tensors, const nlohmann::json& config, DType dtype) const {
+    nlohmann::json header = nlohmann::json::object();
+    std::string data;
+    for (const auto& [name, t] : tensors) {
+      const size_t begin = data.size();
+      for (float v : t.data) {
+        if (dtype == DType::f32) {
+          data.append(reinterpret_cast<const char*>(&v), 4);
+        } else {
+          const uint16_t h = dtype == DType::bf16 ? f32_to_bf16(v) : f32_to_f16(v);
+          data.append(reinterpret_cast<const char*>(&h), 2);
+        }
+      }
+      header[name] = {{"dtype", dtype == DType::f32 ? "F32" : dtype == DType::bf16 ? "BF16" : "F16"},
+                      {"shape", t.shape},
+                      {"data_offsets", {begin, data.size()}}};
+    }
+    const std::string h = header.dump();
+    const uint64_t n = h.size();
+    std::ofstream out(dir_ / "model.safetensors", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out << h << data;
+    std::ofstream(dir_ / "config.json") << config.dump(2);
+  }
+  nlohmann::json config() const { return load_json(src_ / "config.json"); }
+  std::unique_ptr<Seq2SeqLM> load() const { return load_seq2seq_lm(dir_, read_model_config(dir_)); }
+  std::vector<float> first_step(const Seq2SeqLM& m) const {
+    auto golden = load_json(src_ / "golden.json");
+    auto state = encode_one(m, ids_of(golden["seq2seq"][0]["input_ids"]));
+    decode_step(m, *state, m.info().decoder_start_token_id);
+    return decode_step(m, *state, 26898);
+  }
+
+  std::filesystem::path src_, dir_;
+};
+
+TEST_F(T5Variant, UntiedHeadEqualsTiedHeadWithItsScaling) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  auto tensors = original_tensors();
+  auto cfg = config();
+  write(tensors, cfg, DType::f32);
+  const auto tied = first_step(*load());
+  // Untied heads are not rescaled: an lm_head holding shared * d_model^-0.5 gives the same logits.
+  const double scale = std::pow(cfg["d_model"].get<double>(), -0.5);
+  Tensor head = tensors.at("shared.weight");
+  for (float& v : head.data) v = static_cast<float>(v * scale);
+  tensors["lm_head.weight"] = head;
+  cfg["tie_word_embeddings"] = false;
+  write(tensors, cfg, DType::f32);
+  const auto untied = first_step(*load());
+  EXPECT_LE(max_abs_diff(tied, untied), logits_tolerance(tied) * 1e-2);
+  // Without the tensor an untied model cannot load.
+  tensors.erase("lm_head.weight");
+  write(tensors, cfg, DType::f32);
+  try {
+    load();
+    ADD_FAILURE() << "loaded without lm_head.weight";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("lm_head.weight"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(T5Variant, HalfPrecisionWeightsReadAsTheirFloatValues) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  for (DType dtype : {DType::bf16, DType::f16}) {
+    auto tensors = original_tensors();
+    for (auto& [name, t] : tensors)
+      for (float& v : t.data) v = dtype == DType::bf16 ? bf16_to_f32(f32_to_bf16(v)) : f16_to_f32(f32_to_f16(v));
+    write(tensors, config(), DType::f32);
+    const auto rounded_f32 = first_step(*load());
+    write(tensors, config(), dtype);
+    const auto half = first_step(*load());
+    EXPECT_EQ(max_abs_diff(rounded_f32, half), 0.0) << dtype_name(dtype);
+  }
+}
+
+TEST_F(T5Variant, GatedFeedForwardNeedsItsTensorsAndValidProjection) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  auto tensors = original_tensors();
+  auto cfg = config();
+  cfg["feed_forward_proj"] = "gated-gelu";
+  cfg.erase("dense_act_fn");
+  cfg.erase("is_gated_act");
+  write(tensors, cfg, DType::f32);
+  try {
+    load();
+    ADD_FAILURE() << "gated model loaded without wi_0";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("wi_0"), std::string::npos) << e.what();
+  }
+  // wi_0 = wi_1 = wi: a gated model that runs; it computes gelu(a) * a instead of relu(a).
+  std::vector<std::string> wi;
+  for (const auto& [name, t] : tensors)
+    if (name.ends_with(".wi.weight")) wi.push_back(name);
+  ASSERT_FALSE(wi.empty());
+  for (const auto& name : wi) {
+    const std::string base = name.substr(0, name.size() - std::string(".wi.weight").size());
+    tensors[base + ".wi_0.weight"] = tensors[name];
+    tensors[base + ".wi_1.weight"] = tensors[name];
+    tensors.erase(name);
+  }
+  write(tensors, cfg, DType::f32);
+  const auto logits = first_step(*load());
+  for (float v : logits) ASSERT_TRUE(std::isfinite(v));
+  cfg["feed_forward_proj"] = "double-gelu";
+  write(tensors, cfg, DType::f32);
+  try {
+    load();
+    ADD_FAILURE() << "loaded with feed_forward_proj double-gelu";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("feed_forward_proj"), std::string::npos) << e.what();
   }
 }
 
