@@ -8,6 +8,7 @@
 #include "generate/distribution.hpp"
 #include "server/request_fields.hpp"
 #include "server/routes.hpp"
+#include "tasks/generate.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -62,14 +63,14 @@ CompletionRequest completion_request_from_json(const nlohmann::json& body, const
 }
 
 // One token of a choice's text with the logprobs the API reports for it.
-struct ScoredToken {
+struct EchoToken {
   int32_t id = 0;
   std::optional<double> logprob;          // absent for a text's first token (nothing predicts it)
   std::vector<RankedToken> alternatives;  // the most likely tokens at its position
 };
 
 // The model's log-softmax of every prompt token given the ones before it, all prompts in one batch.
-std::vector<std::vector<ScoredToken>> score_prompts(const ServedModel& m, std::span<const std::vector<int32_t>> prompts,
+std::vector<std::vector<EchoToken>> score_prompts(const ServedModel& m, std::span<const std::vector<int32_t>> prompts,
                                                     int64_t top) {
   const CausalLM& model = *m.causal_lm;
   const int64_t V = model.info().vocab_size;
@@ -83,12 +84,12 @@ std::vector<std::vector<ScoredToken>> score_prompts(const ServedModel& m, std::s
     chunks.push_back(std::move(ch));
   }
   const std::vector<float> logits = chunks.empty() ? std::vector<float>() : model.forward(chunks);
-  std::vector<std::vector<ScoredToken>> out;
+  std::vector<std::vector<EchoToken>> out;
   size_t row = 0;
   for (const auto& ids : prompts) {
-    std::vector<ScoredToken> tokens;
+    std::vector<EchoToken> tokens;
     for (size_t i = 0; i < ids.size(); ++i) {
-      ScoredToken t{ids[i], std::nullopt, {}};
+      EchoToken t{ids[i], std::nullopt, {}};
       if (i > 0) {
         Distribution dist(std::span<const float>(logits).subspan(row++ * V, V));
         t.logprob = dist.logprob(ids[i]);
@@ -103,12 +104,12 @@ std::vector<std::vector<ScoredToken>> score_prompts(const ServedModel& m, std::s
 
 // {"tokens", "token_logprobs", "top_logprobs", "text_offset"}; offsets count code points from
 // the start of the choice's text.
-nlohmann::json logprobs_json(const Tokenizer& tok, std::span<const ScoredToken> tokens,
+nlohmann::json logprobs_json(const Tokenizer& tok, std::span<const EchoToken> tokens,
                              std::span<const size_t> offsets) {
   nlohmann::json texts = nlohmann::json::array(), lps = nlohmann::json::array(), tops = nlohmann::json::array(),
                  offs = nlohmann::json::array();
   for (size_t i = 0; i < tokens.size(); ++i) {
-    const ScoredToken& t = tokens[i];
+    const EchoToken& t = tokens[i];
     texts.push_back(tok.token_text(t.id));
     offs.push_back(offsets[i]);
     if (!t.logprob) {
@@ -135,68 +136,186 @@ std::string completion_id() {
          std::to_string(counter++);
 }
 
+size_t code_points(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// The choice's text with the stop string and what follows it cut, as OpenAI returns it
+// (the generate task keeps the stop string in its text).
+std::string cut_at_stop(const std::string& text, const std::vector<std::string>& stop) {
+  size_t cut = text.size();
+  for (const auto& s : stop) cut = std::min(cut, text.find(s));
+  return text.substr(0, cut);
+}
+
+const char* openai_finish_reason(const std::string& reason) { return reason == "length" ? "length" : "stop"; }
+
+// Logprobs of generated tokens, appended to `lp` ({"tokens", ...} as logprobs_json makes it);
+// offsets start at `offset` and stop before `text_end` code points.
+void append_generated(nlohmann::json& lp, std::span<const GeneratedToken> steps, size_t offset, size_t text_end,
+                      bool with_top) {
+  for (const auto& step : steps) {
+    if (offset >= text_end) break;
+    lp["tokens"].push_back(step.text);
+    lp["token_logprobs"].push_back(step.logprob);
+    lp["text_offset"].push_back(offset);
+    if (with_top) {
+      nlohmann::json top = nlohmann::json::object();
+      for (const auto& a : step.top)
+        if (!top.contains(a.text)) top[a.text] = a.logprob;
+      if (!top.contains(step.text)) top[step.text] = step.logprob;
+      lp["top_logprobs"].push_back(std::move(top));
+    } else {
+      lp["top_logprobs"].push_back(nullptr);
+    }
+    offset += code_points(step.text);
+  }
+}
+
+GenerateOptions generate_options_for(const CompletionRequest& req, const ServedModel& model) {
+  GenerateOptions g;
+  g.max_new_tokens = req.max_tokens;
+  // The completions API samples unless temperature is 0.
+  g.do_sample = req.temperature > 0;
+  g.temperature = req.temperature;
+  g.top_p = req.top_p;
+  if (req.seed) g.seed = static_cast<uint64_t>(*req.seed);
+  g.num_return_sequences = req.temperature > 0 ? req.n : 1;  // greedy choices would all be equal
+  g.logprobs = req.logprobs.value_or(0);
+  g.stop = req.stop;
+  if (!model.eos_token_ids.empty()) g.eos_token_ids = model.eos_token_ids;
+  return g;
+}
+
 }  // namespace
 
 void add_completions_route(httplib::Server& server, ServerContext ctx) {
   if (!ctx.model->causal_lm) return;
   post_json(server, "/v1/completions", [ctx](const nlohmann::json& body, httplib::Response& res) {
     const CompletionRequest req = completion_request_from_json(body, ctx.options->limits);
-    if (req.max_tokens > 0)
-      usage_error("field 'max_tokens' must be 0 (with 'echo') in this build: text generation is not wired yet");
     check_prompt_tokens(ctx, req.prompts, "prompt");
     const Tokenizer& tok = *ctx.model->tokenizer;
 
-    std::vector<Encoding> encodings;
+    auto encodings = std::make_shared<std::vector<Encoding>>();
     std::vector<std::vector<int32_t>> prompt_ids;
     for (const auto& p : req.prompts) {
-      encodings.push_back(tok.encode(p, /*add_special_tokens=*/true));
-      if (encodings.back().ids.empty()) fail("field 'prompt' has a text without tokens");
-      prompt_ids.push_back(encodings.back().ids);
+      encodings->push_back(tok.encode(p, /*add_special_tokens=*/true));
+      if (encodings->back().ids.empty()) fail("field 'prompt' has a text without tokens");
+      const auto n = static_cast<int64_t>(encodings->back().ids.size());
+      if (ctx.model->max_positions > 0 && n + req.max_tokens > ctx.model->max_positions)
+        fail("field 'max_tokens': the prompt's " + std::to_string(n) + " tokens plus " + std::to_string(req.max_tokens) +
+             " new ones pass the model's " + std::to_string(ctx.model->max_positions) + " positions");
+      prompt_ids.push_back(encodings->back().ids);
     }
-    const auto scored = score_prompts(*ctx.model, prompt_ids, req.logprobs.value_or(0));
+    // Echo: the prompt's own logprobs, all prompts in one batch.
+    auto echoed = std::make_shared<std::vector<std::vector<EchoToken>>>();
+    if (req.echo && req.logprobs) *echoed = score_prompts(*ctx.model, prompt_ids, *req.logprobs);
+    const auto prompt_logprobs = [&tok, req, encodings, echoed](size_t p) {
+      std::vector<size_t> offsets;
+      for (const auto& [begin, end] : (*encodings)[p].offsets) offsets.push_back(begin);
+      return logprobs_json(tok, (*echoed)[p], offsets);
+    };
+    const auto empty_logprobs = [] {
+      return nlohmann::json{{"tokens", nlohmann::json::array()}, {"token_logprobs", nlohmann::json::array()},
+                            {"top_logprobs", nlohmann::json::array()}, {"text_offset", nlohmann::json::array()}};
+    };
 
     const int64_t created =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    nlohmann::json choices = nlohmann::json::array();
+    nlohmann::json head = {{"id", completion_id()}, {"object", "text_completion"}, {"created", created},
+                           {"model", ctx.model->name}};
     int64_t prompt_tokens = 0;
-    for (size_t p = 0; p < req.prompts.size(); ++p) {
-      prompt_tokens += static_cast<int64_t>(prompt_ids[p].size());
-      std::vector<size_t> offsets;
-      for (const auto& [begin, end] : encodings[p].offsets) offsets.push_back(begin);
-      for (int64_t c = 0; c < req.n; ++c) {
-        nlohmann::json choice = {{"text", req.prompts[p]},
-                                 {"index", static_cast<int64_t>(p) * req.n + c},
-                                 {"logprobs", nullptr},
-                                 {"finish_reason", "length"}};
-        if (req.logprobs) choice["logprobs"] = logprobs_json(tok, scored[p], offsets);
-        choices.push_back(std::move(choice));
-      }
-    }
-    nlohmann::json reply = {{"id", completion_id()},
-                            {"object", "text_completion"},
-                            {"created", created},
-                            {"model", ctx.model->name},
-                            {"choices", choices},
-                            {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", 0},
-                                       {"total_tokens", prompt_tokens}}}};
+    for (const auto& ids : prompt_ids) prompt_tokens += static_cast<int64_t>(ids.size());
+
     if (!req.stream) {
+      nlohmann::json choices = nlohmann::json::array();
+      int64_t completion_tokens = 0;
+      const GenerateOptions g = generate_options_for(req, *ctx.model);
+      for (size_t p = 0; p < req.prompts.size(); ++p) {
+        std::optional<GenerateResult> gen;
+        if (req.max_tokens > 0) gen = generate_text(*ctx.model->causal_lm, tok, req.prompts[p], g);
+        for (int64_t c = 0; c < req.n; ++c) {
+          const GeneratedText* seq = gen ? &gen->sequences[std::min<size_t>(c, gen->sequences.size() - 1)] : nullptr;
+          const std::string continuation = seq ? cut_at_stop(seq->text, req.stop) : "";
+          const std::string prefix = req.echo ? req.prompts[p] : "";
+          nlohmann::json choice = {{"text", prefix + continuation},
+                                   {"index", static_cast<int64_t>(p) * req.n + c},
+                                   {"logprobs", nullptr},
+                                   {"finish_reason", seq ? openai_finish_reason(seq->finish_reason) : "length"}};
+          if (req.logprobs) {
+            nlohmann::json lp = req.echo ? prompt_logprobs(p) : empty_logprobs();
+            const size_t base = code_points(prefix);
+            if (seq) append_generated(lp, seq->steps, base, base + code_points(continuation), *req.logprobs > 0);
+            choice["logprobs"] = std::move(lp);
+          }
+          if (seq) completion_tokens += static_cast<int64_t>(seq->new_ids.size());
+          choices.push_back(std::move(choice));
+        }
+      }
+      nlohmann::json reply = head;
+      reply["choices"] = std::move(choices);
+      reply["usage"] = {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens},
+                        {"total_tokens", prompt_tokens + completion_tokens}};
       set_json(res, reply);
       return;
     }
-    // Server-sent events: one event per choice, then [DONE].
-    auto events = std::make_shared<std::string>();
-    for (const auto& choice : reply["choices"]) {
-      nlohmann::json event = reply;
-      event.erase("usage");
-      event["choices"] = nlohmann::json::array({choice});
-      *events += "data: " + dump_json_line(event) + "\n\n";
-    }
-    *events += "data: [DONE]\n\n";
-    res.set_chunked_content_provider("text/event-stream", [events](size_t, httplib::DataSink& sink) {
-      sink.write(events->data(), events->size());
-      sink.done();
-      return true;
-    });
+
+    // Server-sent events, token by token as the model produces them, then [DONE]. Stop strings
+    // are not cut from a stream (the tokens were sent before the stop string was complete).
+    res.set_chunked_content_provider(
+        "text/event-stream", [ctx, req, head, prompt_logprobs, empty_logprobs](size_t, httplib::DataSink& sink) {
+          const auto send = [&](size_t index, const std::string& text, const nlohmann::json& logprobs,
+                                const nlohmann::json& finish) {
+            nlohmann::json event = head;
+            event["choices"] = nlohmann::json::array(
+                {{{"text", text}, {"index", index}, {"logprobs", logprobs}, {"finish_reason", finish}}});
+            const std::string line = "data: " + dump_json_line(event) + "\n\n";
+            sink.write(line.data(), line.size());
+          };
+          try {
+            const GenerateOptions g = generate_options_for(req, *ctx.model);
+            for (size_t p = 0; p < req.prompts.size(); ++p) {
+              const size_t first = p * static_cast<size_t>(req.n);
+              std::vector<size_t> offsets(static_cast<size_t>(req.n), 0);
+              if (req.echo)
+                for (int64_t c = 0; c < req.n; ++c) {
+                  send(first + c, req.prompts[p], req.logprobs ? prompt_logprobs(p) : nlohmann::json(nullptr), nullptr);
+                  offsets[c] = code_points(req.prompts[p]);
+                }
+              if (req.max_tokens == 0) {
+                for (int64_t c = 0; c < req.n; ++c) send(first + c, "", nullptr, "length");
+                continue;
+              }
+              const auto on_token = [&](size_t sequence, const GeneratedToken& token, std::string_view delta) {
+                nlohmann::json lp = nullptr;
+                if (req.logprobs) {
+                  lp = empty_logprobs();
+                  append_generated(lp, std::span<const GeneratedToken>(&token, 1), offsets[sequence], SIZE_MAX,
+                                   *req.logprobs > 0);
+                }
+                offsets[sequence] += code_points(token.text);
+                send(first + sequence, std::string(delta), lp, nullptr);
+              };
+              const GenerateResult gen = generate_text(*ctx.model->causal_lm, *ctx.model->tokenizer, req.prompts[p], g,
+                                                       on_token);
+              for (int64_t c = 0; c < req.n; ++c) {
+                const auto& seq = gen.sequences[std::min<size_t>(c, gen.sequences.size() - 1)];
+                if (c >= static_cast<int64_t>(gen.sequences.size()))  // greedy copies: the same text again
+                  send(first + c, seq.text, nullptr, nullptr);
+                send(first + c, "", nullptr, openai_finish_reason(seq.finish_reason));
+              }
+            }
+          } catch (...) {
+            const std::string line = "data: " + dump_json_line(to_json(api_error_from_current_exception())) + "\n\n";
+            sink.write(line.data(), line.size());
+          }
+          const std::string done = "data: [DONE]\n\n";
+          sink.write(done.data(), done.size());
+          sink.done();
+          return true;
+        });
   });
 }
 

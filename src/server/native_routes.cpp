@@ -2,7 +2,10 @@
 // {"results": [...]} with each result exactly as the command's --format json prints it.
 #include "format/classify_output.hpp"
 #include "format/fill_mask_output.hpp"
+#include "format/generate_output.hpp"
 #include "format/next_output.hpp"
+#include "format/score_output.hpp"
+#include "format/seq2seq_output.hpp"
 #include "server/routes.hpp"
 #include "server/task_options_json.hpp"
 #include "tasks/next.hpp"
@@ -29,6 +32,39 @@ void add_native_routes(httplib::Server& server, ServerContext ctx) {
       fields.reject_unknown();
       check_prompt_tokens(ctx, texts, "text");
       set_json(res, results_json(next_token_distribution(*ctx.model->causal_lm, *ctx.model->tokenizer, texts, options)));
+    });
+  }
+  if (ctx.model->causal_lm) {
+    post_json(server, "/v1/generate", [ctx](const nlohmann::json& body, httplib::Response& res) {
+      RequestFields fields(body);
+      const auto texts = texts_from_json(fields, ctx.options->limits);
+      const GenerateOptions options = generate_options_from_json(fields, ctx.options->limits, ctx.model->eos_token_ids);
+      fields.ignore("model");
+      fields.reject_unknown();
+      check_prompt_tokens(ctx, texts, "text");
+      std::vector<GenerateResult> results;
+      for (const auto& t : texts) results.push_back(generate_text(*ctx.model->causal_lm, *ctx.model->tokenizer, t, options));
+      set_json(res, results_json(results));
+    });
+    post_json(server, "/v1/score", [ctx](const nlohmann::json& body, httplib::Response& res) {
+      RequestFields fields(body);
+      const auto texts = texts_from_json(fields, ctx.options->limits);
+      const ScoreOptions options = score_options_from_json(fields);
+      fields.ignore("model");
+      fields.reject_unknown();
+      // Longer texts than the model's positions are scored in windows, so only the server's limit applies.
+      set_json(res, results_json(score_texts(*ctx.model->causal_lm, *ctx.model->tokenizer, texts, options)));
+    });
+  }
+  if (ctx.model->seq2seq) {
+    post_json(server, "/v1/seq2seq", [ctx](const nlohmann::json& body, httplib::Response& res) {
+      RequestFields fields(body);
+      const auto texts = texts_from_json(fields, ctx.options->limits);
+      const Seq2SeqOptions options = seq2seq_options_from_json(fields, ctx.options->limits);
+      fields.ignore("model");
+      fields.reject_unknown();
+      check_prompt_tokens(ctx, texts, "text");
+      set_json(res, results_json(seq2seq_step_distributions(*ctx.model->seq2seq, *ctx.model->tokenizer, texts, options)));
     });
   }
   if (ctx.model->kind == "masked-lm") {

@@ -96,6 +96,22 @@ std::optional<int64_t> RequestFields::optional_integer(const std::string& name, 
   return x;
 }
 
+std::vector<int64_t> RequestFields::optional_integers(const std::string& name, int64_t min, int64_t max) {
+  const nlohmann::json* v = find(name);
+  if (!v) return {};
+  if (!v->is_array()) return {*optional_integer(name, min, max)};
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < v->size(); ++i) {
+    // Each element read through a one-field object so that it gets the same checks and names.
+    const std::string element = name + "[" + std::to_string(i) + "]";
+    const nlohmann::json one = {{element, (*v)[i]}};
+    if ((*v)[i].is_null()) usage_error("field '" + element + "' must be an integer, got null");
+    RequestFields f(one);
+    out.push_back(*f.optional_integer(element, min, max));
+  }
+  return out;
+}
+
 int64_t RequestFields::integer(const std::string& name, int64_t fallback, int64_t min, int64_t max) {
   return optional_integer(name, min, max).value_or(fallback);
 }
@@ -116,6 +132,12 @@ bool RequestFields::boolean(const std::string& name, bool fallback) {
   if (!v) return fallback;
   if (!v->is_boolean()) wrong_type(name, "true or false", *v);
   return v->get<bool>();
+}
+
+std::optional<nlohmann::json> RequestFields::value(const std::string& name) {
+  const nlohmann::json* v = find(name);
+  if (!v) return std::nullopt;
+  return *v;
 }
 
 void RequestFields::ignore(const std::string& name) { read_.insert(name); }

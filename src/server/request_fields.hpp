@@ -30,8 +30,12 @@ class RequestFields {
                   int64_t max = std::numeric_limits<int64_t>::max());
   std::optional<int64_t> optional_integer(const std::string& name, int64_t min = std::numeric_limits<int64_t>::min(),
                                           int64_t max = std::numeric_limits<int64_t>::max());
+  // A list of integers (or one integer), each in [min, max]; absent means none.
+  std::vector<int64_t> optional_integers(const std::string& name, int64_t min, int64_t max);
   double number(const std::string& name, double fallback, double min, double max);
   bool boolean(const std::string& name, bool fallback);
+  // The field as it is, for fields of several types.
+  std::optional<nlohmann::json> value(const std::string& name);
   // Marks a field as known without reading it (accepted for compatibility, no effect).
   void ignore(const std::string& name);
   // Fails naming the first field that nothing read: catches typos like "topk".

@@ -1,12 +1,14 @@
 #include "server/served_model.hpp"
 
+#include "io/generation_defaults.hpp"
 #include "models/registry.hpp"
 
 namespace tokprob {
 
 std::vector<std::string> ServedModel::endpoints() const {
   std::vector<std::string> out;
-  if (causal_lm) out.insert(out.end(), {"/v1/completions", "/v1/next"});
+  if (causal_lm) out.insert(out.end(), {"/v1/completions", "/v1/next", "/v1/generate", "/v1/score"});
+  if (seq2seq) out.push_back("/v1/seq2seq");
   if (kind == "masked-lm") out.push_back("/v1/fill-mask");
   if (kind == "classifier") out.push_back("/v1/classify");
   return out;
@@ -27,16 +29,23 @@ ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batc
     m.encoder = load_masked_lm(dir, config);
     m.kind = "masked-lm";
   }
+  else if (ends_with("ForConditionalGeneration")) {
+    m.seq2seq = load_seq2seq_lm(dir, config);
+    m.kind = "seq2seq";
+    m.model_type = m.seq2seq->info().model_type;
+    m.max_positions = m.seq2seq->info().max_positions;
+  }
   if (m.encoder) {
     m.model_type = m.encoder->info().model_type;
     m.max_positions = m.encoder->info().max_positions;
-  } else {
+  } else if (!m.seq2seq) {
     std::shared_ptr<const CausalLM> model = load_causal_lm(dir, config);
     m.kind = "causal-lm";
     m.model_type = model->info().model_type;
     m.max_positions = model->info().max_positions;
     m.causal_lm = std::make_shared<BatchingCausalLM>(std::move(model), max_batch);
   }
+  m.eos_token_ids = read_eos_token_ids(dir);
   m.tokenizer = std::make_shared<const Tokenizer>(Tokenizer::from_folder(dir));
   return m;
 }

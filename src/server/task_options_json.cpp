@@ -53,3 +53,60 @@ ClassifyOptions classify_options_from_json(RequestFields& fields) {
 }
 
 }  // namespace tokprob
+
+namespace tokprob {
+
+GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLimits& limits,
+                                           const std::vector<int32_t>& default_eos) {
+  GenerateOptions o;
+  o.max_new_tokens = fields.integer("max_new_tokens", o.max_new_tokens, 1, limits.max_tokens);
+  if (fields.has("do_sample")) o.do_sample = fields.boolean("do_sample", false);
+  fields.ignore("do_sample");
+  o.temperature = fields.number("temperature", o.temperature, 0.0, 100.0);
+  o.top_k = fields.integer("top_k", o.top_k, 0, std::numeric_limits<int32_t>::max());
+  o.top_p = fields.number("top_p", o.top_p, 0.0, 1.0);
+  o.min_p = fields.number("min_p", o.min_p, 0.0, 1.0);
+  o.repetition_penalty = fields.number("repetition_penalty", o.repetition_penalty, 1e-6, 1e6);
+  if (auto seed = fields.optional_integer("seed", 0)) o.seed = static_cast<uint64_t>(*seed);
+  o.num_beams = fields.integer("num_beams", o.num_beams, 1, limits.max_choices);
+  o.num_return_sequences = fields.integer("num_return_sequences", o.num_return_sequences, 1, limits.max_choices);
+  o.length_penalty = fields.number("length_penalty", o.length_penalty, -100.0, 100.0);
+  // true / false as JSON booleans, or the string "never", as transformers accepts them.
+  if (const auto v = fields.value("early_stopping")) {
+    if (*v == true) o.early_stopping = EarlyStopping::enough;
+    else if (*v == false) o.early_stopping = EarlyStopping::heuristic;
+    else if (*v == "never") o.early_stopping = EarlyStopping::never;
+    else usage_error("field 'early_stopping' must be true, false or \"never\"");
+  }
+  o.logprobs = fields.integer("logprobs", o.logprobs, 0, limits.max_top_k);
+  o.stop = fields.optional_strings("stop");
+  for (size_t i = 0; i < o.stop.size(); ++i)
+    if (o.stop[i].empty()) usage_error("field 'stop[" + std::to_string(i) + "]' is empty");
+  if (fields.has("eos_token_ids")) {
+    std::vector<int32_t> ids;
+    const auto list = fields.optional_integers("eos_token_ids", 0, std::numeric_limits<int32_t>::max());
+    for (int64_t id : list) ids.push_back(static_cast<int32_t>(id));
+    o.eos_token_ids = ids;
+  } else if (!default_eos.empty()) {
+    o.eos_token_ids = default_eos;
+  }
+  fields.ignore("eos_token_ids");
+  return o;
+}
+
+ScoreOptions score_options_from_json(RequestFields& fields) {
+  ScoreOptions o;
+  o.window = fields.integer("window", o.window, 0, std::numeric_limits<int32_t>::max());
+  o.stride = fields.integer("stride", o.stride, 0, std::numeric_limits<int32_t>::max());
+  return o;
+}
+
+Seq2SeqOptions seq2seq_options_from_json(RequestFields& fields, const ServerLimits& limits) {
+  Seq2SeqOptions o;
+  o.top_k = fields.integer("top_k", o.top_k, 1, limits.max_top_k);
+  o.max_new_tokens = fields.integer("max_new_tokens", o.max_new_tokens, 1, limits.max_tokens);
+  o.target = fields.optional_string("target");
+  return o;
+}
+
+}  // namespace tokprob

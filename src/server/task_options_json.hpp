@@ -6,7 +6,10 @@
 #include "server/server_options.hpp"
 #include "tasks/classify.hpp"
 #include "tasks/fill_mask.hpp"
+#include "tasks/generate.hpp"
 #include "tasks/next.hpp"
+#include "tasks/score.hpp"
+#include "tasks/seq2seq.hpp"
 
 namespace tokprob {
 
@@ -21,5 +24,17 @@ FillMaskOptions fill_mask_options_from_json(RequestFields& fields, const ServerL
 
 // function ("auto", "softmax", "sigmoid", "none"), pair.
 ClassifyOptions classify_options_from_json(RequestFields& fields);
+
+// max_new_tokens, do_sample, temperature, top_k, top_p, min_p, repetition_penalty, seed,
+// num_beams, num_return_sequences, length_penalty, early_stopping (false, true, "never"),
+// logprobs, stop, eos_token_ids (default: `default_eos`, the model's generation_config.json).
+GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLimits& limits,
+                                           const std::vector<int32_t>& default_eos);
+
+// window, stride.
+ScoreOptions score_options_from_json(RequestFields& fields);
+
+// top_k, max_new_tokens, target.
+Seq2SeqOptions seq2seq_options_from_json(RequestFields& fields, const ServerLimits& limits);
 
 }  // namespace tokprob
