@@ -100,7 +100,7 @@ function group(title, rows) {
   const g = document.createElement("div");
   g.className = "group";
   const h = document.createElement("h2");
-  h.textContent = title + (title.startsWith("labels") ? "" : " · bars scaled to the most likely");
+  h.textContent = title + (title.startsWith("labels") || !rows.length ? "" : " · bars scaled to the most likely");
   g.appendChild(h);
   rows.forEach((r) => g.appendChild(r));
   return g;
@@ -132,6 +132,11 @@ async function update() {
     } else if (kind === "classifier") {
       const r = (await post("/v1/classify", { text: t })).results[0];
       groups.push(group("labels (" + r.function + ")", r.labels.map((l) => row(l.label, l.prob, null, 1))));
+    } else if (kind === "seq2seq") {
+      const r = (await post("/v1/seq2seq", { text: t, top_k: k, max_new_tokens: 8 })).results[0];
+      groups.push(group("output: " + JSON.stringify(r.output_text), []));
+      r.steps.forEach((st) => groups.push(group("step " + (st.step + 1) + ": " + JSON.stringify(st.text),
+        st.top.map((c, _, all) => row(c.text, c.prob, null, scaled(all, (x) => x.prob))))));
     } else {
       throw new Error("this page has no view for a model of kind " + kind);
     }
