@@ -44,7 +44,9 @@ Runner add_next_command(CLI::App& app) {
                   "Index of the token whose next token is predicted (negative counts from the end), or 'all'")
       ->capture_default_str();
   sub->add_option("--targets", st->targets,
-                  "Comma-separated continuations to score, taken literally (\" go\" for a word after a space)");
+                  "Comma-separated continuations to score, taken literally (\" go\" for a word after a space)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->add_option("text", st->texts, "Text(s); several run as one batch")->required();
   return [st, sub]() -> int {
     if (!sub->parsed()) return -1;

@@ -13,6 +13,18 @@ int main(int argc, char** argv) {
       cli::add_next_command(app),
       cli::add_tokenize_command(app),
   };
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "tokprob: unknown command '" << argv[1] << "' (commands: " << names << "; see --help)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

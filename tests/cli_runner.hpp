@@ -1,6 +1,7 @@
 // Runs the built `tokprob` command for CLI tests and captures what it printed.
 #pragma once
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -58,8 +58,10 @@ void write_table(std::ostream& out, const NextResult& r, const TableStyle& style
     tt.add_column("logprob", Table::Align::right);
     for (const auto& tg : r.targets) {
       std::string pieces;
-      for (const auto& p : tg.pieces)
-        pieces += (pieces.empty() ? "" : " ") + visible_token(p.text) + " (" + percent(p.prob) + ")";
+      for (const auto& p : tg.pieces) {
+        if (!pieces.empty()) pieces += ' ';
+        pieces.append(visible_token(p.text)).append(" (").append(percent(p.prob)).append(")");
+      }
       tt.add_row({visible_token(tg.target), pieces, percent(tg.prob), fixed(tg.logprob, 4)});
     }
     out << "\n";
