@@ -35,6 +35,7 @@ class FakeHub {
 
   FakeHub() {
     server_.set_keep_alive_timeout(1);
+    server_.set_tcp_nodelay(true);  // else each response waits ~40 ms for a delayed ACK
     server_.set_read_timeout(5, 0);
     server_.set_write_timeout(5, 0);
     server_.Get(R"(/cdn/(.+))", [this](const httplib::Request& req, httplib::Response& res) { cdn(req, res); });

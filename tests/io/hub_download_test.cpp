@@ -286,9 +286,12 @@ TEST_F(HubDownload, GatedModelNeedsTheToken) {
   EXPECT_NE(err.find("model 'test/gpt2-tiny' on " + hub_.endpoint() + " (401 GatedRepo)"), std::string::npos) << err;
   EXPECT_NE(err.find("HF_TOKEN"), std::string::npos) << err;
   settings_.token = "hf_test_token";
+  hub_.clear_requests();
   EXPECT_EQ(download(), snapshot());
   for (const auto& r : hub_.requests())
-    if (r.path.find("/resolve/") != std::string::npos) EXPECT_EQ(r.authorization, "Bearer hf_test_token");
+    if (r.path.find("/resolve/") != std::string::npos) {
+      EXPECT_EQ(r.authorization, "Bearer hf_test_token");
+    }
 }
 
 TEST_F(HubDownload, FollowsTheRedirectOfARenamedRepo) {
