@@ -28,6 +28,7 @@ namespace {
 constexpr size_t kMaxRepoIdLength = 96;
 constexpr size_t kMaxRevisionLength = 255;
 constexpr int kMaxRelativeRedirects = 10;
+constexpr std::uint64_t kProgressMinBytes = 1 << 20;
 
 const std::array<const char*, 9> kTokenizerFiles = {
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",     "merges.txt",
@@ -229,12 +230,12 @@ class HubFetch {
   fs::path offline_snapshot() const {
     const auto commit = cache_.cached_commit(id_.revision);
     if (!commit)
-      fail("model '" + name() + "' is not in the Hugging Face cache (" + cache_.dir().string() +
-           " missing) and HF_HUB_OFFLINE=1 forbids downloading it");
+      fail("model '" + name() + "' is not in the Hugging Face cache at " + s_.cache_dir.string() +
+           ", and HF_HUB_OFFLINE=1 forbids downloading it");
     std::string missing;
     if (!usable(*commit, &missing))
       fail("cached model '" + name() + "' at " + cache_.snapshot(*commit).string() + " lacks " + missing +
-           " and HF_HUB_OFFLINE=1 forbids downloading it");
+           ", and HF_HUB_OFFLINE=1 forbids downloading it");
     return cache_.snapshot(*commit);
   }
 
@@ -295,11 +296,8 @@ class HubFetch {
       fail("model '" + id_.repo + "'" + where + ": access denied; a gated model needs its conditions accepted on its " +
            "page and HF_TOKEN set to a token of that account");
     if (r.status == 404) fail("'" + file + "' of model '" + name() + "' not found" + where);
-    fail("'" + file + "' of model '" + name() + "'" + where + ": unexpected answer");
-  }
-
-  [[noreturn]] void fail_network(const std::string& what, const HttpResponse& r) const {
-    fail("no network: " + what + " from " + endpoint_ + " failed (" + r.transport_error + ")");
+    fail("'" + file + "' of model '" + name() + "'" + where +
+         (r.status >= 500 ? ": server error, try again later" : ": unexpected answer"));
   }
 
   FileMeta parse_meta(const std::string& file, const HttpResponse& r) const {
@@ -311,7 +309,8 @@ class HubFetch {
     if (etag.rfind("W/", 0) == 0) etag = etag.substr(2);
     if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
     m.etag = etag;
-    const std::string size = r.header(m.lfs ? "x-linked-size" : "content-length");
+    // A redirect's Content-Length is that of the redirect, not of the file.
+    const std::string size = m.lfs ? r.header("x-linked-size") : r.status < 300 ? r.header("content-length") : "";
     if (!size.empty()) m.size = std::strtoull(size.c_str(), nullptr, 10);
     const std::string what = "'" + file + "' of model '" + name() + "' on " + endpoint_;
     if (!is_commit_hash(m.commit))
@@ -335,12 +334,18 @@ class HubFetch {
     }
     const bool first_request = !contacted_;
     HttpResponse r = head(file);
+    // No answer, or a server error, on the first request: a snapshot of the revision already
+    // cached is used as it is, as huggingface_hub does.
+    if (first_request && (!r.transport_error.empty() || r.status >= 500) && use_cached_snapshot()) return false;
     if (!r.transport_error.empty()) {
-      if (first_request) {
-        network_fallback(r);
-        return false;
-      }
-      fail_network("asking for '" + file + "' of model '" + name() + "'", r);
+      const auto commit = cache_.cached_commit(id_.revision);
+      std::string missing;
+      if (first_request && commit) usable(*commit, &missing);
+      fail("no network: cannot reach " + endpoint_ + " for '" + file + "' of model '" + name() + "' (" +
+           r.transport_error + ")" +
+           (!first_request ? std::string()
+            : commit       ? ", and its cached copy lacks " + missing
+                           : ", and it is not in the cache " + s_.cache_dir.string()));
     }
     contacted_ = true;
     if (r.status == 404 && r.header("x-error-code") != "RepoNotFound" && r.header("x-error-code") != "RevisionNotFound") {
@@ -360,17 +365,11 @@ class HubFetch {
     return true;
   }
 
-  // No answer to the first request: a snapshot of the revision already cached is used as it is,
-  // as huggingface_hub does when offline.
-  void network_fallback(const HttpResponse& r) {
+  bool use_cached_snapshot() {
     const auto commit = cache_.cached_commit(id_.revision);
-    std::string missing;
-    if (commit && usable(*commit, &missing)) {
-      fallback_ = cache_.snapshot(*commit);
-      return;
-    }
-    fail("no network: cannot reach " + endpoint_ + " for model '" + name() + "' (" + r.transport_error + ")" +
-         (commit ? ", and its cached copy lacks " + missing : ", and it is not in the cache " + cache_.dir().string()));
+    if (!commit || !usable(*commit, nullptr)) return false;
+    fallback_ = cache_.snapshot(*commit);
+    return true;
   }
 
   void set_commit(const std::string& commit) {
@@ -411,8 +410,13 @@ class HubFetch {
         std::cerr << "Downloading model '" << name() << "' into " << cache_.dir().string() << '\n';
         announced_ = true;
       }
-      const HttpResponse r =
-          http_->download(url(file, *commit_), part, have, meta.size, s_.progress ? file : std::string());
+      // Bars for the big files only: a bar that is full at once says nothing.
+      const bool bar = s_.progress && (meta.size == 0 || meta.size >= kProgressMinBytes);
+      HttpResponse r = http_->download(url(file, *commit_), part, have, meta.size, bar ? file : std::string());
+      if (r.status == 416 && have > 0) {  // what is there cannot be continued: start over
+        fs::remove(part, ec);
+        r = http_->download(url(file, *commit_), part, 0, meta.size, bar ? file : std::string());
+      }
       if (!r.transport_error.empty())
         fail("downloading " + what + " from " + endpoint_ + " failed (" + r.transport_error +
              "); run the command again to resume");

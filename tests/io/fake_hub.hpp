@@ -6,7 +6,8 @@
 //     404 + X-Error-Code RepoNotFound / RevisionNotFound / EntryNotFound (with X-Repo-Commit)
 //     401 + X-Error-Code GatedRepo when a token is required and not given
 //   GET /cdn/{repo}/{file}: the bytes, with Range support (httplib applies ranges)
-// Tests can cut a transfer short once, corrupt a file's bytes, rename a repo (relative 307).
+// Tests can cut a transfer short once, corrupt a file's bytes, rename a repo (relative 307),
+// answer every request with an error status.
 #pragma once
 
 #include <httplib.h>
@@ -80,6 +81,11 @@ class FakeHub {
     std::lock_guard<std::mutex> g(mu_);
     corrupt_file_ = file;
   }
+  // Every resolve request answers `status` (0 to stop).
+  void fail_with(int status) {
+    std::lock_guard<std::mutex> g(mu_);
+    fail_status_ = status;
+  }
   void require_token(const std::string& token) {
     std::lock_guard<std::mutex> g(mu_);
     token_ = token;
@@ -130,6 +136,10 @@ class FakeHub {
     if (const auto r = renamed_.find(repo_name); r != renamed_.end()) {
       res.status = 307;
       res.set_header("Location", "/" + r->second + "/resolve/" + revision + "/" + file);
+      return;
+    }
+    if (fail_status_ != 0) {
+      res.status = fail_status_;
       return;
     }
     const auto it = repos_.find(repo_name);
@@ -195,6 +205,7 @@ class FakeHub {
   std::map<std::string, std::string> renamed_;
   std::string cut_file_, corrupt_file_, token_;
   size_t cut_at_ = 0;
+  int fail_status_ = 0;
   std::vector<Request> requests_;
 };
 

@@ -179,12 +179,25 @@ TEST_F(HubDownload, NoNetworkFallsBackToTheCache) {
   closed.stop();  // its port now refuses connections
   settings_.endpoint = closed.endpoint();
   const std::string err = error_of([&] { download(); });
-  EXPECT_EQ(err.rfind("no network: cannot reach " + closed.endpoint() + " for model 'test/gpt2-tiny'", 0), 0u) << err;
+  EXPECT_EQ(err.rfind("no network: cannot reach " + closed.endpoint() + " for 'config.json' of model 'test/gpt2-tiny'", 0),
+            0u)
+      << err;
   EXPECT_NE(err.find("not in the cache"), std::string::npos) << err;
 
   settings_.endpoint = hub_.endpoint();
   download();
   settings_.endpoint = closed.endpoint();
+  EXPECT_EQ(download(), snapshot());
+}
+
+TEST_F(HubDownload, ServerErrorsFallBackToTheCache) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  hub_.fail_with(503);
+  const std::string err = error_of([&] { download(); });
+  EXPECT_EQ(err, "'config.json' of model 'test/gpt2-tiny' on " + hub_.endpoint() + " (503): server error, try again later");
+  hub_.fail_with(0);
+  download();
+  hub_.fail_with(503);
   EXPECT_EQ(download(), snapshot());
 }
 
