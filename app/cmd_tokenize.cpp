@@ -19,7 +19,8 @@ Runner add_tokenize_command(CLI::App& app) {
   };
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand("tokenize", "Token ids, tokens and offsets of each TEXT");
-  sub->add_option("-m,--model", st->model, "Model folder or Hugging Face model id (only its tokenizer is read, or downloaded)")->required();
+  sub->add_option("-m,--model", st->model, "Model folder or Hugging Face model id (only the tokenizer is read)")
+      ->required();
   sub->add_option("--format", st->format, "Output: table, json (one object per line) or csv")->capture_default_str();
   sub->add_flag("--no-special", st->no_special, "Do not add the model's special tokens (BOS, [CLS], ...)");
   sub->add_option("text", st->texts, "Text(s)")->required();

@@ -67,7 +67,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     return size * n;
   }
   const size_t colon = line.find(':');
-  if (colon != std::string::npos) t->response.headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+  if (colon != std::string::npos)
+    t->response.headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
   return size * n;
 }
 

@@ -31,7 +31,7 @@ constexpr int kMaxRelativeRedirects = 10;
 constexpr std::uint64_t kProgressMinBytes = 1 << 20;
 
 const std::array<const char*, 9> kTokenizerFiles = {
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",     "merges.txt",
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",       "merges.txt",
     "vocab.txt",      "spiece.model",          "tokenizer.model",         "added_tokens.json"};
 // The files a tokenizer can be built from (the others only add to one).
 const std::array<const char*, 5> kTokenizerBases = {"tokenizer.json", "vocab.json", "vocab.txt", "spiece.model",
@@ -216,7 +216,9 @@ class HubFetch {
 
   // Every file asked for is there or known absent: nothing to ask the server.
   bool complete(const std::string& commit) const {
-    const auto settled = [&](const std::string& f) { return cache_.has_file(commit, f) || cache_.known_absent(commit, f); };
+    const auto settled = [&](const std::string& f) {
+      return cache_.has_file(commit, f) || cache_.known_absent(commit, f);
+    };
     if (!settled("config.json")) return false;
     if (files_ == HubFiles::model) {
       if (!has_weights(commit, nullptr) || !settled("generation_config.json")) return false;
@@ -291,7 +293,8 @@ class HubFetch {
     if (code == "RepoNotFound" || (r.status == 401 && code.empty()))
       fail("model '" + id_.repo + "' not found" + where +
            (r.status == 401 ? "; if it is private or gated, set HF_TOKEN" : ""));
-    if (code == "RevisionNotFound") fail("revision '" + id_.revision + "' of model '" + id_.repo + "' not found" + where);
+    if (code == "RevisionNotFound")
+      fail("revision '" + id_.revision + "' of model '" + id_.repo + "' not found" + where);
     if (code == "GatedRepo" || r.status == 401 || r.status == 403)
       fail("model '" + id_.repo + "'" + where + ": access denied; a gated model needs its conditions accepted on its " +
            "page and HF_TOKEN set to a token of that account");
@@ -317,7 +320,8 @@ class HubFetch {
       fail(what + ": no valid X-Repo-Commit header ('" + m.commit + "'); is HF_ENDPOINT a Hugging Face hub?");
     // The ETag names a file in blobs/: it must be a plain name.
     bool plain = !m.etag.empty() && m.etag.size() <= 128 && m.etag.front() != '.';
-    for (char c : m.etag) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+    for (char c : m.etag)
+      plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
     if (!plain) fail(what + ": unusable ETag '" + m.etag + "'");
     if (m.lfs && !(m.etag.size() == 64 && is_lower_hex(m.etag)))
       fail(what + ": X-Linked-Etag '" + m.etag + "' is not a sha256");
@@ -348,7 +352,8 @@ class HubFetch {
                            : ", and it is not in the cache " + s_.cache_dir.string()));
     }
     contacted_ = true;
-    if (r.status == 404 && r.header("x-error-code") != "RepoNotFound" && r.header("x-error-code") != "RevisionNotFound") {
+    if (r.status == 404 && r.header("x-error-code") != "RepoNotFound" &&
+        r.header("x-error-code") != "RevisionNotFound") {
       if (required) fail_http(file, r);
       // The hub names the commit in a 404 too: remember the absence as huggingface_hub does.
       const std::string commit = r.header("x-repo-commit");
@@ -520,7 +525,8 @@ fs::path resolve_model(const std::string& model, HubFiles files, const HubSettin
   std::string why;
   const bool path_like = model[0] == '/' || model[0] == '.' || model[0] == '~';
   const auto id = path_like ? std::nullopt : parse_hub_model_id(model, &why);
-  if (!id) fail("model folder not found: " + model + (why.empty() ? "" : " (nor is it a Hugging Face model id: " + why + ")"));
+  if (!id)
+    fail("model folder not found: " + model + (why.empty() ? "" : " (nor is it a Hugging Face model id: " + why + ")"));
   return hub_snapshot(*id, files, settings);
 }
 

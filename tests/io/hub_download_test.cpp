@@ -179,8 +179,9 @@ TEST_F(HubDownload, NoNetworkFallsBackToTheCache) {
   closed.stop();  // its port now refuses connections
   settings_.endpoint = closed.endpoint();
   const std::string err = error_of([&] { download(); });
-  EXPECT_EQ(err.rfind("no network: cannot reach " + closed.endpoint() + " for 'config.json' of model 'test/gpt2-tiny'", 0),
-            0u)
+  EXPECT_EQ(
+      err.rfind("no network: cannot reach " + closed.endpoint() + " for 'config.json' of model 'test/gpt2-tiny'", 0),
+      0u)
       << err;
   EXPECT_NE(err.find("not in the cache"), std::string::npos) << err;
 
@@ -194,7 +195,8 @@ TEST_F(HubDownload, ServerErrorsFallBackToTheCache) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
   hub_.fail_with(503);
   const std::string err = error_of([&] { download(); });
-  EXPECT_EQ(err, "'config.json' of model 'test/gpt2-tiny' on " + hub_.endpoint() + " (503): server error, try again later");
+  EXPECT_EQ(err,
+            "'config.json' of model 'test/gpt2-tiny' on " + hub_.endpoint() + " (503): server error, try again later");
   hub_.fail_with(0);
   download();
   hub_.fail_with(503);
@@ -267,9 +269,10 @@ TEST_F(HubDownload, ShardedWeightsAndIndexesThatTryToEscape) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
   const fs::path dir = repo_folder("sharded", {"model.safetensors"});
   nlohmann::json index = {{"metadata", {{"total_size", 1}}},
-                          {"weight_map", {{"a", "model-00001-of-00002.safetensors"},
-                                          {"b", "model-00002-of-00002.safetensors"},
-                                          {"c", "model-00001-of-00002.safetensors"}}}};
+                          {"weight_map",
+                           {{"a", "model-00001-of-00002.safetensors"},
+                            {"b", "model-00002-of-00002.safetensors"},
+                            {"c", "model-00001-of-00002.safetensors"}}}};
   std::ofstream(dir / "model.safetensors.index.json") << index.dump();
   std::ofstream(dir / "model-00001-of-00002.safetensors") << "first shard";
   std::ofstream(dir / "model-00002-of-00002.safetensors") << "second shard";

@@ -7,8 +7,8 @@
 #include <fstream>
 
 #include "io/hf_cache.hpp"
-#include "io/scoped_env.hpp"
 #include "io/hub.hpp"
+#include "io/scoped_env.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -34,9 +34,9 @@ TEST(HubModelId, AcceptsNamesOrgNamesAndRevisions) {
 }
 
 TEST(HubModelId, RejectsWhatCouldEscapeOrIsNotAnId) {
-  for (const char* bad : {"", "a b", "../x", "org/../x", "a/b/c", "org/", "/name", "name..x", "a--b", "-name",
-                          "name.", "org/name@", "org/name@../main", "org/name@a//b", "org/name@/main",
-                          "name@main/", "na\\me", "name@ma in"}) {
+  for (const char* bad :
+       {"", "a b", "../x", "org/../x", "a/b/c", "org/", "/name", "name..x", "a--b", "-name", "name.", "org/name@",
+        "org/name@../main", "org/name@a//b", "org/name@/main", "name@main/", "na\\me", "name@ma in"}) {
     std::string why;
     EXPECT_FALSE(parse_hub_model_id(bad, &why)) << bad;
     EXPECT_FALSE(why.empty()) << bad;
