@@ -28,6 +28,9 @@ void add_common_options(CLI::App& sub, CommonOptions& options);
 // Hugging Face model id found in, or downloaded into, the Hugging Face cache (io/hub.hpp).
 std::filesystem::path prepare(const CommonOptions& options);
 
+// Splits "a,b,c" options (--targets); a value containing a comma can be given as its own option.
+std::vector<std::string> split_commas(const std::vector<std::string>& values);
+
 // Table style for stdout: bars and colours only on a terminal (NO_COLOR respected).
 TableStyle stdout_style();
 
@@ -36,6 +39,11 @@ using Runner = std::function<int()>;
 
 // Each command file defines one of these; main() calls them all.
 Runner add_next_command(CLI::App& app);
+Runner add_seq2seq_command(CLI::App& app);
 Runner add_tokenize_command(CLI::App& app);
+Runner add_fill_mask_command(CLI::App& app);
+Runner add_classify_command(CLI::App& app);
+Runner add_generate_command(CLI::App& app);
+Runner add_score_command(CLI::App& app);
 
 }  // namespace tokprob::cli

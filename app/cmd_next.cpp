@@ -9,25 +9,6 @@
 
 namespace tokprob::cli {
 
-namespace {
-
-// Splits "a,b,c"; a target containing a comma can be given as its own --targets option.
-std::vector<std::string> split_commas(const std::vector<std::string>& values) {
-  std::vector<std::string> out;
-  for (const auto& v : values) {
-    size_t start = 0;
-    while (true) {
-      const size_t comma = v.find(',', start);
-      out.push_back(v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 Runner add_next_command(CLI::App& app) {
   struct State {
     CommonOptions common;
@@ -46,6 +27,7 @@ Runner add_next_command(CLI::App& app) {
   sub->add_option("--targets", st->targets,
                   "Comma-separated continuations to score, taken literally (\" go\" for a word after a space)")
       ->expected(1)
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->add_option("text", st->texts, "Text(s); several run as one batch")->required();
   return [st, sub]() -> int {

@@ -4,7 +4,11 @@
 #include <map>
 
 #include "io/safetensors.hpp"
+#include "models/bert.hpp"
+#include "models/distilbert.hpp"
 #include "models/gpt2.hpp"
+#include "models/llama.hpp"
+#include "models/t5.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -16,11 +20,35 @@ using CausalLoader = std::function<std::unique_ptr<CausalLM>(const Config&, Weig
 const std::map<std::string, CausalLoader>& causal_loaders() {
   static const std::map<std::string, CausalLoader> table = {
       {"gpt2", load_gpt2},
+      {"llama", load_llama},
+      {"mistral", load_mistral},
+      {"qwen2", load_qwen2},
   };
   return table;
 }
 
-std::string known(const std::map<std::string, CausalLoader>& t) {
+using Seq2SeqLoader = std::function<std::unique_ptr<Seq2SeqLM>(const Config&, Weights)>;
+
+const std::map<std::string, Seq2SeqLoader>& seq2seq_loaders() {
+  static const std::map<std::string, Seq2SeqLoader> table = {
+      {"mt5", load_t5},
+      {"t5", load_t5},
+  };
+  return table;
+}
+
+using EncoderLoader = std::function<std::unique_ptr<EncoderModel>(const Config&, Weights, EncoderHead)>;
+
+const std::map<std::string, EncoderLoader>& encoder_loaders() {
+  static const std::map<std::string, EncoderLoader> table = {
+      {"bert", load_bert},
+      {"distilbert", load_distilbert},
+  };
+  return table;
+}
+
+template <class Table>
+std::string known(const Table& t) {
   std::string s;
   for (auto& [k, v] : t) s += (s.empty() ? "" : ", ") + k;
   return s;
@@ -45,9 +73,50 @@ std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const
     const std::string arch = config.first_architecture();
     fail(config.file().string() + ": unsupported architecture " +
          (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
-         (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table));
+         (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table) +
+         (seq2seq_loaders().count(type) ? " (it is an encoder-decoder model: use seq2seq)" : ""));
   }
   return it->second(config, Weights::open_folder(dir));
+}
+
+std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, const Config& config) {
+  const std::string type = config.model_type();
+  const auto& table = seq2seq_loaders();
+  auto it = table.find(type);
+  if (it == table.end()) {
+    const std::string arch = config.first_architecture();
+    fail(config.file().string() + ": unsupported architecture " +
+         (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
+         (arch.empty() ? "" : " (" + arch + ")") + " for sequence-to-sequence generation; supported: " + known(table) +
+         (causal_loaders().count(type) ? " (it is a decoder-only model: use next)" : ""));
+  }
+  return it->second(config, Weights::open_folder(dir));
+}
+
+namespace {
+
+std::unique_ptr<EncoderModel> load_encoder(const std::filesystem::path& dir, const Config& config, EncoderHead head,
+                                           const char* purpose) {
+  const std::string type = config.model_type();
+  const auto& table = encoder_loaders();
+  auto it = table.find(type);
+  if (it == table.end()) {
+    const std::string arch = config.first_architecture();
+    fail(config.file().string() + ": unsupported architecture " +
+         (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
+         (arch.empty() ? "" : " (" + arch + ")") + " for " + purpose + "; supported: " + known(table));
+  }
+  return it->second(config, Weights::open_folder(dir), head);
+}
+
+}  // namespace
+
+std::unique_ptr<EncoderModel> load_masked_lm(const std::filesystem::path& dir, const Config& config) {
+  return load_encoder(dir, config, EncoderHead::masked_lm, "fill-mask (masked language modelling)");
+}
+
+std::unique_ptr<EncoderModel> load_sequence_classifier(const std::filesystem::path& dir, const Config& config) {
+  return load_encoder(dir, config, EncoderHead::sequence_classification, "sequence classification");
 }
 
 }  // namespace tokprob

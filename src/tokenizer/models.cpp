@@ -9,18 +9,6 @@ namespace tokprob::tok {
 
 using nlohmann::json;
 
-void Vocab::add(std::string token, int32_t id) {
-  if (id < 0) return;
-  const auto index = static_cast<size_t>(id);
-  if (tokens.size() <= index) {
-    tokens.resize(index + 1);
-    present.resize(index + 1, 0);
-  }
-  tokens[index] = token;
-  present[index] = 1;
-  ids.insert_or_assign(std::move(token), id);
-}
-
 namespace {
 
 class WordLevelModel : public Model {
@@ -42,7 +30,7 @@ class WordLevelModel : public Model {
 Vocab vocab_from_object(const json& j, const std::string& where) {
   if (!j.is_object()) fail(where + ": model.vocab must be an object of token -> id");
   Vocab v;
-  v.ids.reserve(j.size());
+  v.reserve(j.size());
   for (const auto& [token, id] : j.items()) {
     if (!id.is_number_integer()) fail(where + ": vocabulary id of \"" + token + "\" is not an integer");
     v.add(token, id.get<int32_t>());
@@ -50,31 +38,35 @@ Vocab vocab_from_object(const json& j, const std::string& where) {
   return v;
 }
 
-std::string string_or(const json& j, const char* key, std::string fallback) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
 
 }  // namespace
 
-std::unique_ptr<Model> make_model(const json& j, const std::string& where) {
+std::unique_ptr<Model> make_model(const json& j, const std::string& where, ModelTables tables) {
   if (!j.is_object()) fail(where + ": missing or invalid \"model\"");
-  std::string type = string_or(j, "type", "");
+  std::string type = json_string(j, "type", "");
+  const bool has_vocab = tables.vocab || tables.scored || j.contains("vocab");
   if (type.empty()) {
     const auto vocab = j.find("vocab");
-    if (vocab != j.end() && vocab->is_array()) type = "Unigram";
-    else if (j.contains("merges")) type = "BPE";
+    if (tables.scored || (vocab != j.end() && vocab->is_array())) type = "Unigram";
+    else if (tables.merges || j.contains("merges")) type = "BPE";
     else if (j.contains("max_input_chars_per_word") || j.contains("continuing_subword_prefix")) type = "WordPiece";
-    else if (vocab != j.end()) type = "WordLevel";
+    else if (has_vocab) type = "WordLevel";
     else fail(where + ": cannot tell the model type (no \"type\", no vocabulary)");
   }
+  auto take_vocab = [&] {
+    if (tables.vocab) return std::move(*tables.vocab);
+    if (!j.contains("vocab")) fail(where + ": the " + type + " model has no vocabulary");
+    return vocab_from_object(j["vocab"], where);
+  };
   try {
     if (type == "BPE") {
-      Vocab vocab = vocab_from_object(j.at("vocab"), where);
+      Vocab vocab = take_vocab();
       std::vector<std::pair<std::string, std::string>> merges;
-      const json& m = j.at("merges");
+      if (tables.merges) merges = std::move(*tables.merges);
+      const json no_merges = json::array();
+      const json& m = tables.merges ? no_merges : j.at("merges");
       if (!m.is_array()) fail(where + ": model.merges must be a list");
-      merges.reserve(m.size());
+      merges.reserve(merges.size() + m.size());
       for (const auto& e : m) {
         if (e.is_string()) {
           const std::string s = e.get<std::string>();
@@ -89,25 +81,27 @@ std::unique_ptr<Model> make_model(const json& j, const std::string& where) {
       }
       BpeOptions o;
       if (j.contains("unk_token") && j["unk_token"].is_string()) o.unk_token = j["unk_token"].get<std::string>();
-      o.continuing_subword_prefix = string_or(j, "continuing_subword_prefix", "");
-      o.end_of_word_suffix = string_or(j, "end_of_word_suffix", "");
+      o.continuing_subword_prefix = json_string(j, "continuing_subword_prefix", "");
+      o.end_of_word_suffix = json_string(j, "end_of_word_suffix", "");
       o.fuse_unk = json_bool(j, "fuse_unk", false);
       o.byte_fallback = json_bool(j, "byte_fallback", false);
       o.ignore_merges = json_bool(j, "ignore_merges", false);
       return make_bpe(std::move(vocab), merges, o, where);
     }
     if (type == "WordPiece") {
-      return make_wordpiece(vocab_from_object(j.at("vocab"), where), string_or(j, "unk_token", "[UNK]"),
-                            string_or(j, "continuing_subword_prefix", "##"), json_size(j, "max_input_chars_per_word", 100),
+      return make_wordpiece(take_vocab(), json_string(j, "unk_token", "[UNK]"),
+                            json_string(j, "continuing_subword_prefix", "##"), json_size(j, "max_input_chars_per_word", 100),
                             where);
     }
     if (type == "WordLevel")
-      return std::make_unique<WordLevelModel>(vocab_from_object(j.at("vocab"), where), string_or(j, "unk_token", "<unk>"));
+      return std::make_unique<WordLevelModel>(take_vocab(), json_string(j, "unk_token", "<unk>"));
     if (type == "Unigram") {
-      const json& v = j.at("vocab");
-      if (!v.is_array()) fail(where + ": Unigram vocab must be a list of [piece, score]");
       std::vector<std::pair<std::string, double>> pieces;
-      pieces.reserve(v.size());
+      if (tables.scored) pieces = std::move(*tables.scored);
+      const json no_pieces = json::array();
+      const json& v = tables.scored ? no_pieces : j.at("vocab");
+      if (!v.is_array()) fail(where + ": Unigram vocab must be a list of [piece, score]");
+      pieces.reserve(pieces.size() + v.size());
       for (const auto& e : v) {
         if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number())
           fail(where + ": Unigram vocab entries must be [piece, score]");

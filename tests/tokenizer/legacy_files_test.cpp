@@ -4,6 +4,8 @@
 // beside each test.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <map>
 #include <set>
@@ -58,7 +60,8 @@ std::set<int> check_legacy(const std::string& name, const std::vector<std::strin
   return differ;
 }
 
-// golden.json tokenization[] (slow tokenizer): every entry's ids, with and without special tokens.
+// golden.json tokenization[] (slow tokenizer): every entry's ids, with and without special tokens,
+// and its decodes (decoded, decoded_skip_special).
 void check_golden(const std::string& name, const std::vector<std::string>& files) {
   const fs::path dir = legacy_copy(name, files);
   const auto tok = tokprob::Tokenizer::from_folder(dir);
@@ -73,6 +76,14 @@ void check_golden(const std::string& name, const std::vector<std::string>& files
     ++checked;
     if (ids != t["ids"].get<std::vector<int32_t>>() || plain != t["ids_no_special"].get<std::vector<int32_t>>()) {
       if (++failed <= 4) first << "\n  " << json(text).dump() << ": got " << json(ids).dump() << " want " << t["ids"].dump();
+    } else {
+      const std::vector<int32_t> golden_ids = t["ids"].get<std::vector<int32_t>>();
+      const std::string d = tok.decode(golden_ids, false), ds = tok.decode(golden_ids, true);
+      if (d != t["decoded"].get<std::string>() || ds != t["decoded_skip_special"].get<std::string>()) {
+        if (++failed <= 4)
+          first << "\n  " << json(text).dump() << ": decoded " << json(d).dump() << " / " << json(ds).dump() << " want "
+                << t["decoded"].dump() << " / " << t["decoded_skip_special"].dump();
+      }
     }
   }
   EXPECT_EQ(failed, 0) << name << " legacy vs golden.json tokenization: " << failed << "/" << checked << first.str();

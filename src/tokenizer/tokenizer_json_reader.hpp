@@ -1,0 +1,28 @@
+// Reading tokenizer.json fast: the vocabulary and merges (most of the file) are streamed straight
+// into the model's tables with nlohmann's SAX interface instead of being built as a JSON tree,
+// which alone would take longer than the whole load should (GPT-2's file is 1.3 MB).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tokenizer/models.hpp"
+
+namespace tokprob::tok {
+
+struct TokenizerJsonDocument {
+  nlohmann::json rest;  // the whole file except model.vocab and model.merges
+  ModelTables tables;
+};
+
+// Throws tokprob::Error naming `where` when `text` is not valid JSON.
+TokenizerJsonDocument read_tokenizer_json(const std::string& text, const std::string& where);
+// A flat {token: id} file (vocab.json).
+Vocab read_vocab_json(const std::string& text, const std::string& where);
+// Reads a whole file; throws tokprob::Error naming it when it cannot be opened.
+std::string read_file(const std::string& path);
+
+}  // namespace tokprob::tok
