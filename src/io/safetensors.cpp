@@ -91,7 +91,9 @@ std::vector<TensorView> read_safetensors_header(const MappedFile& file) {
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   for (auto& [name, entry] : header.items()) {
     if (name == "__metadata__") continue;
-    auto bad = [&](const std::string& what) { fail(fname + ": tensor '" + name + "': " + what); };
+    // Structured bindings cannot be captured by lambdas in clang 14, hence the named copy.
+    const std::string& tensor_name = name;
+    auto bad = [&](const std::string& what) { fail(fname + ": tensor '" + tensor_name + "': " + what); };
     if (!entry.is_object()) bad("entry is not an object");
     auto dt = entry.find("dtype");
     auto sh = entry.find("shape");
@@ -174,9 +176,26 @@ Weights Weights::open_folder(const std::filesystem::path& dir) {
       shard_names.insert(name);
     }
     if (shard_names.empty()) fail(index.string() + ": weight_map is empty");
+    // A shard may still be a symlink. It must resolve inside the folder, or, for a snapshot of the
+    // Hugging Face cache (<repo>/snapshots/<revision>/, whose files link to <repo>/blobs/), inside
+    // the repository's blobs folder.
+    std::error_code ec;
+    const fs::path real_dir = fs::canonical(dir, ec);
+    if (ec) fail("cannot resolve the model folder " + dir.string() + ": " + ec.message());
+    std::vector<fs::path> allowed = {real_dir};
+    if (real_dir.parent_path().filename() == "snapshots")
+      allowed.push_back(real_dir.parent_path().parent_path() / "blobs");
+    auto inside = [](const fs::path& p, const fs::path& folder) {
+      const auto rel = p.lexically_relative(folder);
+      return !rel.empty() && *rel.begin() != "..";
+    };
     std::vector<fs::path> files;
     for (const auto& n : shard_names) {
       if (!fs::exists(dir / n)) fail(index.string() + ": shard '" + n + "' is missing from " + dir.string());
+      const fs::path real = fs::canonical(dir / n, ec);
+      if (ec) fail(index.string() + ": cannot resolve shard '" + n + "': " + ec.message());
+      if (std::none_of(allowed.begin(), allowed.end(), [&](const fs::path& a) { return inside(real, a); }))
+        fail(index.string() + ": shard '" + n + "' links to " + real.string() + ", outside the model folder");
       files.push_back(dir / n);
     }
     return open_files(files);

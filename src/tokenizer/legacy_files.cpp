@@ -67,10 +67,8 @@ void load_gpt2(Pipeline& impl, const fs::path& dir, const json& config) {
   const json vocab_json = read_json_file(vocab_file);
   if (!vocab_json.is_object()) fail(vocab_file.string() + ": expected an object of token -> id");
   Vocab vocab;
-  for (const auto& [token, id] : vocab_json.items()) {
-    if (!id.is_number_integer()) fail(vocab_file.string() + ": id of \"" + token + "\" is not an integer");
-    vocab.add(token, id.get<int32_t>());
-  }
+  for (const auto& [token, id] : vocab_json.items())
+    vocab.add(token, checked_vocab_id(id, vocab_file.string() + ": id of \"" + token + "\""));
   const fs::path merges_file = dir / "merges.txt";
   std::vector<std::pair<std::string, std::string>> merges;
   for (const auto& line : read_lines(merges_file)) {

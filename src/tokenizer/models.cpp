@@ -1,5 +1,6 @@
 #include "tokenizer/models.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "tokenizer/json_fields.hpp"
@@ -19,6 +20,15 @@ void Vocab::add(std::string token, int32_t id) {
   tokens[index] = token;
   present[index] = 1;
   ids.insert_or_assign(std::move(token), id);
+}
+
+int32_t checked_vocab_id(const json& id, const std::string& what) {
+  if (!id.is_number_integer()) fail(what + " is not an integer");
+  const int64_t v = id.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(id.get<uint64_t>(), uint64_t{1} << 62))
+                                            : id.get<int64_t>();
+  if (v < 0 || v >= kMaxVocabId)
+    fail(what + " is " + std::to_string(v) + ", outside [0, " + std::to_string(kMaxVocabId) + ")");
+  return static_cast<int32_t>(v);
 }
 
 namespace {
@@ -43,10 +53,7 @@ Vocab vocab_from_object(const json& j, const std::string& where) {
   if (!j.is_object()) fail(where + ": model.vocab must be an object of token -> id");
   Vocab v;
   v.ids.reserve(j.size());
-  for (const auto& [token, id] : j.items()) {
-    if (!id.is_number_integer()) fail(where + ": vocabulary id of \"" + token + "\" is not an integer");
-    v.add(token, id.get<int32_t>());
-  }
+  for (const auto& [token, id] : j.items()) v.add(token, checked_vocab_id(id, where + ": vocabulary id of \"" + token + "\""));
   return v;
 }
 

@@ -26,6 +26,12 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// Ids of a vocabulary file must lie in [0, kMaxVocabId) (the table by id is as long as the largest
+// id; the largest real vocabularies have about 2^18 tokens).
+inline constexpr int64_t kMaxVocabId = int64_t{1} << 22;
+// An id checked against that range; `what` names the file and token for the message.
+int32_t checked_vocab_id(const nlohmann::json& id, const std::string& what);
+
 // Token string <-> id, in both directions.
 struct Vocab {
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> ids;

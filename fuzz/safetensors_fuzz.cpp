@@ -1,0 +1,19 @@
+// A safetensors file: header length, JSON header (dtypes, shapes, data_offsets), data region;
+// then every floating tensor read as fp32.
+#include "fuzz_target.hpp"
+#include "io/safetensors.hpp"
+
+using namespace tokprob;
+
+TOKPROB_FUZZ_TARGET(safetensors) {
+  const auto file = fuzz::scratch_dir() / "input.safetensors";
+  fuzz::write_file(file, fuzz::as_text(data, size));
+  const Weights w = Weights::open_files({file});
+  volatile float sink = 0;
+  for (const auto& name : w.names()) {
+    const TensorView& t = w.get(name);
+    if (t.dtype != DType::f32 && t.dtype != DType::f16 && t.dtype != DType::bf16 && t.dtype != DType::f64) continue;
+    const float* v = w.f32(name, t.shape);
+    for (int64_t i = 0; i < t.numel(); ++i) sink = sink + v[i];
+  }
+}
