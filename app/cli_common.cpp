@@ -22,6 +22,20 @@ std::filesystem::path prepare(const CommonOptions& options) {
   return options.model;
 }
 
+std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) {
+    size_t start = 0;
+    while (true) {
+      const size_t comma = v.find(',', start);
+      out.push_back(v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
 TableStyle stdout_style() {
   TableStyle s;
   s.bars = ::isatty(STDOUT_FILENO) != 0;

@@ -27,6 +27,9 @@ void add_common_options(CLI::App& sub, CommonOptions& options);
 // Applies --threads and resolves --model to a folder.
 std::filesystem::path prepare(const CommonOptions& options);
 
+// Splits "a,b,c" options (--targets); a value containing a comma can be given as its own option.
+std::vector<std::string> split_commas(const std::vector<std::string>& values);
+
 // Table style for stdout: bars and colours only on a terminal (NO_COLOR respected).
 TableStyle stdout_style();
 
@@ -36,5 +39,7 @@ using Runner = std::function<int()>;
 // Each command file defines one of these; main() calls them all.
 Runner add_next_command(CLI::App& app);
 Runner add_tokenize_command(CLI::App& app);
+Runner add_fill_mask_command(CLI::App& app);
+Runner add_classify_command(CLI::App& app);
 
 }  // namespace tokprob::cli

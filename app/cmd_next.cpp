@@ -9,25 +9,6 @@
 
 namespace tokprob::cli {
 
-namespace {
-
-// Splits "a,b,c"; a target containing a comma can be given as its own --targets option.
-std::vector<std::string> split_commas(const std::vector<std::string>& values) {
-  std::vector<std::string> out;
-  for (const auto& v : values) {
-    size_t start = 0;
-    while (true) {
-      const size_t comma = v.find(',', start);
-      out.push_back(v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 Runner add_next_command(CLI::App& app) {
   struct State {
     CommonOptions common;

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   std::vector<cli::Runner> runners = {
       cli::add_next_command(app),
       cli::add_tokenize_command(app),
+      cli::add_fill_mask_command(app),
+      cli::add_classify_command(app),
   };
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

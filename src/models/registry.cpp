@@ -4,6 +4,8 @@
 #include <map>
 
 #include "io/safetensors.hpp"
+#include "models/bert.hpp"
+#include "models/distilbert.hpp"
 #include "models/gpt2.hpp"
 #include "tokprob/error.hpp"
 
@@ -20,7 +22,18 @@ const std::map<std::string, CausalLoader>& causal_loaders() {
   return table;
 }
 
-std::string known(const std::map<std::string, CausalLoader>& t) {
+using EncoderLoader = std::function<std::unique_ptr<EncoderModel>(const Config&, Weights, EncoderHead)>;
+
+const std::map<std::string, EncoderLoader>& encoder_loaders() {
+  static const std::map<std::string, EncoderLoader> table = {
+      {"bert", load_bert},
+      {"distilbert", load_distilbert},
+  };
+  return table;
+}
+
+template <class Table>
+std::string known(const Table& t) {
   std::string s;
   for (auto& [k, v] : t) s += (s.empty() ? "" : ", ") + k;
   return s;
@@ -48,6 +61,32 @@ std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const
          (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table));
   }
   return it->second(config, Weights::open_folder(dir));
+}
+
+namespace {
+
+std::unique_ptr<EncoderModel> load_encoder(const std::filesystem::path& dir, const Config& config, EncoderHead head,
+                                           const char* purpose) {
+  const std::string type = config.model_type();
+  const auto& table = encoder_loaders();
+  auto it = table.find(type);
+  if (it == table.end()) {
+    const std::string arch = config.first_architecture();
+    fail(config.file().string() + ": unsupported architecture " +
+         (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
+         (arch.empty() ? "" : " (" + arch + ")") + " for " + purpose + "; supported: " + known(table));
+  }
+  return it->second(config, Weights::open_folder(dir), head);
+}
+
+}  // namespace
+
+std::unique_ptr<EncoderModel> load_masked_lm(const std::filesystem::path& dir, const Config& config) {
+  return load_encoder(dir, config, EncoderHead::masked_lm, "fill-mask (masked language modelling)");
+}
+
+std::unique_ptr<EncoderModel> load_sequence_classifier(const std::filesystem::path& dir, const Config& config) {
+  return load_encoder(dir, config, EncoderHead::sequence_classification, "sequence classification");
 }
 
 }  // namespace tokprob

@@ -13,8 +13,8 @@ namespace {
 uint64_t pair_key(int32_t a, int32_t b) { return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b); }
 
 struct Merge {
-  int32_t rank;
-  int32_t new_id;
+  int32_t rank = 0;
+  int32_t new_id = 0;
 };
 
 struct Symbol {
@@ -33,7 +33,7 @@ class BpeModel : public Model {
   BpeModel(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges, const BpeOptions& o,
            const std::string& where)
       : vocab_(std::move(vocab)), o_(o) {
-    merges_.reserve(merges.size() * 2);
+    merges_.reserve(merges.size());
     const size_t prefix_len = o_.continuing_subword_prefix.size();
     for (size_t rank = 0; rank < merges.size(); ++rank) {
       const auto& [a, b] = merges[rank];
@@ -144,10 +144,7 @@ class BpeModel : public Model {
       bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
     };
     std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
-    auto lookup = [&](int32_t a, int32_t b) -> const Merge* {
-      auto it = merges_.find(pair_key(a, b));
-      return it == merges_.end() ? nullptr : &it->second;
-    };
+    auto lookup = [&](int32_t a, int32_t b) -> const Merge* { return merges_.find(pair_key(a, b)); };
     for (size_t k = 0; k + 1 < symbols.size(); ++k)
       if (const Merge* m = lookup(symbols[k].id, symbols[k + 1].id)) queue.push({m->rank, static_cast<int>(k), m->new_id});
     while (!queue.empty()) {
@@ -174,7 +171,7 @@ class BpeModel : public Model {
 
   Vocab vocab_;
   BpeOptions o_;
-  std::unordered_map<uint64_t, Merge> merges_;
+  U64Map<Merge> merges_;
   mutable std::mutex cache_mutex_;
   mutable std::unordered_map<std::string, std::vector<CachedToken>> cache_;
 };

@@ -1,57 +1,19 @@
 // tokenizer_config.json / special_tokens_map.json: the special-token roles and the decode
 // settings that `transformers` keeps outside tokenizer.json.
-#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "tokenizer/pipeline.hpp"
+#include "tokenizer/tokenizer_json_reader.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::tok {
 
 using nlohmann::json;
 
-namespace {
-
-// Deepest nesting of arrays and objects in JSON text (brackets inside strings do not count).
-size_t json_nesting_depth(std::string_view text) {
-  size_t depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
-}  // namespace
-
 json read_json_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(file.string() + ": cannot open file");
-  std::error_code ec;
-  const auto bytes = std::filesystem::file_size(file, ec);
-  if (!ec && bytes > kMaxTokenizerFileBytes)
-    fail(file.string() + ": " + std::to_string(bytes) + " bytes is more than the " +
-         std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB a tokenizer file may have");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  // Real files nest a handful of levels; a Sequence inside a Sequence inside ... would make
-  // the stages' builders (and copies of the JSON) recurse without bound.
-  if (json_nesting_depth(text) > kMaxTokenizerJsonDepth)
-    fail(file.string() + ": JSON nested deeper than " + std::to_string(kMaxTokenizerJsonDepth) +
-         " levels (a Sequence of Sequences of ...?)");
+  const std::string text = read_file(file.string());  // size-limited
   try {
     return json::parse(text);
   } catch (const json::parse_error& e) {

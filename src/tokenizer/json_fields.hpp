@@ -19,7 +19,8 @@ inline std::string json_string(const nlohmann::json& j, const char* key, std::st
 
 inline size_t json_size(const nlohmann::json& j, const char* key, size_t fallback) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number_unsigned() ? it->get<size_t>() : fallback;
+  if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() < 0) return fallback;
+  return it->get<size_t>();
 }
 
 }  // namespace tokprob::tok

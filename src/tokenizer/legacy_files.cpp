@@ -6,6 +6,7 @@
 #include "tokenizer/json_fields.hpp"
 #include "tokenizer/sentencepiece_model.hpp"
 #include "tokenizer/pipeline.hpp"
+#include "tokenizer/tokenizer_json_reader.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::tok {
@@ -64,11 +65,7 @@ std::optional<TemplateToken> role_token(const Pipeline& impl, const json& config
 
 void load_gpt2(Pipeline& impl, const fs::path& dir, const json& config) {
   const fs::path vocab_file = dir / "vocab.json";
-  const json vocab_json = read_json_file(vocab_file);
-  if (!vocab_json.is_object()) fail(vocab_file.string() + ": expected an object of token -> id");
-  Vocab vocab;
-  for (const auto& [token, id] : vocab_json.items())
-    vocab.add(token, checked_vocab_id(id, vocab_file.string() + ": id of \"" + token + "\""));
+  Vocab vocab = read_vocab_json(read_file(vocab_file.string()), vocab_file.string());
   const fs::path merges_file = dir / "merges.txt";
   std::vector<std::pair<std::string, std::string>> merges;
   for (const auto& line : read_lines(merges_file)) {
@@ -88,7 +85,7 @@ void load_bert(Pipeline& impl, const fs::path& dir, const json& config) {
   Vocab vocab;
   int32_t id = 0;
   for (auto& line : read_lines(vocab_file)) vocab.add(std::move(line), id++);
-  if (vocab.ids.empty()) fail(vocab_file.string() + ": empty vocabulary");
+  if (vocab.size() == 0) fail(vocab_file.string() + ": empty vocabulary");
   std::string unk = "[UNK]";
   if (config.is_object() && config.contains("unk_token"))
     if (auto c = token_content(config["unk_token"])) unk = *c;

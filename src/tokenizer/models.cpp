@@ -10,27 +10,6 @@ namespace tokprob::tok {
 
 using nlohmann::json;
 
-void Vocab::add(std::string token, int32_t id) {
-  if (id < 0) return;
-  const auto index = static_cast<size_t>(id);
-  if (tokens.size() <= index) {
-    tokens.resize(index + 1);
-    present.resize(index + 1, 0);
-  }
-  tokens[index] = token;
-  present[index] = 1;
-  ids.insert_or_assign(std::move(token), id);
-}
-
-int32_t checked_vocab_id(const json& id, const std::string& what) {
-  if (!id.is_number_integer()) fail(what + " is not an integer");
-  const int64_t v = id.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(id.get<uint64_t>(), uint64_t{1} << 62))
-                                            : id.get<int64_t>();
-  if (v < 0 || v >= kMaxVocabId)
-    fail(what + " is " + std::to_string(v) + ", outside [0, " + std::to_string(kMaxVocabId) + ")");
-  return static_cast<int32_t>(v);
-}
-
 namespace {
 
 class WordLevelModel : public Model {
@@ -52,8 +31,16 @@ class WordLevelModel : public Model {
 Vocab vocab_from_object(const json& j, const std::string& where) {
   if (!j.is_object()) fail(where + ": model.vocab must be an object of token -> id");
   Vocab v;
-  v.ids.reserve(j.size());
-  for (const auto& [token, id] : j.items()) v.add(token, checked_vocab_id(id, where + ": vocabulary id of \"" + token + "\""));
+  v.reserve(j.size());
+  for (const auto& [token, id] : j.items()) {
+    if (!id.is_number_integer()) fail(where + ": vocabulary id of \"" + token + "\" is not an integer");
+    const int64_t value = id.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(id.get<uint64_t>(), INT64_MAX))
+                                                  : id.get<int64_t>();
+    if (value < 0 || value >= kMaxVocabId)
+      fail(where + ": vocabulary id of \"" + token + "\" is " + std::to_string(value) + ", outside [0, " +
+           std::to_string(kMaxVocabId) + ")");
+    v.add(token, static_cast<int32_t>(value));
+  }
   return v;
 }
 
@@ -64,24 +51,32 @@ std::string string_or(const json& j, const char* key, std::string fallback) {
 
 }  // namespace
 
-std::unique_ptr<Model> make_model(const json& j, const std::string& where) {
+std::unique_ptr<Model> make_model(const json& j, const std::string& where, ModelTables tables) {
   if (!j.is_object()) fail(where + ": missing or invalid \"model\"");
   std::string type = string_or(j, "type", "");
+  const bool has_vocab = tables.vocab || tables.scored || j.contains("vocab");
   if (type.empty()) {
     const auto vocab = j.find("vocab");
-    if (vocab != j.end() && vocab->is_array()) type = "Unigram";
-    else if (j.contains("merges")) type = "BPE";
+    if (tables.scored || (vocab != j.end() && vocab->is_array())) type = "Unigram";
+    else if (tables.merges || j.contains("merges")) type = "BPE";
     else if (j.contains("max_input_chars_per_word") || j.contains("continuing_subword_prefix")) type = "WordPiece";
-    else if (vocab != j.end()) type = "WordLevel";
+    else if (has_vocab) type = "WordLevel";
     else fail(where + ": cannot tell the model type (no \"type\", no vocabulary)");
   }
+  auto take_vocab = [&] {
+    if (tables.vocab) return std::move(*tables.vocab);
+    if (!j.contains("vocab")) fail(where + ": the " + type + " model has no vocabulary");
+    return vocab_from_object(j["vocab"], where);
+  };
   try {
     if (type == "BPE") {
-      Vocab vocab = vocab_from_object(j.at("vocab"), where);
+      Vocab vocab = take_vocab();
       std::vector<std::pair<std::string, std::string>> merges;
-      const json& m = j.at("merges");
+      if (tables.merges) merges = std::move(*tables.merges);
+      const json no_merges = json::array();
+      const json& m = tables.merges ? no_merges : j.at("merges");
       if (!m.is_array()) fail(where + ": model.merges must be a list");
-      merges.reserve(m.size());
+      merges.reserve(merges.size() + m.size());
       for (const auto& e : m) {
         if (e.is_string()) {
           const std::string s = e.get<std::string>();
@@ -104,17 +99,19 @@ std::unique_ptr<Model> make_model(const json& j, const std::string& where) {
       return make_bpe(std::move(vocab), merges, o, where);
     }
     if (type == "WordPiece") {
-      return make_wordpiece(vocab_from_object(j.at("vocab"), where), string_or(j, "unk_token", "[UNK]"),
+      return make_wordpiece(take_vocab(), string_or(j, "unk_token", "[UNK]"),
                             string_or(j, "continuing_subword_prefix", "##"), json_size(j, "max_input_chars_per_word", 100),
                             where);
     }
     if (type == "WordLevel")
-      return std::make_unique<WordLevelModel>(vocab_from_object(j.at("vocab"), where), string_or(j, "unk_token", "<unk>"));
+      return std::make_unique<WordLevelModel>(take_vocab(), string_or(j, "unk_token", "<unk>"));
     if (type == "Unigram") {
-      const json& v = j.at("vocab");
-      if (!v.is_array()) fail(where + ": Unigram vocab must be a list of [piece, score]");
       std::vector<std::pair<std::string, double>> pieces;
-      pieces.reserve(v.size());
+      if (tables.scored) pieces = std::move(*tables.scored);
+      const json no_pieces = json::array();
+      const json& v = tables.scored ? no_pieces : j.at("vocab");
+      if (!v.is_array()) fail(where + ": Unigram vocab must be a list of [piece, score]");
+      pieces.reserve(pieces.size() + v.size());
       for (const auto& e : v) {
         if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number())
           fail(where + ": Unigram vocab entries must be [piece, score]");

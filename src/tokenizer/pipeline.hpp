@@ -33,12 +33,7 @@ struct Pipeline {
   const std::string* id_to_token(int32_t id) const;
 };
 
-// Limits on tokenizer files, which are outside input: the largest real tokenizer.json files
-// are tens of MiB and nest fewer than 10 levels.
-inline constexpr uintmax_t kMaxTokenizerFileBytes = uintmax_t{512} << 20;
-inline constexpr size_t kMaxTokenizerJsonDepth = 64;
-
-// Throws tokprob::Error naming the file when it is missing, not valid JSON or over the limits.
+// Throws tokprob::Error naming the file when it is missing, not valid JSON or too large.
 nlohmann::json read_json_file(const std::filesystem::path& file);
 // Null when the file is absent.
 nlohmann::json read_optional_json(const std::filesystem::path& file);

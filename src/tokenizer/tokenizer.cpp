@@ -163,7 +163,7 @@ std::string Tokenizer::token_text(int32_t id) const {
 
 size_t Tokenizer::vocab_size() const {
   const auto& v = impl_->model->vocab();
-  size_t n = v.ids.size();
+  size_t n = v.size();
   for (const auto& t : impl_->added.tokens())
     if (!v.token(t.id)) ++n;
   return n;

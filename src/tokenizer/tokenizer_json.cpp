@@ -3,6 +3,7 @@
 
 #include "tokenizer/json_fields.hpp"
 #include "tokenizer/pipeline.hpp"
+#include "tokenizer/tokenizer_json_reader.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::tok {
@@ -10,15 +11,16 @@ namespace tokprob::tok {
 using nlohmann::json;
 
 std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file) {
-  const json j = read_json_file(file);
   const std::string where = file.string();
+  TokenizerJsonDocument doc = read_tokenizer_json(read_file(where), where);
+  const json& j = doc.rest;
   if (!j.is_object()) fail(where + ": not a tokenizer.json object");
   if (!j.contains("model")) fail(where + ": no \"model\" in tokenizer.json");
   auto impl = std::make_unique<Pipeline>();
   try {
     impl->normalizer = make_normalizer(j.value("normalizer", json()), where);
     impl->pre_tokenizer = make_pre_tokenizer(j.value("pre_tokenizer", json()), where);
-    impl->model = make_model(j["model"], where);
+    impl->model = make_model(j["model"], where, std::move(doc.tables));
     impl->post_processor = make_post_processor(j.value("post_processor", json()), where);
     impl->decoder = make_decoder(j.value("decoder", json()), where);
     for (const auto& a : j.value("added_tokens", json::array())) {

@@ -90,6 +90,22 @@ std::string sanitize_utf8(std::string_view bytes) {
   return out;
 }
 
+bool is_valid_utf8(std::string_view bytes) {
+  size_t i = 0;
+  while (i < bytes.size()) {
+    if (static_cast<unsigned char>(bytes[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    char32_t cp = 0;
+    size_t consumed = 0;
+    const size_t len = valid_sequence(bytes, i, cp, consumed);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
 void append_utf8(std::string& out, char32_t c) {
   if (c < 0x80) {
     out.push_back(static_cast<char>(c));

@@ -12,6 +12,7 @@ namespace tokprob::tok {
 std::u32string decode_utf8(std::string_view bytes);
 // Same replacement policy, staying in UTF-8.
 std::string sanitize_utf8(std::string_view bytes);
+bool is_valid_utf8(std::string_view bytes);
 void append_utf8(std::string& out, char32_t c);
 std::string to_utf8(std::u32string_view text);
 // Number of code points in valid UTF-8.

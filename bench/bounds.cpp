@@ -1,0 +1,92 @@
+#include "bounds.hpp"
+
+#include <cblas.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <thread>
+#include <vector>
+
+#include "kernels/linear.hpp"
+#include "timing.hpp"
+
+namespace tokprob::bench {
+
+namespace {
+
+// 64-byte vectors: one AVX-512 register in the avx512f clone, two or four narrower ones otherwise.
+// Four independent accumulators keep the adds from serialising on their latency, so the loop is
+// limited by memory, not by the adder.
+typedef float Vec16 __attribute__((vector_size(64)));
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) float sum_floats(const float* p, size_t n) {
+  Vec16 a0{}, a1{}, a2{}, a3{};
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    Vec16 v0, v1, v2, v3;
+    std::memcpy(&v0, p + i, sizeof v0);
+    std::memcpy(&v1, p + i + 16, sizeof v1);
+    std::memcpy(&v2, p + i + 32, sizeof v2);
+    std::memcpy(&v3, p + i + 48, sizeof v3);
+    a0 += v0;
+    a1 += v1;
+    a2 += v2;
+    a3 += v3;
+  }
+  const Vec16 a = (a0 + a1) + (a2 + a3);
+  float s = 0;
+  for (int k = 0; k < 16; ++k) s += a[k];
+  for (; i < n; ++i) s += p[i];
+  return s;
+}
+
+std::atomic<float> g_sink{0};  // keeps the sums observable so they are not optimised away
+
+}  // namespace
+
+void ReadBuffer::Free::operator()(float* p) const { std::free(p); }
+
+ReadBuffer::ReadBuffer(size_t bytes) : floats_(bytes / sizeof(float) / 64 * 64) {
+  data_.reset(static_cast<float*>(std::aligned_alloc(64, floats_ * sizeof(float))));
+  if (!data_) throw std::bad_alloc();
+  float* p = data_.get();
+  for (size_t i = 0; i < floats_; ++i) p[i] = static_cast<float>(i & 1023) * 1e-3f;
+}
+
+double read_bandwidth_gbs(const ReadBuffer& buf, int threads, int repeats) {
+  const size_t per_thread = buf.floats() / threads / 64 * 64;
+  std::vector<double> times;
+  for (int r = 0; r < repeats; ++r) {
+    std::vector<float> sums(threads);
+    const auto start = Clock::now();
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] { sums[t] = sum_floats(buf.data() + t * per_thread, per_thread); });
+    for (auto& th : pool) th.join();
+    times.push_back(seconds_since(start));
+    float total = 0;
+    for (float s : sums) total += s;
+    g_sink.store(total, std::memory_order_relaxed);
+  }
+  return static_cast<double>(per_thread * threads * sizeof(float)) / summarize(times).best / 1e9;
+}
+
+double sgemm_gflops(int n, int threads, int repeats) {
+  std::vector<float> a(static_cast<size_t>(n) * n), b(a.size()), c(a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    a[i] = static_cast<float>(i % 97) * 0.01f;
+    b[i] = static_cast<float>(i % 89) * 0.01f;
+  }
+  set_num_threads(threads);
+  auto run = [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(),
+                n);
+  };
+  run();  // warm-up: thread pool start, first touch of c
+  const Summary s = time_runs(repeats, run);
+  return 2.0 * n * static_cast<double>(n) * n / s.best / 1e9;
+}
+
+}  // namespace tokprob::bench

@@ -1,0 +1,32 @@
+// The machine's own limits, measured in the same run as the engine figures they are compared with:
+// how fast memory can be streamed, and how fast BLAS multiplies large fp32 matrices.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+namespace tokprob::bench {
+
+// A buffer much larger than the last-level cache, filled once so its pages are resident.
+class ReadBuffer {
+ public:
+  explicit ReadBuffer(size_t bytes);
+  const float* data() const { return data_.get(); }
+  size_t floats() const { return floats_; }
+  size_t bytes() const { return floats_ * sizeof(float); }
+
+ private:
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float, Free> data_;
+  size_t floats_;
+};
+
+// Best read bandwidth in GB/s (1e9 bytes/s) of `threads` threads each summing its slice of `buf`.
+double read_bandwidth_gbs(const ReadBuffer& buf, int threads, int repeats);
+
+// Best cblas_sgemm rate in GFLOP/s (2n^3 flops) on n×n matrices with `threads` BLAS threads.
+double sgemm_gflops(int n, int threads, int repeats);
+
+}  // namespace tokprob::bench

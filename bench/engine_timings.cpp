@@ -1,0 +1,142 @@
+#include "engine_timings.hpp"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "models/registry.hpp"
+#include "tasks/next.hpp"
+#include "tokprob/error.hpp"
+
+extern char** environ;
+
+namespace tokprob::bench {
+
+namespace {
+
+// Runs argv to completion with stdout captured; returns the wall time. Throws on failure.
+double run_command(const std::vector<std::string>& args, std::string& output) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  int out[2];
+  if (pipe(out) != 0) fail(std::string("pipe: ") + std::strerror(errno));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  posix_spawn_file_actions_addclose(&actions, out[1]);
+
+  const auto start = Clock::now();
+  pid_t pid = 0;
+  const int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  if (err != 0) {
+    close(out[0]);
+    fail("cannot run " + args[0] + ": " + std::strerror(err) + " (build it, or pass --tokprob)");
+  }
+  output.clear();
+  char buf[4096];
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    output.append(buf, static_cast<size_t>(n));
+  }
+  close(out[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const double seconds = seconds_since(start);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    fail(args[0] + " failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
+  return seconds;
+}
+
+}  // namespace
+
+Summary cold_start(const std::filesystem::path& tokprob, const std::filesystem::path& model_dir,
+                   const std::string& prompt, int threads, int runs) {
+  const std::vector<std::string> args = {tokprob.string(), "next", "-m", model_dir.string(), "--threads",
+                                         std::to_string(threads), prompt};
+  std::string output;
+  run_command(args, output);
+  if (output.empty()) fail(tokprob.string() + " next printed nothing");
+  std::vector<double> times;
+  for (int i = 0; i < runs; ++i) times.push_back(run_command(args, output));
+  return summarize(std::move(times));
+}
+
+LoadBreakdown load_breakdown(const std::filesystem::path& model_dir, const std::string& prompt) {
+  LoadBreakdown b;
+  auto start = Clock::now();
+  const Tokenizer tokenizer = Tokenizer::from_folder(model_dir);
+  b.tokenizer_s = seconds_since(start);
+  start = Clock::now();
+  const auto model = load_causal_lm(model_dir, read_model_config(model_dir));
+  b.model_s = seconds_since(start);
+  const std::string texts[] = {prompt};
+  NextOptions options;
+  start = Clock::now();
+  next_token_distribution(*model, tokenizer, texts, options);
+  b.first_answer_s = seconds_since(start);
+  start = Clock::now();
+  next_token_distribution(*model, tokenizer, texts, options);
+  b.second_answer_s = seconds_since(start);
+  return b;
+}
+
+Summary warm_next_latency(const CausalLM& model, const Tokenizer& tokenizer, const std::string& prompt, int repeats) {
+  const std::string texts[] = {prompt};
+  NextOptions options;
+  next_token_distribution(model, tokenizer, texts, options);  // warm-up
+  return time_runs(repeats, [&] { next_token_distribution(model, tokenizer, texts, options); });
+}
+
+Summary prefill(const CausalLM& model, int64_t batch, int64_t length, int repeats) {
+  // Fixed pseudo-random ids: the cost does not depend on them, only their count.
+  std::vector<std::vector<int32_t>> ids(batch);
+  uint32_t x = 12345;
+  for (auto& seq : ids)
+    for (int64_t i = 0; i < length; ++i) {
+      x = x * 1664525u + 1013904223u;
+      seq.push_back(static_cast<int32_t>((x >> 8) % static_cast<uint32_t>(model.info().vocab_size)));
+    }
+  auto run = [&] {
+    std::vector<std::unique_ptr<DecoderState>> states;
+    std::vector<DecodeChunk> chunks;
+    for (auto& seq : ids) {
+      states.push_back(model.new_state());
+      chunks.push_back({states.back().get(), seq, {length - 1}});
+    }
+    model.forward(chunks);
+  };
+  run();  // warm-up
+  return time_runs(repeats, run);
+}
+
+Summary decode(const CausalLM& model, const std::vector<int32_t>& prompt, int steps, int repeats) {
+  const int64_t V = model.info().vocab_size;
+  auto run = [&] {
+    auto state = model.new_state();
+    std::vector<DecodeChunk> chunk = {{state.get(), prompt, {static_cast<int64_t>(prompt.size()) - 1}}};
+    std::vector<float> logits = model.forward(chunk);
+    const auto start = Clock::now();
+    for (int s = 0; s < steps; ++s) {
+      const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.begin() + V) - logits.begin());
+      chunk = {{state.get(), std::span<const int32_t>(&next, 1), {0}}};
+      logits = model.forward(chunk);
+    }
+    return seconds_since(start) / steps;
+  };
+  run();  // warm-up
+  std::vector<double> per_token;
+  for (int r = 0; r < repeats; ++r) per_token.push_back(run());
+  return summarize(std::move(per_token));
+}
+
+}  // namespace tokprob::bench

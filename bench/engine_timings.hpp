@@ -1,0 +1,41 @@
+// What the engine costs on the benchmark model: starting the command, answering one prompt with
+// everything loaded, a batch prefill, and token-by-token decoding with the KV cache.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "models/causal_lm.hpp"
+#include "timing.hpp"
+#include "tokprob/tokenizer.hpp"
+
+namespace tokprob::bench {
+
+// Wall time from spawning `tokprob next -m DIR --threads N PROMPT` to its exit (its top-10 printed),
+// `runs` times after one unmeasured run that warms the page cache. Throws if the command fails.
+Summary cold_start(const std::filesystem::path& tokprob, const std::filesystem::path& model_dir,
+                   const std::string& prompt, int threads, int runs);
+
+// The parts of a start that happen inside the process, timed in-process (page cache warm), to tell
+// what dominates the cold start; the rest of it is process start-up, dynamic loading and exit.
+struct LoadBreakdown {
+  double tokenizer_s = 0;      // Tokenizer::from_folder
+  double model_s = 0;          // read_model_config + load_causal_lm (maps the weights)
+  double first_answer_s = 0;   // first next_token_distribution: faults the mapped weights in
+  double second_answer_s = 0;  // the same again, pages now mapped
+};
+LoadBreakdown load_breakdown(const std::filesystem::path& model_dir, const std::string& prompt);
+
+// next_token_distribution (top-10) on one prompt with model and tokenizer loaded.
+Summary warm_next_latency(const CausalLM& model, const Tokenizer& tokenizer, const std::string& prompt, int repeats);
+
+// One ragged forward of `batch` fresh sequences of `length` tokens, logits for each last row.
+Summary prefill(const CausalLM& model, int64_t batch, int64_t length, int repeats);
+
+// Per run: prefill `prompt`, then `steps` greedy steps of one token each (logits for that row,
+// argmax, feed back); the summary is of seconds per generated token.
+Summary decode(const CausalLM& model, const std::vector<int32_t>& prompt, int steps, int repeats);
+
+}  // namespace tokprob::bench

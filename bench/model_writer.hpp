@@ -1,0 +1,33 @@
+// A model folder with distilgpt2's exact layout and shapes but random weights, so the benchmark
+// measures the real model's cost without downloading it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+
+namespace tokprob::bench {
+
+// distilgpt2's config.json values that decide the cost of a forward pass.
+struct Gpt2Shape {
+  int64_t n_layer = 6, n_embd = 768, n_head = 12, vocab = 50257, n_positions = 1024;
+  int64_t n_inner() const { return 4 * n_embd; }
+  // Weights multiplied in the transformer blocks (qkv, attention out, MLP up and down); the
+  // embeddings are looked up, and the tied LM head is counted apart (it runs on fewer rows).
+  int64_t block_matmul_params() const { return n_layer * (4 * n_embd * n_embd + 2 * n_embd * n_inner()); }
+  int64_t lm_head_params() const { return vocab * n_embd; }
+};
+
+struct BenchModel {
+  std::filesystem::path dir;
+  Gpt2Shape shape;
+  uint64_t weight_bytes = 0;     // every tensor of model.safetensors
+  uint64_t bytes_per_token = 0;  // what one decode step must read: all but the position table
+  bool reused = false;           // the folder was already there with the same contents
+};
+
+// Writes `dir` (config.json, model.safetensors with F32 "transformer."-prefixed tensors, the
+// tokenizer files of `tokenizer_dir`), or reuses it when an earlier run left the same folder.
+// Weights come from a fixed-seed generator, so every run writes the same bytes.
+BenchModel prepare_distilgpt2_folder(const std::filesystem::path& dir, const std::filesystem::path& tokenizer_dir);
+
+}  // namespace tokprob::bench

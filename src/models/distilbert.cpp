@@ -1,0 +1,77 @@
+#include "models/distilbert.hpp"
+
+#include <tuple>
+
+#include "models/post_ln_encoder.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob {
+
+std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weights, EncoderHead head) {
+  const std::string file = config.file().string();
+  PostLnEncoderSpec s;
+  const int64_t C = s.hidden = config.get_size("dim");
+  s.heads = config.get_size("n_heads");
+  s.inner = config.get_size("hidden_dim");
+  const int64_t n_layers = config.get_size("n_layers");
+  s.eps = 1e-12f;  // fixed in DistilBERT's modules; its config has no key for it
+  s.act = parse_activation(config.get_string("activation", "gelu"), file + " activation");
+  if (C % s.heads != 0)
+    fail(file + ": dim (" + std::to_string(C) + ") is not a multiple of n_heads (" + std::to_string(s.heads) + ")");
+
+  EncoderInfo& I = s.info;
+  I.model_type = config.model_type();
+  I.architecture = config.first_architecture();
+  I.head = head;
+  const int64_t V = I.vocab_size = config.get_size("vocab_size");
+  I.max_positions = config.get_size("max_position_embeddings");
+  I.type_vocab_size = 0;
+  if (config.has("pad_token_id")) I.pad_token_id = static_cast<int32_t>(config.get_int("pad_token_id"));
+
+  const std::string p = weights.has("distilbert.embeddings.word_embeddings.weight") ? "distilbert." : "";
+  const EncoderTensors r{weights};
+  s.word_embeddings = r.w(p + "embeddings.word_embeddings.weight", {V, C});
+  // sinusoidal_pos_embds only changes how the table was initialised: it is saved like a learned one.
+  s.position_embeddings = r.w(p + "embeddings.position_embeddings.weight", {I.max_positions, C});
+  std::tie(s.embed_norm_g, s.embed_norm_b) = r.norm(p + "embeddings.LayerNorm", C);
+  for (int64_t l = 0; l < n_layers; ++l) {
+    const std::string q = p + "transformer.layer." + std::to_string(l) + ".";
+    PostLnLayer L;
+    L.query = r.linear(q + "attention.q_lin", C, C);
+    L.key = r.linear(q + "attention.k_lin", C, C);
+    L.value = r.linear(q + "attention.v_lin", C, C);
+    L.attn_out = r.linear(q + "attention.out_lin", C, C);
+    std::tie(L.attn_norm_g, L.attn_norm_b) = r.norm(q + "sa_layer_norm", C);
+    L.ffn_in = r.linear(q + "ffn.lin1", C, s.inner);
+    L.ffn_out = r.linear(q + "ffn.lin2", s.inner, C);
+    std::tie(L.ffn_norm_g, L.ffn_norm_b) = r.norm(q + "output_layer_norm", C);
+    s.layers.push_back(L);
+  }
+
+  if (head == EncoderHead::masked_lm) {
+    require_head_tensors(weights, config, "masked-LM", {"vocab_transform.weight", "vocab_projector.bias"});
+    const bool tied = config.get_bool("tie_word_embeddings", true);
+    if (!tied) require_head_tensors(weights, config, "masked-LM", {"vocab_projector.weight"});
+    MlmHeadWeights m;
+    m.transform = r.linear("vocab_transform", C, C);
+    m.act = s.act;
+    std::tie(m.norm_g, m.norm_b) = r.norm("vocab_layer_norm", C);
+    m.eps = 1e-12f;
+    m.decoder = {tied ? s.word_embeddings : r.w("vocab_projector.weight", {V, C}), r.w("vocab_projector.bias", {V}),
+                 C, V, false};
+    s.mlm = m;
+  } else {
+    require_head_tensors(weights, config, "sequence-classification",
+                         {"pre_classifier.weight", "classifier.weight", "classifier.bias"});
+    I.labels = read_labels(config);
+    I.problem_type = config.get_string("problem_type", "");
+    ClassifierHeadWeights c;
+    c.dense = r.linear("pre_classifier", C, C);
+    c.act = Activation::relu;
+    c.out = r.linear("classifier", C, static_cast<int64_t>(I.labels.size()));
+    s.classifier = c;
+  }
+  return make_post_ln_encoder(std::move(s), std::move(weights));
+}
+
+}  // namespace tokprob

@@ -1,0 +1,213 @@
+#include "models/post_ln_encoder.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "kernels/attention.hpp"
+#include "kernels/norms.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob {
+
+namespace {
+
+class PostLnEncoder final : public EncoderModel {
+ public:
+  PostLnEncoder(PostLnEncoderSpec spec, Weights weights) : s_(std::move(spec)), weights_(std::move(weights)) {}
+
+  const EncoderInfo& info() const override { return s_.info; }
+
+  // sequences: ragged batch packed into x [T, C] -> mlm logits [R, V], class logits [S, L].
+  EncoderOutput forward(std::span<const EncoderSequence> seqs) const override {
+    const int64_t C = s_.hidden, T = validate(seqs);
+    std::vector<float> x(T * C);
+    embed(seqs, x.data());
+    std::vector<float> q(T * C), k(T * C), v(T * C), ctx(T * C), h(T * s_.inner);
+    for (const PostLnLayer& L : s_.layers) layer_forward(L, seqs, x.data(), T, q, k, v, ctx, h);
+
+    EncoderOutput out;
+    int64_t R = 0;
+    for (const auto& sq : seqs) R += static_cast<int64_t>(sq.mlm_logits_for.size());
+    if (R > 0) out.mlm_logits = mlm_head(seqs, x.data(), R);
+    if (s_.classifier) out.class_logits = classifier_head(seqs, x.data());
+    return out;
+  }
+
+ private:
+  // Checks every sequence; returns the number of packed rows.
+  int64_t validate(std::span<const EncoderSequence> seqs) const {
+    const EncoderInfo& I = s_.info;
+    int64_t T = 0;
+    for (const auto& sq : seqs) {
+      const auto n = static_cast<int64_t>(sq.ids.size());
+      if (n == 0) fail("empty sequence: an encoder needs at least one token");
+      if (n > I.max_positions)
+        fail("sequence of " + std::to_string(n) + " tokens is longer than the model's " +
+             std::to_string(I.max_positions) + " positions (max_position_embeddings)");
+      for (int32_t id : sq.ids)
+        if (id < 0 || id >= I.vocab_size)
+          fail("token id " + std::to_string(id) + " is outside the vocabulary (vocab_size " +
+               std::to_string(I.vocab_size) + ")");
+      if (!sq.type_ids.empty()) {
+        if (sq.type_ids.size() != sq.ids.size())
+          fail("internal: " + std::to_string(sq.type_ids.size()) + " token type ids for " + std::to_string(n) +
+               " tokens");
+        for (int32_t t : sq.type_ids)
+          if (t != 0 && (t < 0 || t >= I.type_vocab_size))
+            fail("token type id " + std::to_string(t) + " is outside the model's " +
+                 std::to_string(I.type_vocab_size) + " token types (type_vocab_size)" +
+                 (I.type_vocab_size == 0 ? "; this model takes no sentence pairs" : ""));
+      }
+      if (!sq.mlm_logits_for.empty() && !s_.mlm)
+        fail("masked-LM logits asked of " + I.architecture + ", which has no masked-LM head");
+      for (int64_t r : sq.mlm_logits_for)
+        if (r < 0 || r >= n) fail("internal: masked-LM row outside the sequence");
+      T += n;
+    }
+    return T;
+  }
+
+  // x: [T, C] <- LayerNorm(word[id] + position[offset + i] + type[type_id])
+  void embed(std::span<const EncoderSequence> seqs, float* x) const {
+    const int64_t C = s_.hidden;
+    int64_t row = 0;
+    for (const auto& sq : seqs) {
+      for (size_t i = 0; i < sq.ids.size(); ++i, ++row) {
+        const float* we = s_.word_embeddings + static_cast<int64_t>(sq.ids[i]) * C;
+        const float* pe = s_.position_embeddings + (s_.position_offset + static_cast<int64_t>(i)) * C;
+        float* xr = x + row * C;
+        for (int64_t c = 0; c < C; ++c) xr[c] = we[c] + pe[c];
+        if (s_.type_embeddings) {
+          const int64_t t = sq.type_ids.empty() ? 0 : sq.type_ids[i];
+          const float* te = s_.type_embeddings + t * C;
+          for (int64_t c = 0; c < C; ++c) xr[c] += te[c];
+        }
+      }
+    }
+    const int64_t T = row;
+    layer_norm(x, T, C, s_.embed_norm_g, s_.embed_norm_b, s_.eps, x);
+  }
+
+  // x: [T, C] -> [T, C]: x = LN(x + out(attn(x))); x = LN(x + ffn_out(act(ffn_in(x)))).
+  void layer_forward(const PostLnLayer& L, std::span<const EncoderSequence> seqs, float* x, int64_t T,
+                     std::vector<float>& q, std::vector<float>& k, std::vector<float>& v, std::vector<float>& ctx,
+                     std::vector<float>& h) const {
+    const int64_t C = s_.hidden, H = s_.heads, D = C / H;
+    linear(x, T, L.query, q.data());
+    linear(x, T, L.key, k.data());
+    linear(x, T, L.value, v.data());
+    const AttentionShape shape{H, H, D, 1.0f / std::sqrt(static_cast<float>(D)), /*causal=*/false};
+    int64_t row = 0;
+    for (const auto& sq : seqs) {
+      const auto n = static_cast<int64_t>(sq.ids.size());
+      attention(q.data() + row * C, C, k.data() + row * C, v.data() + row * C, C, n, n, 0, shape,
+                ctx.data() + row * C, C);
+      row += n;
+    }
+    linear(ctx.data(), T, L.attn_out, x, /*accumulate=*/true);
+    layer_norm(x, T, C, L.attn_norm_g, L.attn_norm_b, s_.eps, x);
+    linear(x, T, L.ffn_in, h.data());
+    apply_activation(s_.act, h.data(), T * s_.inner);
+    linear(h.data(), T, L.ffn_out, x, /*accumulate=*/true);
+    layer_norm(x, T, C, L.ffn_norm_g, L.ffn_norm_b, s_.eps, x);
+  }
+
+  // Only the R rows asked for: [R, C] -> transform, act, LN -> [R, V].
+  std::vector<float> mlm_head(std::span<const EncoderSequence> seqs, const float* x, int64_t R) const {
+    const int64_t C = s_.hidden;
+    const MlmHeadWeights& m = *s_.mlm;
+    std::vector<float> sel(R * C), t(R * C);
+    int64_t row = 0, r = 0;
+    for (const auto& sq : seqs) {
+      for (int64_t i : sq.mlm_logits_for) std::memcpy(&sel[r++ * C], x + (row + i) * C, C * sizeof(float));
+      row += static_cast<int64_t>(sq.ids.size());
+    }
+    linear(sel.data(), R, m.transform, t.data());
+    apply_activation(m.act, t.data(), R * C);
+    layer_norm(t.data(), R, C, m.norm_g, m.norm_b, m.eps, t.data());
+    std::vector<float> logits(R * m.decoder.out);
+    linear(t.data(), R, m.decoder, logits.data());
+    return logits;
+  }
+
+  // First token of each sequence: [S, C] -> dense, act -> [S, C] -> [S, labels].
+  std::vector<float> classifier_head(std::span<const EncoderSequence> seqs, const float* x) const {
+    const int64_t C = s_.hidden, S = static_cast<int64_t>(seqs.size());
+    const ClassifierHeadWeights& c = *s_.classifier;
+    std::vector<float> first(S * C), pooled(S * c.dense.out);
+    int64_t row = 0;
+    for (int64_t i = 0; i < S; ++i) {
+      std::memcpy(&first[i * C], x + row * C, C * sizeof(float));
+      row += static_cast<int64_t>(seqs[i].ids.size());
+    }
+    linear(first.data(), S, c.dense, pooled.data());
+    apply_activation(c.act, pooled.data(), S * c.dense.out);
+    std::vector<float> logits(S * c.out.out);
+    linear(pooled.data(), S, c.out, logits.data());
+    return logits;
+  }
+
+  PostLnEncoderSpec s_;
+  Weights weights_;
+};
+
+}  // namespace
+
+std::unique_ptr<EncoderModel> make_post_ln_encoder(PostLnEncoderSpec spec, Weights weights) {
+  if (spec.hidden % spec.heads != 0)
+    fail("hidden size " + std::to_string(spec.hidden) + " is not a multiple of the " + std::to_string(spec.heads) +
+         " attention heads");
+  return std::make_unique<PostLnEncoder>(std::move(spec), std::move(weights));
+}
+
+LinearWeights EncoderTensors::linear(const std::string& name, int64_t in, int64_t out) const {
+  return {w(name + ".weight", {out, in}), w(name + ".bias", {out}), in, out, false};
+}
+
+std::pair<const float*, const float*> EncoderTensors::norm(const std::string& name, int64_t dim) const {
+  if (!weights.has(name + ".weight") && weights.has(name + ".gamma"))
+    return {w(name + ".gamma", {dim}), w(name + ".beta", {dim})};
+  return {w(name + ".weight", {dim}), w(name + ".bias", {dim})};
+}
+
+std::vector<std::string> read_labels(const Config& config) {
+  const auto& j = config.json();
+  const std::string where = config.file().string();
+  if (j.contains("id2label") && j["id2label"].is_object() && !j["id2label"].empty()) {
+    const auto& m = j["id2label"];
+    std::vector<std::string> labels(m.size());
+    std::vector<bool> seen(m.size(), false);
+    for (auto it = m.begin(); it != m.end(); ++it) {
+      size_t used = 0;
+      long long id = -1;
+      try {
+        id = std::stoll(it.key(), &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != it.key().size() || id < 0 || id >= static_cast<long long>(m.size()))
+        fail(where + ": id2label key '" + it.key() + "' is not a label id 0.." + std::to_string(m.size() - 1));
+      if (seen[id]) fail(where + ": id2label names label " + std::to_string(id) + " twice");
+      if (!it.value().is_string()) fail(where + ": id2label[" + it.key() + "] is not a string");
+      labels[id] = it.value().get<std::string>();
+      seen[id] = true;
+    }
+    return labels;
+  }
+  const int64_t n = config.get_size("num_labels", 2);
+  std::vector<std::string> labels;
+  for (int64_t i = 0; i < n; ++i) labels.push_back("LABEL_" + std::to_string(i));
+  return labels;
+}
+
+void require_head_tensors(const Weights& weights, const Config& config, const std::string& head,
+                          const std::vector<std::string>& names) {
+  for (const auto& name : names)
+    if (!weights.has(name)) {
+      const std::string arch = config.first_architecture();
+      fail(weights.source() + " has no tensor " + name + ": the checkpoint" +
+           (arch.empty() ? std::string() : " (" + arch + ")") + " has no " + head + " head");
+    }
+}
+
+}  // namespace tokprob

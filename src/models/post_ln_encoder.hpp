@@ -1,0 +1,85 @@
+// The encoder that BERT, DistilBERT and RoBERTa share: summed word/position/type embeddings with a
+// LayerNorm, post-LayerNorm blocks (x = LN(x + attn(x)); x = LN(x + ffn(x))), and the two heads.
+// Architecture files read their config, name their tensors and fill a PostLnEncoderSpec; the
+// computation lives here once.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/config.hpp"
+#include "io/safetensors.hpp"
+#include "kernels/activations.hpp"
+#include "kernels/linear.hpp"
+#include "models/encoder_model.hpp"
+
+namespace tokprob {
+
+struct PostLnLayer {
+  LinearWeights query, key, value, attn_out;
+  const float *attn_norm_g = nullptr, *attn_norm_b = nullptr;
+  LinearWeights ffn_in, ffn_out;
+  const float *ffn_norm_g = nullptr, *ffn_norm_b = nullptr;
+};
+
+// transform -> act -> LayerNorm -> decoder (tied to the word embeddings in every known
+// checkpoint, with its own bias).
+struct MlmHeadWeights {
+  LinearWeights transform;
+  Activation act = Activation::gelu_erf;
+  const float *norm_g = nullptr, *norm_b = nullptr;
+  float eps = 1e-12f;
+  LinearWeights decoder;
+};
+
+// On the first token's hidden state: dense -> act -> out. BERT's pooler is tanh, DistilBERT's
+// pre_classifier ReLU, RoBERTa's classification head tanh.
+struct ClassifierHeadWeights {
+  LinearWeights dense;
+  Activation act = Activation::tanh;
+  LinearWeights out;
+};
+
+struct PostLnEncoderSpec {
+  EncoderInfo info;
+  int64_t hidden = 0, heads = 0, inner = 0;
+  float eps = 1e-12f;
+  Activation act = Activation::gelu_erf;
+  // Row of the position table for the first token (RoBERTa counts from padding_idx + 1).
+  int64_t position_offset = 0;
+  const float *word_embeddings = nullptr, *position_embeddings = nullptr;
+  const float* type_embeddings = nullptr;  // [info.type_vocab_size, hidden]; null when the model has none
+  const float *embed_norm_g = nullptr, *embed_norm_b = nullptr;
+  std::vector<PostLnLayer> layers;
+  std::optional<MlmHeadWeights> mlm;               // set for EncoderHead::masked_lm
+  std::optional<ClassifierHeadWeights> classifier;  // set for EncoderHead::sequence_classification
+};
+
+// `weights` owns the memory the spec's pointers refer to and is kept alive by the model.
+std::unique_ptr<EncoderModel> make_post_ln_encoder(PostLnEncoderSpec spec, Weights weights);
+
+// Reads nn.Linear and LayerNorm parameters by module name, checking shapes.
+struct EncoderTensors {
+  const Weights& weights;
+  const float* w(const std::string& name, const std::vector<int64_t>& shape) const {
+    return weights.f32(name, shape);
+  }
+  // name.weight [out, in] and name.bias [out]
+  LinearWeights linear(const std::string& name, int64_t in, int64_t out) const;
+  // name.weight and name.bias [dim]; checkpoints converted from TensorFlow say gamma and beta.
+  std::pair<const float*, const float*> norm(const std::string& name, int64_t dim) const;
+};
+
+// Label names by id from config.json: id2label (keys "0".."n-1"), else num_labels (default 2)
+// names LABEL_0..; throws naming config.json for a gap or a key that is not an id.
+std::vector<std::string> read_labels(const Config& config);
+
+// Throws a one-line error naming the checkpoint, the head and the first missing tensor, so that
+// asking a masked LM to classify (or the reverse) says so instead of failing on a tensor name.
+void require_head_tensors(const Weights& weights, const Config& config, const std::string& head,
+                          const std::vector<std::string>& names);
+
+}  // namespace tokprob

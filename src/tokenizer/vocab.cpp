@@ -1,0 +1,83 @@
+#include "tokenizer/vocab.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include "tokprob/error.hpp"
+
+namespace tokprob::tok {
+
+uint32_t Vocab::hash_of(std::string_view token) {
+  return static_cast<uint32_t>(std::hash<std::string_view>{}(token) >> 16);
+}
+
+void Vocab::rebuild(size_t capacity) {
+  std::vector<uint64_t> old = std::move(slots_);
+  slots_.assign(capacity, 0);
+  for (uint64_t s : old) {
+    if (s == 0) continue;
+    const auto id = static_cast<size_t>((s & 0xFFFFFFFFu) - 1);
+    if (!present_[id]) continue;
+    slots_[slot_of(tokens_[id], static_cast<uint32_t>(s >> 32))] = s;
+  }
+}
+
+void Vocab::reserve(size_t n) {
+  tokens_.reserve(n);
+  present_.reserve(n);
+  if (slots_.size() < n * 2) {
+    size_t cap = 16;
+    while (cap < n * 2) cap <<= 1;
+    rebuild(cap);
+  }
+}
+
+void Vocab::grow() { reserve(slots_.empty() ? 8 : slots_.size()); }
+
+size_t Vocab::slot_of(std::string_view token, uint32_t hash) const {
+  const size_t mask = slots_.size() - 1;
+  size_t i = hash & mask;
+  while (slots_[i] != 0) {
+    if (static_cast<uint32_t>(slots_[i] >> 32) == hash &&
+        tokens_[static_cast<size_t>((slots_[i] & 0xFFFFFFFFu) - 1)] == token)
+      break;
+    i = (i + 1) & mask;
+  }
+  return i;
+}
+
+void Vocab::add(std::string token, int32_t id) {
+  if (id < 0 || id >= kMaxVocabId)
+    fail("vocabulary id " + std::to_string(id) + " of \"" + token + "\" is outside [0, " + std::to_string(kMaxVocabId) + ")");
+  if ((count_ + 1) * 2 > slots_.size()) grow();
+  const auto index = static_cast<size_t>(id);
+  if (tokens_.size() <= index) {
+    tokens_.resize(index + 1);
+    present_.resize(index + 1, 0);
+  }
+  if (present_[index]) {
+    // The id is reused: drop its old spelling (a rebuild skips ids no longer present).
+    present_[index] = 0;
+    --count_;
+    rebuild(slots_.size());
+  }
+  const uint32_t hash = hash_of(token);
+  const size_t slot = slot_of(token, hash);
+  if (slots_[slot] != 0) {
+    // Same spelling under another id: the new id wins.
+    present_[static_cast<size_t>((slots_[slot] & 0xFFFFFFFFu) - 1)] = 0;
+    --count_;
+  }
+  tokens_[index] = std::move(token);
+  present_[index] = 1;
+  slots_[slot] = (static_cast<uint64_t>(hash) << 32) | (static_cast<uint64_t>(id) + 1);
+  ++count_;
+}
+
+std::optional<int32_t> Vocab::find(std::string_view token) const {
+  if (slots_.empty()) return std::nullopt;
+  const uint64_t s = slots_[slot_of(token, hash_of(token))];
+  return s != 0 ? std::optional<int32_t>(static_cast<int32_t>((s & 0xFFFFFFFFu) - 1)) : std::nullopt;
+}
+
+}  // namespace tokprob::tok

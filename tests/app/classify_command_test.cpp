@@ -1,0 +1,82 @@
+// `tokprob classify` run as a user runs it, against distilbert-tiny-sst2's golden.json
+// (classify[]: text, input_ids, logits, pipeline).
+#include <fcntl.h>  // cli_runner.hpp's posix_spawn flags
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "cli_runner.hpp"
+
+namespace tokprob::testing {
+namespace {
+
+TEST(ClassifyCommand, JsonMatchesPipeline) {
+  TOKPROB_REQUIRE_FIXTURE("distilbert-tiny-sst2");
+  const auto dir = (fixtures_dir() / "distilbert-tiny-sst2").string();
+  const auto golden = load_json(fixtures_dir() / "distilbert-tiny-sst2" / "golden.json");
+  std::vector<std::string> args = {"classify", "-m", dir, "--format", "json"};
+  for (const auto& c : golden["classify"]) args.push_back(c["text"].get<std::string>());
+  const auto r = run_tokprob(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), golden["classify"].size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto& g = golden["classify"][i];
+    const auto& o = lines[i];
+    EXPECT_EQ(o["text"], g["text"]);
+    EXPECT_EQ(o["input_ids"], g["input_ids"]);
+    EXPECT_EQ(o["function"], "softmax");
+    EXPECT_FALSE(o.contains("pair"));
+    ASSERT_EQ(o["labels"].size(), g["pipeline"].size());
+    for (size_t k = 0; k < o["labels"].size(); ++k) {
+      EXPECT_EQ(o["labels"][k]["label"], g["pipeline"][k]["label"]);
+      EXPECT_NEAR(o["labels"][k]["prob"].get<double>(), g["pipeline"][k]["score"].get<double>(), 1e-5);
+      const size_t id = o["labels"][k]["id"].get<size_t>();
+      EXPECT_NEAR(o["labels"][k]["logit"].get<double>(), g["logits"][id].get<double>(), 1e-4);
+    }
+  }
+}
+
+TEST(ClassifyCommand, PairFunctionTableCsv) {
+  TOKPROB_REQUIRE_FIXTURE("distilbert-tiny-sst2");
+  const auto dir = (fixtures_dir() / "distilbert-tiny-sst2").string();
+  const auto golden = load_json(fixtures_dir() / "distilbert-tiny-sst2" / "golden.json");
+  const auto& g = golden["classify"][0];
+  const auto none = run_tokprob({"classify", "-m", dir, "--format", "json", "--function", "none", g["text"]});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  const auto o = json_lines(none.out)[0];
+  EXPECT_EQ(o["function"], "none");
+  for (const auto& l : o["labels"]) EXPECT_NEAR(l["prob"].get<double>(), g["logits"][l["id"].get<size_t>()], 1e-4);
+
+  const auto pair = run_tokprob({"classify", "-m", dir, "--format", "json", "--pair", "It was fine.", "A film."});
+  ASSERT_EQ(pair.exit_code, 0) << pair.err;
+  const auto p = json_lines(pair.out)[0];
+  EXPECT_EQ(p["pair"], "It was fine.");
+  EXPECT_EQ(std::count(p["input_ids"].begin(), p["input_ids"].end(), 102), 2);
+
+  const auto table = run_tokprob({"classify", "-m", dir, "Hello", "World"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("POSITIVE"), std::string::npos);
+  EXPECT_EQ(line_count(table.out), 2u * (1u + 1u + 2u) + 1u);
+  const auto csv = run_tokprob({"classify", "-m", dir, "--format", "csv", "Hello", "World"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(line_count(csv.out), 1u + 2u * 2u);
+}
+
+TEST(ClassifyCommand, BadInput) {
+  TOKPROB_REQUIRE_FIXTURE("distilbert-tiny-sst2");
+  const auto dir = (fixtures_dir() / "distilbert-tiny-sst2").string();
+  auto expect_error = [](const std::vector<std::string>& args, int code, const std::string& needle) {
+    const auto r = run_tokprob(args);
+    EXPECT_EQ(r.exit_code, code) << r.err;
+    EXPECT_EQ(line_count(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  };
+  expect_error({"classify", "-m", dir, "--function", "softmin", "x"}, 2, "--function");
+  expect_error({"classify", "-m", dir, ""}, 2, "empty");
+  expect_error({"classify", "-m", (fixtures_dir() / "bert-tiny-mlm").string(), "x"}, 1, "sequence-classification");
+}
+
+}  // namespace
+}  // namespace tokprob::testing
