@@ -27,6 +27,7 @@ Runner add_next_command(CLI::App& app) {
   sub->add_option("--targets", st->targets,
                   "Comma-separated continuations to score, taken literally (\" go\" for a word after a space)")
       ->expected(1)
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->add_option("text", st->texts, "Text(s); several run as one batch")->required();
   return [st, sub]() -> int {

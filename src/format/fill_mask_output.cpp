@@ -59,7 +59,10 @@ void write_table(std::ostream& out, const FillMaskResult& r, const TableStyle& s
       tt.add_column("scored", Table::Align::left);
       for (const auto& tg : mask.targets) {
         std::string pieces;
-        for (const auto& p : tg.pieces) pieces += (pieces.empty() ? "" : " ") + visible_token(p);
+        for (const auto& p : tg.pieces) {
+          if (!pieces.empty()) pieces += ' ';
+          pieces += visible_token(p);
+        }
         tt.add_row({visible_token(tg.target), pieces, percent(tg.fill.score.prob), fixed4(tg.fill.score.logprob),
                     tg.whole_word ? "word"
                                   : "first piece only (" + std::to_string(tg.pieces.size()) + " pieces)"});

@@ -1,6 +1,5 @@
 // `tokprob classify` run as a user runs it, against distilbert-tiny-sst2's golden.json
 // (classify[]: text, input_ids, logits, pipeline).
-#include <fcntl.h>  // cli_runner.hpp's posix_spawn flags
 #include <gtest/gtest.h>
 
 #include <cmath>

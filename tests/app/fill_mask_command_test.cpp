@@ -1,6 +1,5 @@
 // `tokprob fill-mask` run as a user runs it, against bert-tiny-mlm's golden.json
 // (fill_mask[]: text, input_ids, mask_position, pipeline_top10).
-#include <fcntl.h>  // cli_runner.hpp's posix_spawn flags
 #include <gtest/gtest.h>
 
 #include "cli_runner.hpp"

@@ -98,6 +98,19 @@ TEST(NextCommand, TargetsUseTheChainRule) {
   EXPECT_NEAR(t["logprob"].get<double>(), lp1 + lp2, 2e-4);
 }
 
+TEST(NextCommand, TargetsDoNotSwallowTexts) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const auto dir = (fixtures_dir() / "gpt2-tiny").string();
+  const auto r = run_tokprob({"next", "-m", dir, "--format", "json", "--targets", " a, b", "--targets", " c", "Hello",
+                              "World"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1]["text"], "World");
+  ASSERT_EQ(lines[0]["targets"].size(), 3u);
+  EXPECT_EQ(lines[0]["targets"][1]["target"], " b");
+}
+
 TEST(NextCommand, TableAndCsvOutput) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
   const auto dir = (fixtures_dir() / "gpt2-tiny").string();

@@ -108,6 +108,27 @@ TEST(Bert, TokenTypesChangeTheResult) {
   EXPECT_NE(out.mlm_logits[5], out.mlm_logits[2 * V + 5]);
 }
 
+// F16 weights go through the same loader (converted to fp32 once); the mask distribution stays
+// close to the golden one (F16 rounding of the weights, not a parity test).
+TEST(Bert, HalfPrecisionCheckpoint) {
+  TOKPROB_REQUIRE_FIXTURE("bert-tiny-mlm");
+  testing::ModelFolderCopy copy("bert-tiny-mlm", "f16");
+  copy.store_as_f16();
+  auto model = load_masked_lm(copy.dir(), read_model_config(copy.dir()));
+  const int64_t V = model->info().vocab_size;
+  for (const auto& f : golden()["fill_mask"]) {
+    const auto ids = f["input_ids"].get<std::vector<int32_t>>();
+    EncoderSequence seq{ids, {}, {f["mask_position"].get<int64_t>()}};
+    const auto out = model->forward(std::span(&seq, 1));
+    const auto g = f["mask_logits"].get<std::vector<float>>();
+    double max_diff = 0;
+    for (int64_t i = 0; i < V; ++i) max_diff = std::max(max_diff, std::abs(double(out.mlm_logits[i]) - g[i]));
+    EXPECT_LE(max_diff, 0.05) << f["text"];
+    EXPECT_GT(max_diff, 0.0) << "weights were not rounded: the copy is not F16";
+    EXPECT_EQ(Distribution(out.mlm_logits).argmax(), f["top10"][0]["id"].get<int32_t>()) << f["text"];
+  }
+}
+
 TEST(Bert, RejectsBadSequences) {
   TOKPROB_REQUIRE_FIXTURE("bert-tiny-mlm");
   auto model = open_bert_mlm();

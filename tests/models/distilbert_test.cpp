@@ -76,6 +76,69 @@ TEST(DistilBert, PaddedBatchGivesUnpaddedLogits) {
       EXPECT_NEAR(out.class_logits[s * L + l], g[s][l], logits_tolerance(g[s])) << "row " << s;
 }
 
+// DistilBertForMaskedLM has no fixture of its own; BERT with token type 0 is the same function
+// once the type-0 embedding is folded into the position table. So bert-tiny-mlm's tensors, renamed
+// to DistilBERT's, must reproduce bert-tiny-mlm/golden.json (fill_mask[].mask_logits).
+TEST(DistilBert, MaskedLmFromRenamedBertMatchesBertGolden) {
+  TOKPROB_REQUIRE_FIXTURE("bert-tiny-mlm");
+  testing::ModelFolderCopy copy("bert-tiny-mlm", "as_distilbert");
+  const auto bert = copy.config();
+  copy.write_config({{"model_type", "distilbert"},
+                     {"architectures", {"DistilBertForMaskedLM"}},
+                     {"dim", bert["hidden_size"]},
+                     {"n_heads", bert["num_attention_heads"]},
+                     {"n_layers", bert["num_hidden_layers"]},
+                     {"hidden_dim", bert["intermediate_size"]},
+                     {"activation", bert["hidden_act"]},
+                     {"max_position_embeddings", bert["max_position_embeddings"]},
+                     {"vocab_size", bert["vocab_size"]},
+                     {"sinusoidal_pos_embds", false},
+                     {"pad_token_id", 0}});
+  ASSERT_EQ(bert["layer_norm_eps"].get<double>(), 1e-12);  // DistilBERT's fixed eps
+  const Weights src = Weights::open_folder(fixtures_dir() / "bert-tiny-mlm");
+  const int64_t C = bert["hidden_size"].get<int64_t>();
+  const float* type0 = src.f32("bert.embeddings.token_type_embeddings.weight", {bert["type_vocab_size"], C});
+  const std::vector<std::pair<std::string, std::string>> renames = {
+      {"bert.embeddings.", "distilbert.embeddings."},
+      {"bert.encoder.layer.", "distilbert.transformer.layer."},
+      {".attention.self.query.", ".attention.q_lin."},
+      {".attention.self.key.", ".attention.k_lin."},
+      {".attention.self.value.", ".attention.v_lin."},
+      {".attention.output.dense.", ".attention.out_lin."},
+      {".attention.output.LayerNorm.", ".sa_layer_norm."},
+      {".intermediate.dense.", ".ffn.lin1."},
+      {".output.dense.", ".ffn.lin2."},
+      {".output.LayerNorm.", ".output_layer_norm."},
+      {"cls.predictions.transform.dense.", "vocab_transform."},
+      {"cls.predictions.transform.LayerNorm.", "vocab_layer_norm."},
+      {"cls.predictions.bias", "vocab_projector.bias"},
+  };
+  copy.rewrite_tensors([&](std::string& name, nlohmann::json& info, std::string& bytes) {
+    if (name == "bert.embeddings.token_type_embeddings.weight") return false;
+    if (name == "bert.embeddings.position_embeddings.weight") {
+      auto* rows = reinterpret_cast<float*>(bytes.data());
+      EXPECT_EQ(info["dtype"], "F32");
+      for (size_t i = 0; i < bytes.size() / sizeof(float); ++i) rows[i] += type0[i % C];
+    }
+    for (const auto& [from, to] : renames)
+      if (const auto at = name.find(from); at != std::string::npos) name.replace(at, from.size(), to);
+    return true;
+  });
+  auto model = load_masked_lm(copy.dir(), read_model_config(copy.dir()));
+  EXPECT_EQ(model->info().model_type, "distilbert");
+  const int64_t V = model->info().vocab_size;
+  for (const auto& f : load_json(fixtures_dir() / "bert-tiny-mlm" / "golden.json")["fill_mask"]) {
+    const auto ids = f["input_ids"].get<std::vector<int32_t>>();
+    EncoderSequence seq{ids, {}, {f["mask_position"].get<int64_t>()}};
+    const auto out = model->forward(std::span(&seq, 1));
+    const auto g = f["mask_logits"].get<std::vector<float>>();
+    ASSERT_EQ(static_cast<int64_t>(out.mlm_logits.size()), V);
+    double max_diff = 0;
+    for (int64_t i = 0; i < V; ++i) max_diff = std::max(max_diff, std::abs(double(out.mlm_logits[i]) - g[i]));
+    EXPECT_LE(max_diff, logits_tolerance(g)) << f["text"];
+  }
+}
+
 TEST(DistilBert, RejectsTokenTypesAndWrongHead) {
   TOKPROB_REQUIRE_FIXTURE("distilbert-tiny-sst2");
   auto model = open_classifier();

@@ -6,10 +6,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <cstring>
 #include <iterator>
 #include <string>
 
 #include "fixtures.hpp"
+#include "io/safetensors.hpp"
 
 namespace tokprob::testing {
 
@@ -36,8 +39,10 @@ class ModelFolderCopy {
   }
   void write_config(const nlohmann::json& config) const { write("config.json", config.dump()); }
 
-  // Rewrites model.safetensors without the tensors whose names start with `prefix`.
-  void drop_tensors(const std::string& prefix) const {
+  // Rewrites model.safetensors tensor by tensor: `edit` may rename a tensor, change its dtype and
+  // shape in `info` and its bytes, or return false to drop it.
+  using TensorEdit = std::function<bool(std::string& name, nlohmann::json& info, std::string& bytes)>;
+  void rewrite_tensors(const TensorEdit& edit) const {
     std::ifstream in(src_ / "model.safetensors", std::ios::binary);
     uint64_t n = 0;
     in.read(reinterpret_cast<char*>(&n), 8);
@@ -48,17 +53,42 @@ class ModelFolderCopy {
     nlohmann::json kept = nlohmann::json::object();
     std::string kept_data;
     for (auto it = old.begin(); it != old.end(); ++it) {
-      if (it.key() == "__metadata__" || it.key().rfind(prefix, 0) == 0) continue;
-      auto t = it.value();
-      const auto b = t["data_offsets"][0].get<size_t>(), e = t["data_offsets"][1].get<size_t>();
-      t["data_offsets"] = {kept_data.size(), kept_data.size() + (e - b)};
-      kept_data += data.substr(b, e - b);
-      kept[it.key()] = t;
+      if (it.key() == "__metadata__") continue;
+      std::string name = it.key();
+      auto info = it.value();
+      const auto b = info["data_offsets"][0].get<size_t>(), e = info["data_offsets"][1].get<size_t>();
+      std::string bytes = data.substr(b, e - b);
+      if (!edit(name, info, bytes)) continue;
+      info["data_offsets"] = {kept_data.size(), kept_data.size() + bytes.size()};
+      kept_data += bytes;
+      kept[name] = info;
     }
     const std::string h = kept.dump();
     const uint64_t hn = h.size();
     std::string file(reinterpret_cast<const char*>(&hn), 8);
     write("model.safetensors", file + h + kept_data);
+  }
+
+  // Rewrites model.safetensors without the tensors whose names start with `prefix`.
+  void drop_tensors(const std::string& prefix) const {
+    rewrite_tensors([&](std::string& name, nlohmann::json&, std::string&) { return name.rfind(prefix, 0) != 0; });
+  }
+
+  // Rewrites model.safetensors with every F32 tensor stored as F16.
+  void store_as_f16() const {
+    rewrite_tensors([](std::string&, nlohmann::json& info, std::string& bytes) {
+      if (info["dtype"] != "F32") return true;
+      std::string half(bytes.size() / 2, '\0');
+      for (size_t i = 0; i < bytes.size() / 4; ++i) {
+        float v;
+        std::memcpy(&v, bytes.data() + 4 * i, 4);
+        const uint16_t h = f32_to_f16(v);
+        std::memcpy(half.data() + 2 * i, &h, 2);
+      }
+      bytes = std::move(half);
+      info["dtype"] = "F16";
+      return true;
+    });
   }
 
  private:
