@@ -69,7 +69,9 @@ for i, wm in enumerate([
 for name in sorted(os.listdir(fixtures)):
     if exists(name, "config.json"):
         with open(fixture(name, "config.json"), "rb") as f:
-            put("config", name, f.read())
+            text = f.read()
+            put("config", name, text)
+            put("model_config", name, text)
 
 
 def trim_tokenizer_json(j, keep):

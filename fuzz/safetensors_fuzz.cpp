@@ -1,11 +1,15 @@
-// A safetensors file: header length, JSON header (dtypes, shapes, data_offsets), data region;
-// then every floating tensor read as fp32.
+// A safetensors file: header length, JSON header (dtypes, shapes, data_offsets), data region.
+// The header is parsed from memory; a file that passes is then opened as Weights and every
+// floating tensor read as fp32.
 #include "fuzz_target.hpp"
 #include "io/safetensors.hpp"
 
 using namespace tokprob;
 
 TOKPROB_FUZZ_TARGET(safetensors) {
+  const auto views = read_safetensors_header(std::span<const uint8_t>(data, size), "input.safetensors");
+  for (const auto& v : views)
+    if (v.data < data || v.data + v.nbytes > data + size) __builtin_trap();
   const auto file = fuzz::scratch_dir() / "input.safetensors";
   fuzz::write_file(file, fuzz::as_text(data, size));
   const Weights w = Weights::open_files({file});

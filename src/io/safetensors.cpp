@@ -65,17 +65,22 @@ int64_t TensorView::numel() const {
 }
 
 std::vector<TensorView> read_safetensors_header(const MappedFile& file) {
-  const std::string fname = file.path().string();
-  if (file.size() < 8) fail(fname + ": not a safetensors file (shorter than its 8-byte header length)");
+  auto views = read_safetensors_header(std::span<const uint8_t>(file.data(), file.size()), file.path().string());
+  for (auto& v : views) v.file = &file;
+  return views;
+}
+
+std::vector<TensorView> read_safetensors_header(std::span<const uint8_t> bytes, const std::string& fname) {
+  if (bytes.size() < 8) fail(fname + ": not a safetensors file (shorter than its 8-byte header length)");
   uint64_t header_len = 0;
-  std::memcpy(&header_len, file.data(), 8);
+  std::memcpy(&header_len, bytes.data(), 8);
   if constexpr (std::endian::native == std::endian::big) header_len = __builtin_bswap64(header_len);
   if (header_len > kMaxSafetensorsHeaderBytes)
     fail(fname + ": safetensors header length " + std::to_string(header_len) + " exceeds the limit");
-  if (header_len > file.size() - 8)
+  if (header_len > bytes.size() - 8)
     fail(fname + ": safetensors header length " + std::to_string(header_len) +
          " is larger than the file (truncated or not a safetensors file)");
-  const char* hbegin = reinterpret_cast<const char*>(file.data() + 8);
+  const char* hbegin = reinterpret_cast<const char*>(bytes.data() + 8);
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(hbegin, hbegin + header_len);
@@ -85,8 +90,8 @@ std::vector<TensorView> read_safetensors_header(const MappedFile& file) {
   if (!header.is_object()) fail(fname + ": safetensors header is not a JSON object");
   if (header.size() > kMaxTensorCount) fail(fname + ": safetensors header lists too many tensors");
 
-  const uint8_t* data_begin = file.data() + 8 + header_len;
-  const uint64_t data_size = file.size() - 8 - header_len;
+  const uint8_t* data_begin = bytes.data() + 8 + header_len;
+  const uint64_t data_size = bytes.size() - 8 - header_len;
   std::vector<TensorView> out;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   for (auto& [name, entry] : header.items()) {
@@ -104,7 +109,6 @@ std::vector<TensorView> read_safetensors_header(const MappedFile& file) {
     TensorView t;
     t.name = name;
     t.dtype = parse_dtype(dt->get<std::string>(), name, fname);
-    t.file = &file;
     uint64_t numel = 1;
     for (auto& d : *sh) {
       if (!d.is_number_unsigned()) bad("shape has a non-integer or negative dimension");

@@ -42,9 +42,10 @@ TEST(FuzzRegressions, TokenizerJson) { replay("tokenizer_json"); }
 TEST(FuzzRegressions, LegacyBpe) { replay("legacy_bpe"); }
 TEST(FuzzRegressions, LegacyWordPiece) { replay("legacy_wordpiece"); }
 TEST(FuzzRegressions, SentencePiece) { replay("sentencepiece"); }
-TEST(FuzzRegressions, Config) {
+TEST(FuzzRegressions, Config) { replay("config"); }
+TEST(FuzzRegressions, ModelConfig) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
-  replay("config");
+  replay("model_config");
 }
 TEST(FuzzRegressions, Encode) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
@@ -55,7 +56,7 @@ TEST(FuzzRegressions, EveryTargetHasATest) {
   for (const auto& [name, f] : fuzz::registered_targets())
     EXPECT_TRUE(name == "safetensors" || name == "safetensors_index" || name == "tokenizer_json" ||
                 name == "legacy_bpe" || name == "legacy_wordpiece" || name == "sentencepiece" || name == "config" ||
-                name == "encode")
+                name == "model_config" || name == "encode")
         << name;
 }
 
