@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fixtures.hpp"
 #include "tokprob/error.hpp"
 #include "tokprob/tokenizer.hpp"
 
@@ -99,6 +100,29 @@ TEST_F(TokenizerLimits, MergeOfUnknownTokens) {
   write("vocab.json", R"({"a": 0, "b": 1, "ab": 2})");
   write("merges.txt", "#version: 0.2\na c\n");
   EXPECT_NE(error_of_folder().find("merges.txt: merge \"a c\" uses a token missing"), std::string::npos);
+}
+
+// Found by the tokenizer_json fuzz target (fuzz/regressions/tokenizer_json/template-*): std::stoi
+// threw std::out_of_range on a long number in a template.
+TEST_F(TokenizerLimits, TemplateNumbersOutOfRange) {
+  for (const char* single : {R"("$A:99999999999")", R"(["$99999999999"])"}) {
+    write("tokenizer.json", "{" + std::string(kWordLevel) +
+                                R"(, "post_processor": {"type": "TemplateProcessing", "special_tokens": {}, "single": )" +
+                                single + "}}");
+    EXPECT_NE(error_of_folder().find("TemplateProcessing number \"99999999999\" is out of range"), std::string::npos)
+        << single;
+  }
+}
+
+TEST_F(TokenizerLimits, T5ExtraIdsOutOfRange) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  fs::copy_file(tokprob::testing::fixtures_dir() / "t5-tiny" / "spiece.model", dir_ / "spiece.model");
+  write("tokenizer_config.json", R"({"extra_ids": 2147483647})");
+  EXPECT_NE(error_of_folder().find("tokenizer_config.json: \"extra_ids\" 2147483647 is out of range"), std::string::npos);
+  write("tokenizer_config.json", R"({"extra_ids": -5})");
+  EXPECT_NE(error_of_folder().find("is out of range"), std::string::npos);
+  write("tokenizer_config.json", R"({"extra_ids": 3})");
+  EXPECT_EQ(tokprob::Tokenizer::from_folder(dir_).token_to_id("<extra_id_0>"), 32002);
 }
 
 }  // namespace
