@@ -33,6 +33,7 @@ class Vocab {
   size_t slot_of(std::string_view token, uint32_t hash) const;  // where `token` is, or the empty slot it would take
   static uint32_t hash_of(std::string_view token);
   void rebuild(size_t capacity);
+  void erase_slot(size_t slot);
 
   std::vector<std::string> tokens_;  // by id
   std::vector<uint8_t> present_;
