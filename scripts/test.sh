@@ -27,5 +27,5 @@ fi
 # Fuzzing (clang + libFuzzer, installed by setup-deps.sh): every target for a short while, the
 # committed crash reproducers replayed first. Longer campaigns: scripts/fuzz.sh SECONDS.
 if [ "${TOKPROB_SKIP_FUZZ:-}" != 1 ] && command -v clang++ >/dev/null; then
-  bash scripts/fuzz.sh "${TOKPROB_FUZZ_SECONDS:-15}"
+  bash scripts/fuzz.sh "${TOKPROB_FUZZ_SECONDS:-10}"
 fi
