@@ -38,8 +38,11 @@ using Runner = std::function<int()>;
 
 // Each command file defines one of these; main() calls them all.
 Runner add_next_command(CLI::App& app);
+Runner add_seq2seq_command(CLI::App& app);
 Runner add_tokenize_command(CLI::App& app);
 Runner add_fill_mask_command(CLI::App& app);
 Runner add_classify_command(CLI::App& app);
+Runner add_generate_command(CLI::App& app);
+Runner add_score_command(CLI::App& app);
 
 }  // namespace tokprob::cli

@@ -11,9 +11,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tokprob 0.1.0");
   std::vector<cli::Runner> runners = {
       cli::add_next_command(app),
+      cli::add_seq2seq_command(app),
       cli::add_tokenize_command(app),
       cli::add_fill_mask_command(app),
       cli::add_classify_command(app),
+      cli::add_generate_command(app),
+      cli::add_score_command(app),
   };
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

@@ -5,6 +5,8 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/thread_pool.hpp"
+
 namespace tokprob {
 
 void attention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, int64_t n_ctx,
@@ -12,8 +14,11 @@ void attention(const float* q, int64_t q_stride, const float* k, const float* v,
                const float* bias) {
   const int64_t group = s.n_heads / s.n_kv_heads;
   const int64_t d = s.head_dim;
+  // Heads are independent: one chunk of heads per thread, each with its own score row.
+  const int64_t min_heads = n_new * n_ctx < 4096 ? s.n_heads : 1;  // tiny problems stay on one thread
+  parallel_for(s.n_heads, min_heads, [&](int64_t h_begin, int64_t h_end) {
   std::vector<float> scores(static_cast<size_t>(n_ctx));
-  for (int64_t h = 0; h < s.n_heads; ++h) {
+  for (int64_t h = h_begin; h < h_end; ++h) {
     const int64_t kvh = h / group;
     for (int64_t i = 0; i < n_new; ++i) {
       const float* qi = q + i * q_stride + h * d;
@@ -44,6 +49,7 @@ void attention(const float* q, int64_t q_stride, const float* k, const float* v,
       }
     }
   }
+  });
 }
 
 }  // namespace tokprob

@@ -2,53 +2,57 @@
 
 #include <cblas.h>
 
-#include <thread>
+#include <algorithm>
+
+#include "kernels/skinny_gemm.hpp"
+#include "kernels/thread_pool.hpp"
 
 namespace tokprob {
 
-void linear(const float* x, int64_t rows, const LinearWeights& w, float* y, bool accumulate) {
-  if (rows <= 0) return;
-  const float beta = accumulate ? 1.0f : 0.0f;
-  if (rows == 1) {
-    // One row (decoding) is a matrix-vector product: sgemm would first copy the whole weight
-    // matrix into its packed layout, doubling the memory traffic that bounds this case.
-    if (w.stored_in_out)
-      cblas_sgemv(CblasRowMajor, CblasTrans, static_cast<int>(w.in), static_cast<int>(w.out), 1.0f, w.w,
-                  static_cast<int>(w.out), x, 1, beta, y, 1);
-    else
-      cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(w.out), static_cast<int>(w.in), 1.0f, w.w,
-                  static_cast<int>(w.in), x, 1, beta, y, 1);
-  } else if (w.stored_in_out) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(w.out),
-                static_cast<int>(w.in), 1.0f, x, static_cast<int>(w.in), w.w, static_cast<int>(w.out), beta, y,
+namespace {
+
+// Column blocks handed to each thread: multiples of 32 keep the skinny kernel's [in, out] tiles
+// whole and BLAS's panels aligned.
+constexpr int64_t kColumnAlign = 32;
+
+void blas_block(const float* x, int64_t rows, const LinearWeights& w, int64_t c0, int64_t c1, float* y, float beta) {
+  const int n = static_cast<int>(c1 - c0);
+  if (w.stored_in_out)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), n, static_cast<int>(w.in), 1.0f,
+                x, static_cast<int>(w.in), w.w + c0, static_cast<int>(w.out), beta, y + c0, static_cast<int>(w.out));
+  else
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), n, static_cast<int>(w.in), 1.0f, x,
+                static_cast<int>(w.in), w.w + c0 * w.in, static_cast<int>(w.in), beta, y + c0,
                 static_cast<int>(w.out));
-  } else {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(w.out),
-                static_cast<int>(w.in), 1.0f, x, static_cast<int>(w.in), w.w, static_cast<int>(w.in), beta, y,
-                static_cast<int>(w.out));
-  }
-  if (w.b) {
-    for (int64_t r = 0; r < rows; ++r) {
-      float* yr = y + r * w.out;
-      for (int64_t j = 0; j < w.out; ++j) yr[j] += w.b[j];
-    }
-  }
 }
 
-namespace {
-int g_threads = 0;
+}  // namespace
+
+void linear(const float* x, int64_t rows, const LinearWeights& w, float* y, bool accumulate) {
+  if (rows <= 0) return;
+  static const bool blas_single_threaded = (openblas_set_num_threads(1), true);
+  (void)blas_single_threaded;
+  const int64_t blocks = (w.out + kColumnAlign - 1) / kColumnAlign;
+  // Each thread takes whole column blocks; the BLAS library runs single-threaded inside them.
+  parallel_for(blocks, rows <= kSkinnyMaxRows ? 8 : 4, [&](int64_t b0, int64_t b1) {
+    const int64_t c0 = b0 * kColumnAlign, c1 = std::min(w.out, b1 * kColumnAlign);
+    if (rows <= kSkinnyMaxRows)
+      skinny_gemm(x, rows, w.in, w.w, w.out, w.stored_in_out, c0, c1, y, accumulate);
+    else
+      blas_block(x, rows, w, c0, c1, y, accumulate ? 1.0f : 0.0f);
+    if (w.b)
+      for (int64_t r = 0; r < rows; ++r) {
+        float* yr = y + r * w.out;
+        for (int64_t j = c0; j < c1; ++j) yr[j] += w.b[j];
+      }
+  });
 }
 
 void set_num_threads(int n) {
-  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
-  if (n <= 0) n = 1;
-  g_threads = n;
-  openblas_set_num_threads(n);
+  openblas_set_num_threads(1);
+  set_pool_threads(n);
 }
 
-int num_threads() {
-  if (g_threads == 0) set_num_threads(0);
-  return g_threads;
-}
+int num_threads() { return pool_threads(); }
 
 }  // namespace tokprob

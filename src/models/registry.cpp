@@ -7,6 +7,8 @@
 #include "models/bert.hpp"
 #include "models/distilbert.hpp"
 #include "models/gpt2.hpp"
+#include "models/llama.hpp"
+#include "models/t5.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -18,6 +20,19 @@ using CausalLoader = std::function<std::unique_ptr<CausalLM>(const Config&, Weig
 const std::map<std::string, CausalLoader>& causal_loaders() {
   static const std::map<std::string, CausalLoader> table = {
       {"gpt2", load_gpt2},
+      {"llama", load_llama},
+      {"mistral", load_mistral},
+      {"qwen2", load_qwen2},
+  };
+  return table;
+}
+
+using Seq2SeqLoader = std::function<std::unique_ptr<Seq2SeqLM>(const Config&, Weights)>;
+
+const std::map<std::string, Seq2SeqLoader>& seq2seq_loaders() {
+  static const std::map<std::string, Seq2SeqLoader> table = {
+      {"mt5", load_t5},
+      {"t5", load_t5},
   };
   return table;
 }
@@ -58,7 +73,22 @@ std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const
     const std::string arch = config.first_architecture();
     fail(config.file().string() + ": unsupported architecture " +
          (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
-         (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table));
+         (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table) +
+         (seq2seq_loaders().count(type) ? " (it is an encoder-decoder model: use seq2seq)" : ""));
+  }
+  return it->second(config, Weights::open_folder(dir));
+}
+
+std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, const Config& config) {
+  const std::string type = config.model_type();
+  const auto& table = seq2seq_loaders();
+  auto it = table.find(type);
+  if (it == table.end()) {
+    const std::string arch = config.first_architecture();
+    fail(config.file().string() + ": unsupported architecture " +
+         (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
+         (arch.empty() ? "" : " (" + arch + ")") + " for sequence-to-sequence generation; supported: " + known(table) +
+         (causal_loaders().count(type) ? " (it is a decoder-only model: use next)" : ""));
   }
   return it->second(config, Weights::open_folder(dir));
 }

@@ -7,6 +7,7 @@
 #include "io/config.hpp"
 #include "models/causal_lm.hpp"
 #include "models/encoder_model.hpp"
+#include "models/seq2seq_lm.hpp"
 
 namespace tokprob {
 
@@ -16,6 +17,10 @@ Config read_model_config(const std::filesystem::path& dir);
 // A decoder-only language model (GPT-2, ...) from `dir`; throws naming the architecture when
 // config.json describes a model of another kind or one tokprob does not know.
 std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const Config& config);
+
+// An encoder-decoder language model (T5, mT5) from `dir`; throws naming the architecture when
+// config.json describes a model of another kind or one tokprob does not know.
+std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, const Config& config);
 
 // A bidirectional encoder (BERT, DistilBERT) with its masked-LM head; throws naming the
 // architecture for another kind of model and naming the missing tensor for a checkpoint without

@@ -29,22 +29,27 @@ std::optional<int32_t> AddedVocabulary::id_of(const std::string& content) const 
 }
 
 void AddedVocabulary::build(const Normalizer* normalizer) {
-  raw_.clear();
-  normalized_.clear();
+  raw_ = {};
+  normalized_ = {};
   for (size_t i = 0; i < tokens_.size(); ++i) {
     const auto& t = tokens_[i];
     if (t.content.empty()) continue;
     if (!t.normalized) {
-      raw_.push_back({decode_utf8(t.content), i});
+      raw_.patterns.push_back({decode_utf8(t.content), i});
     } else {
       NormalizedString n = NormalizedString::from_input(decode_utf8(t.content));
       if (normalizer) normalizer->normalize(n);
-      if (!n.text.empty()) normalized_.push_back({n.text, i});
+      if (!n.text.empty()) normalized_.patterns.push_back({n.text, i});
     }
   }
+  index(raw_);
+  index(normalized_);
+}
+
+void AddedVocabulary::index(PatternSet& set) {
   auto longest_first = [](const Pattern& a, const Pattern& b) { return a.text.size() > b.text.size(); };
-  std::stable_sort(raw_.begin(), raw_.end(), longest_first);
-  std::stable_sort(normalized_.begin(), normalized_.end(), longest_first);
+  std::stable_sort(set.patterns.begin(), set.patterns.end(), longest_first);
+  for (size_t k = 0; k < set.patterns.size(); ++k) set.by_first[set.patterns[k].text.front()].push_back(k);
 }
 
 namespace {
@@ -52,9 +57,9 @@ bool is_word_char(char32_t c) { return is_alphanumeric(c) || c == U'_'; }
 }  // namespace
 
 std::vector<AddedMatch> AddedVocabulary::split(const std::u32string& text, bool normalized_set) const {
-  const auto& patterns = normalized_set ? normalized_ : raw_;
+  const PatternSet& set = normalized_set ? normalized_ : raw_;
   std::vector<AddedMatch> out;
-  if (patterns.empty() || text.empty()) {
+  if (set.patterns.empty() || text.empty()) {
     out.push_back({std::nullopt, 0, text.size()});
     return out;
   }
@@ -63,10 +68,13 @@ std::vector<AddedMatch> AddedVocabulary::split(const std::u32string& text, bool 
   while (pos < text.size()) {
     // Leftmost-longest: the first position where any pattern matches, the longest one there.
     const Pattern* hit = nullptr;
-    for (const auto& p : patterns) {
-      if (text.compare(pos, p.text.size(), p.text) == 0) {
-        hit = &p;
-        break;
+    if (const auto it = set.by_first.find(text[pos]); it != set.by_first.end()) {
+      for (size_t k : it->second) {
+        const Pattern& p = set.patterns[k];
+        if (text.compare(pos, p.text.size(), p.text) == 0) {
+          hit = &p;
+          break;
+        }
       }
     }
     if (!hit) {

@@ -53,7 +53,13 @@ class AddedVocabulary {
   std::unordered_map<int32_t, size_t> by_id_;
   std::unordered_map<std::string, int32_t> by_content_;
   std::unordered_set<int32_t> special_ids_;
-  std::vector<Pattern> raw_, normalized_;  // each sorted longest first
+  struct PatternSet {
+    std::vector<Pattern> patterns;  // longest first
+    // Patterns by first code point, longest first, so most positions are passed over at once.
+    std::unordered_map<char32_t, std::vector<size_t>> by_first;
+  };
+  static void index(PatternSet& set);
+  PatternSet raw_, normalized_;
 };
 
 }  // namespace tokprob::tok

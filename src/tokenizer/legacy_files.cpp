@@ -1,5 +1,6 @@
 // Folders without tokenizer.json: the pipelines the slow `transformers` tokenizers amount to,
 // built from vocab.json + merges.txt (GPT-2), vocab.txt (BERT) or a SentencePiece model.
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -101,10 +102,9 @@ void load_bert(Pipeline& impl, const fs::path& dir, const json& config) {
   impl.decoder = make_wordpiece_decoder("##", true);
 }
 
-void load_sentencepiece_folder(Pipeline& impl, const fs::path& model_file, const json& config) {
+SentencePieceFiles load_sentencepiece_folder(Pipeline& impl, const fs::path& model_file, const json& config) {
   SentencePieceFiles sp = load_sentencepiece(model_file);
   impl.model = std::move(sp.model);
-  impl.decoder = std::move(sp.decoder);
   const std::string cls = json_string(config, "tokenizer_class", model_file.filename() == "spiece.model" ? "T5Tokenizer" : "LlamaTokenizer");
   const bool t5 = cls.rfind("T5Tokenizer", 0) == 0;
   if (t5 && !(config.is_object() && config.contains("added_tokens_decoder"))) {
@@ -127,16 +127,48 @@ void load_sentencepiece_folder(Pipeline& impl, const fs::path& model_file, const
       impl.added.add(t);
     }
   }
+  return sp;
+}
+
+// The token lists that the slow tokenizer's decode treats specially.
+SlowDecodeRules slow_decode_rules(const Pipeline& impl, const json& config, const json& special_tokens_map, bool t5,
+                                  int piece_count) {
+  SlowDecodeRules rules;
+  rules.t5 = t5;
+  rules.legacy = json_bool(config, "legacy", true);
+  rules.add_prefix_space = json_bool(config, "add_prefix_space", true);
+  rules.spaces_between_special_tokens = json_bool(config, "spaces_between_special_tokens", true);
+  std::vector<std::string> additional;
+  for (const json* source : {&config, &special_tokens_map}) {
+    if (!source->is_object()) continue;
+    for (const char* key : {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"})
+      if (source->contains(key))
+        if (auto c = token_content((*source)[key])) rules.special_tokens.push_back(*c);
+    if (source->contains("additional_special_tokens") && (*source)["additional_special_tokens"].is_array())
+      for (const auto& a : (*source)["additional_special_tokens"])
+        if (auto c = token_content(a)) additional.push_back(*c);
+  }
+  rules.special_tokens.insert(rules.special_tokens.end(), additional.begin(), additional.end());
+  auto is_special = [&](const std::string& t) {
+    for (const auto& s : rules.special_tokens)
+      if (s == t) return true;
+    return false;
+  };
+  for (const auto& t : impl.added.tokens())
+    if (!is_special(t.content) || (t.id >= piece_count && std::find(additional.begin(), additional.end(), t.content) != additional.end()))
+      rules.legacy_added_tokens.push_back(t.content);
+  return rules;
 }
 
 }  // namespace
 
-std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir) {
+static std::unique_ptr<Pipeline> load_legacy_files_unguarded(const fs::path& dir) {
   const json config = read_optional_json(dir / "tokenizer_config.json");
   const json special_tokens_map = read_optional_json(dir / "special_tokens_map.json");
   auto impl = std::make_unique<Pipeline>();
   enum class Kind { gpt2, bert, sentencepiece } kind;
   fs::path spm_file;
+  SentencePieceFiles spm_files;
   if (file_exists(dir / "vocab.json") && file_exists(dir / "merges.txt")) {
     kind = Kind::gpt2;
     load_gpt2(*impl, dir, config);
@@ -146,7 +178,7 @@ std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir) {
   } else if (file_exists(dir / "spiece.model") || file_exists(dir / "tokenizer.model")) {
     kind = Kind::sentencepiece;
     spm_file = file_exists(dir / "spiece.model") ? dir / "spiece.model" : dir / "tokenizer.model";
-    load_sentencepiece_folder(*impl, spm_file, config);
+    spm_files = load_sentencepiece_folder(*impl, spm_file, config);
   } else {
     fail(dir.string() + ": no tokenizer files (tokenizer.json, vocab.json + merges.txt, vocab.txt, spiece.model or tokenizer.model)");
   }
@@ -199,11 +231,23 @@ std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir) {
       const bool add_bos = json_bool(config, "add_bos_token", llama);
       const bool add_eos = json_bool(config, "add_eos_token", t5);
       impl->post_processor = make_bos_eos_processor(add_bos ? bos : std::nullopt, add_eos ? eos : std::nullopt, t5);
+      use_slow_decode_rules(spm_files, slow_decode_rules(*impl, config, special_tokens_map, t5, spm_files.piece_count));
+      impl->decoder = std::move(spm_files.decoder);
       break;
     }
   }
   apply_folder_config(*impl, config, special_tokens_map);
   return impl;
+}
+
+std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir) {
+  try {
+    return load_legacy_files_unguarded(dir);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    fail(dir.string() + ": cannot load the tokenizer files (" + e.what() + ")");
+  }
 }
 
 }  // namespace tokprob::tok

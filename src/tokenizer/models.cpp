@@ -44,16 +44,12 @@ Vocab vocab_from_object(const json& j, const std::string& where) {
   return v;
 }
 
-std::string string_or(const json& j, const char* key, std::string fallback) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
 
 }  // namespace
 
 std::unique_ptr<Model> make_model(const json& j, const std::string& where, ModelTables tables) {
   if (!j.is_object()) fail(where + ": missing or invalid \"model\"");
-  std::string type = string_or(j, "type", "");
+  std::string type = json_string(j, "type", "");
   const bool has_vocab = tables.vocab || tables.scored || j.contains("vocab");
   if (type.empty()) {
     const auto vocab = j.find("vocab");
@@ -91,20 +87,20 @@ std::unique_ptr<Model> make_model(const json& j, const std::string& where, Model
       }
       BpeOptions o;
       if (j.contains("unk_token") && j["unk_token"].is_string()) o.unk_token = j["unk_token"].get<std::string>();
-      o.continuing_subword_prefix = string_or(j, "continuing_subword_prefix", "");
-      o.end_of_word_suffix = string_or(j, "end_of_word_suffix", "");
+      o.continuing_subword_prefix = json_string(j, "continuing_subword_prefix", "");
+      o.end_of_word_suffix = json_string(j, "end_of_word_suffix", "");
       o.fuse_unk = json_bool(j, "fuse_unk", false);
       o.byte_fallback = json_bool(j, "byte_fallback", false);
       o.ignore_merges = json_bool(j, "ignore_merges", false);
       return make_bpe(std::move(vocab), merges, o, where);
     }
     if (type == "WordPiece") {
-      return make_wordpiece(take_vocab(), string_or(j, "unk_token", "[UNK]"),
-                            string_or(j, "continuing_subword_prefix", "##"), json_size(j, "max_input_chars_per_word", 100),
+      return make_wordpiece(take_vocab(), json_string(j, "unk_token", "[UNK]"),
+                            json_string(j, "continuing_subword_prefix", "##"), json_size(j, "max_input_chars_per_word", 100),
                             where);
     }
     if (type == "WordLevel")
-      return std::make_unique<WordLevelModel>(take_vocab(), string_or(j, "unk_token", "<unk>"));
+      return std::make_unique<WordLevelModel>(take_vocab(), json_string(j, "unk_token", "<unk>"));
     if (type == "Unigram") {
       std::vector<std::pair<std::string, double>> pieces;
       if (tables.scored) pieces = std::move(*tables.scored);

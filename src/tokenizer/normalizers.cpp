@@ -214,10 +214,6 @@ class PrecompiledNormalizer : public Normalizer {
   PrecompiledCharsmap map_;
 };
 
-bool flag(const json& j, const char* key, bool fallback) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
 
 }  // namespace
 
@@ -277,7 +273,7 @@ std::unique_ptr<Normalizer> make_normalizer(const json& j, const std::string& wh
   if (type == "NFKD") return std::make_unique<UnicodeNormalizer>(UnicodeForm::nfkd);
   if (type == "Lowercase") return std::make_unique<LowercaseNormalizer>();
   if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
-  if (type == "Strip") return std::make_unique<StripNormalizer>(flag(j, "strip_left", true), flag(j, "strip_right", true));
+  if (type == "Strip") return std::make_unique<StripNormalizer>(json_bool(j, "strip_left", true), json_bool(j, "strip_right", true));
   if (type == "Replace") {
     return std::make_unique<ReplaceNormalizer>(TextPattern::from_json(j.at("pattern"), where),
                                                decode_utf8(json_string(j, "content", std::string())));
@@ -286,9 +282,9 @@ std::unique_ptr<Normalizer> make_normalizer(const json& j, const std::string& wh
   if (type == "Nmt") return std::make_unique<NmtNormalizer>();
   if (type == "BertNormalizer") {
     BertNormalizerOptions o;
-    o.clean_text = flag(j, "clean_text", true);
-    o.handle_chinese_chars = flag(j, "handle_chinese_chars", true);
-    o.lowercase = flag(j, "lowercase", true);
+    o.clean_text = json_bool(j, "clean_text", true);
+    o.handle_chinese_chars = json_bool(j, "handle_chinese_chars", true);
+    o.lowercase = json_bool(j, "lowercase", true);
     const auto sa = j.find("strip_accents");
     o.strip_accents = sa == j.end() || !sa->is_boolean() ? -1 : (sa->get<bool>() ? 1 : 0);
     return std::make_unique<BertNormalizer>(o);

@@ -82,7 +82,85 @@ class SentencePieceDecoder : public Decoder {
   std::shared_ptr<const Processor> sp_;
 };
 
+class SlowSentencePieceDecoder : public Decoder {
+ public:
+  SlowSentencePieceDecoder(std::shared_ptr<const Processor> sp, SlowDecodeRules rules)
+      : sp_(std::move(sp)), rules_(std::move(rules)), standalone_(sp_) {}
+
+  void decode_chain(std::vector<std::string>& tokens, bool standalone) const override {
+    if (standalone) {
+      standalone_.decode_chain(tokens, true);
+      return;
+    }
+    std::vector<std::string> sub_texts, current;
+    for (auto& t : tokens) {
+      if (contains(rules_.legacy_added_tokens, t)) {
+        if (!current.empty()) {
+          std::string text = tokens_to_string(current);
+          if (!text.empty()) sub_texts.push_back(std::move(text));
+          current.clear();
+        }
+        sub_texts.push_back(t);
+      } else {
+        current.push_back(t);
+      }
+    }
+    if (!current.empty()) sub_texts.push_back(tokens_to_string(current));
+    std::string text;
+    for (size_t i = 0; i < sub_texts.size(); ++i) {
+      if (i && rules_.spaces_between_special_tokens) text += ' ';
+      text += sub_texts[i];
+    }
+    tokens.assign(1, std::move(text));
+  }
+
+ private:
+  static bool contains(const std::vector<std::string>& list, const std::string& t) {
+    for (const auto& x : list)
+      if (x == t) return true;
+    return false;
+  }
+
+  // T5Tokenizer / LlamaTokenizer convert_tokens_to_string.
+  std::string tokens_to_string(std::vector<std::string> tokens) const {
+    static const std::string kSpace = "\xE2\x96\x81";
+    if ((rules_.t5 ? rules_.add_prefix_space : true) && tokens[0].compare(0, kSpace.size(), kSpace) == 0)
+      tokens[0].erase(0, kSpace.size());
+    std::string out;
+    std::vector<std::string> current;
+    bool prev_is_special = false;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      if (contains(rules_.special_tokens, tokens[i])) {
+        const bool space = rules_.t5 ? !prev_is_special : (!prev_is_special && i != 0 && rules_.legacy);
+        if (space) out += ' ';
+        out += sp_->DecodePieces(current) + tokens[i];
+        prev_is_special = true;
+        current.clear();
+      } else {
+        current.push_back(tokens[i]);
+        prev_is_special = false;
+      }
+    }
+    out += sp_->DecodePieces(current);
+    if (rules_.t5) {
+      // Python's str.strip(): leading and trailing whitespace.
+      const size_t b = out.find_first_not_of(" \t\n\r\f\v");
+      if (b == std::string::npos) return {};
+      out = out.substr(b, out.find_last_not_of(" \t\n\r\f\v") - b + 1);
+    }
+    return out;
+  }
+
+  std::shared_ptr<const Processor> sp_;
+  SlowDecodeRules rules_;
+  SentencePieceDecoder standalone_;
+};
+
 }  // namespace
+
+void use_slow_decode_rules(SentencePieceFiles& files, SlowDecodeRules rules) {
+  files.decoder = std::make_unique<SlowSentencePieceDecoder>(files.processor, std::move(rules));
+}
 
 SentencePieceFiles load_sentencepiece(const std::filesystem::path& file) {
   auto sp = std::make_shared<Processor>();
@@ -90,6 +168,7 @@ SentencePieceFiles load_sentencepiece(const std::filesystem::path& file) {
   if (!status.ok()) fail(file.string() + ": cannot load the SentencePiece model (" + status.ToString() + ")");
   SentencePieceFiles out;
   out.piece_count = sp->GetPieceSize();
+  out.processor = sp;
   out.model = std::make_unique<SentencePieceModel>(sp);
   out.decoder = std::make_unique<SentencePieceDecoder>(sp);
   return out;

@@ -10,7 +10,9 @@ namespace tokprob::tok {
 
 using nlohmann::json;
 
-std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file) {
+namespace {
+
+std::unique_ptr<Pipeline> load_tokenizer_json_unguarded(const std::filesystem::path& file) {
   const std::string where = file.string();
   TokenizerJsonDocument doc = read_tokenizer_json(read_file(where), where);
   const json& j = doc.rest;
@@ -43,6 +45,20 @@ std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file)
   apply_folder_config(*impl, read_optional_json(dir / "tokenizer_config.json"),
                       read_optional_json(dir / "special_tokens_map.json"));
   return impl;
+}
+
+}  // namespace
+
+std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file) {
+  try {
+    return load_tokenizer_json_unguarded(file);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    // Whatever else a malformed file provokes (a number out of range, a bad allocation size)
+    // still reaches the caller as one error naming the file.
+    fail(file.string() + ": cannot load tokenizer (" + e.what() + ")");
+  }
 }
 
 }  // namespace tokprob::tok

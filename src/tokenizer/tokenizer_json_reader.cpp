@@ -2,9 +2,7 @@
 
 #include <charconv>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "tokenizer/unicode_text.hpp"
 #include "tokprob/error.hpp"
@@ -121,8 +119,9 @@ class Reader : public nlohmann::json_sax<json> {
     depth_ = 1;
     if (s == Stream::vocab) {
       tables_.vocab.emplace();
-      // About 25 bytes per entry in tokenizer.json (vocabulary plus merges), 20 in vocab.json.
-      tables_.vocab->reserve(size_hint_ / 25);
+      // A low guess (files also hold merges): growing is cheap, and a table much larger than
+      // needed costs more cache misses in every later lookup than the rehashes it saves.
+      tables_.vocab->reserve(size_hint_ / 100);
     }
     if (s == Stream::scored) tables_.scored.emplace();
     if (s == Stream::merges) tables_.merges.emplace();
@@ -405,16 +404,17 @@ class EventParser {
 }  // namespace
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) fail(path + ": cannot open file");
-  std::error_code ec;
-  const auto bytes = std::filesystem::file_size(path, ec);
-  if (!ec && bytes > kMaxTokenizerFileBytes)
-    fail(path + ": " + std::to_string(bytes) + " bytes is more than the " + std::to_string(kMaxTokenizerFileBytes >> 20) +
+  const std::streamoff size = in.tellg();
+  if (size < 0) fail(path + ": cannot read file");
+  if (static_cast<uintmax_t>(size) > kMaxTokenizerFileBytes)
+    fail(path + ": " + std::to_string(size) + " bytes is more than the " + std::to_string(kMaxTokenizerFileBytes >> 20) +
          " MiB a tokenizer file may have");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  std::string text(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(text.data(), size)) fail(path + ": cannot read file");
+  return text;
 }
 
 TokenizerJsonDocument read_tokenizer_json(const std::string& text, const std::string& where) {

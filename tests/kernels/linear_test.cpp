@@ -19,10 +19,11 @@ std::vector<float> random_vector(size_t n, uint32_t seed) {
 }
 
 TEST(Linear, MatchesNaiveInBothLayoutsAndRowCounts) {
-  for (int64_t rows : {1, 2, 7, 33})
+  const std::pair<int64_t, int64_t> shapes[] = {{37, 19}, {70, 101}, {64, 256}};
+  for (auto [in, out] : shapes)
+  for (int64_t rows : {1, 2, 7, 8, 9, 33})
     for (bool in_out : {false, true})
       for (bool acc : {false, true}) {
-        const int64_t in = 37, out = 19;
         auto x = random_vector(rows * in, 1), w = random_vector(in * out, 2), b = random_vector(out, 3);
         auto y = random_vector(rows * out, 4);
         auto expected = y;

@@ -4,6 +4,8 @@
 // beside each test.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <map>
 #include <set>
@@ -59,9 +61,8 @@ std::set<int> check_legacy(const std::string& name, const std::vector<std::strin
 }
 
 // golden.json tokenization[] (slow tokenizer): every entry's ids, with and without special tokens,
-// and with `check_decode` its decodes (SentencePiece folders are decoded by SentencePiece itself
-// and do not reproduce the slow tokenizers' extra spacing around special tokens).
-void check_golden(const std::string& name, const std::vector<std::string>& files, bool check_decode) {
+// and its decodes (decoded, decoded_skip_special).
+void check_golden(const std::string& name, const std::vector<std::string>& files) {
   const fs::path dir = legacy_copy(name, files);
   const auto tok = tokprob::Tokenizer::from_folder(dir);
   fs::remove_all(dir);
@@ -75,7 +76,7 @@ void check_golden(const std::string& name, const std::vector<std::string>& files
     ++checked;
     if (ids != t["ids"].get<std::vector<int32_t>>() || plain != t["ids_no_special"].get<std::vector<int32_t>>()) {
       if (++failed <= 4) first << "\n  " << json(text).dump() << ": got " << json(ids).dump() << " want " << t["ids"].dump();
-    } else if (check_decode) {
+    } else {
       const std::vector<int32_t> golden_ids = t["ids"].get<std::vector<int32_t>>();
       const std::string d = tok.decode(golden_ids, false), ds = tok.decode(golden_ids, true);
       if (d != t["decoded"].get<std::string>() || ds != t["decoded_skip_special"].get<std::string>()) {
@@ -94,7 +95,7 @@ TEST(LegacyFiles, Gpt2VocabAndMerges) {
   std::ostringstream report;
   const auto differ = check_legacy("gpt2-tiny", files, report);
   EXPECT_TRUE(differ.empty()) << differ.size() << " cases differ" << report.str();
-  check_golden("gpt2-tiny", files, true);
+  check_golden("gpt2-tiny", files);
 }
 
 TEST(LegacyFiles, BertVocabTxt) {
@@ -103,7 +104,7 @@ TEST(LegacyFiles, BertVocabTxt) {
   std::ostringstream report;
   const auto differ = check_legacy("bert-tiny-mlm", files, report);
   EXPECT_TRUE(differ.empty()) << differ.size() << " cases differ" << report.str();
-  check_golden("bert-tiny-mlm", files, true);
+  check_golden("bert-tiny-mlm", files);
 }
 
 TEST(LegacyFiles, T5Spiece) {
@@ -115,7 +116,7 @@ TEST(LegacyFiles, T5Spiece) {
   // (tokenizer_expected.json notes this; the fast post-processor duplicates it): exactly the
   // five corpus strings ending in "</s>" differ, and only by that last id.
   EXPECT_EQ(differ, (std::set<int>{381, 384, 385, 388, 389})) << report.str();
-  check_golden("t5-tiny", files, false);
+  check_golden("t5-tiny", files);
 }
 
 TEST(LegacyFiles, LlamaTokenizerModel) {
@@ -124,7 +125,7 @@ TEST(LegacyFiles, LlamaTokenizerModel) {
   std::ostringstream report;
   const auto differ = check_legacy("llama-tiny", files, report);
   EXPECT_TRUE(differ.empty()) << differ.size() << " cases differ" << report.str();
-  check_golden("llama-tiny", files, false);
+  check_golden("llama-tiny", files);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // expected outputs follow from the `tokenizers` documentation of each stage.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>

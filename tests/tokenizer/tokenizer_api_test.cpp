@@ -1,6 +1,8 @@
 // Offsets, special-token roles, token_text, pairs, invalid UTF-8 and bad input files.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -221,6 +223,61 @@ TEST_F(BadInput, BrokenTokenizerConfig) {
   write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n");
   write("tokenizer_config.json", "{broken");
   expect_error_naming([&] { tokprob::Tokenizer::from_folder(dir_); }, "tokenizer_config.json");
+}
+
+}  // namespace
+
+namespace {
+
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    const size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += len;
+  }
+  return true;
+}
+
+// Arbitrary bytes (invalid UTF-8, controls, pieces of special tokens) through every fixture
+// tokenizer: no exception, offsets inside the text, decodes that are valid UTF-8.
+TEST(TokenizerInput, ArbitraryBytesAreSafe) {
+  TOKPROB_REQUIRE_FIXTURE("tokenizers");
+  const char* pieces[] = {"<s>", "</s>", "<unk>", "[CLS]", "<|endoftext|>", "<extra_id_0>", " ", "\t", "\n", "é",
+                          "\xE2\x96\x81", "\xF0\x9F\x98\x80", "\xFF", "\xC3", "\xE2\x82", "\x80", "##", "a", "Z", "9"};
+  uint32_t state = 12345;
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  std::vector<std::string> inputs;
+  for (int n = 0; n < 150; ++n) {
+    std::string s;
+    const int parts = static_cast<int>(next() % 12);
+    for (int p = 0; p < parts; ++p) {
+      if (next() % 3 == 0)
+        s += static_cast<char>(next() % 256);
+      else
+        s += pieces[next() % (sizeof pieces / sizeof pieces[0])];
+    }
+    inputs.push_back(s);
+  }
+  for (const char* name : {"gpt2-tiny", "bert-tiny-mlm", "t5-tiny", "llama-tiny", "tinystories-656k"}) {
+    const auto tok = load(name);
+    for (const auto& s : inputs) {
+      const auto e = tok.encode(s);
+      for (auto [b, en] : e.offsets) {
+        EXPECT_LE(b, en) << name;
+        EXPECT_LE(en, s.size()) << name;  // code points never outnumber bytes
+      }
+      const std::string d = tok.decode(e.ids);
+      EXPECT_TRUE(valid_utf8(d)) << name;
+      EXPECT_TRUE(valid_utf8(tok.decode(e.ids, true))) << name;
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,107 @@
+// tokprob generate: continue a text, showing each chosen token's probability.
+#include <iostream>
+
+#include "cli_common.hpp"
+#include "format/generate_output.hpp"
+#include "format/token_json.hpp"
+#include "io/generation_defaults.hpp"
+#include "models/registry.hpp"
+#include "tasks/generate.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob::cli {
+
+Runner add_generate_command(CLI::App& app) {
+  struct State {
+    CommonOptions common;
+    GenerateOptions gen;
+    uint64_t seed = 0;
+    bool sample = false, stream = false;
+    std::string early_stopping = "false";
+    std::vector<std::string> texts;
+  };
+  auto st = std::make_shared<State>();
+  CLI::App* sub = app.add_subcommand(
+      "generate", "Continue each TEXT with a causal language model (greedy, sampling or beam search)");
+  add_common_options(*sub, st->common);
+  auto& g = st->gen;
+  sub->add_option("--max-new-tokens", g.max_new_tokens, "Tokens to generate at most")->capture_default_str();
+  sub->add_option("--temperature", g.temperature, "Sampling temperature (setting it samples; 0 = greedy)")
+      ->capture_default_str();
+  sub->add_option("--top-k", g.top_k, "Sample among the K most likely tokens (0 = off)")->capture_default_str();
+  sub->add_option("--top-p", g.top_p, "Sample from the smallest set of tokens holding probability P (1 = off)")
+      ->capture_default_str();
+  sub->add_option("--min-p", g.min_p, "Drop tokens less likely than P x the top token (0 = off)")
+      ->capture_default_str();
+  sub->add_option("--repetition-penalty", g.repetition_penalty,
+                  "Penalty on tokens already in the text (1 = off; greedy and beams too)")
+      ->capture_default_str();
+  CLI::Option* seed = sub->add_option("--seed", st->seed, "Sampling seed (tokprob's own generator, not torch's)");
+  sub->add_flag("--sample", st->sample, "Sample even with default settings (pure softmax sampling)");
+  sub->add_option("--num-beams", g.num_beams, "Beam search with B beams (1 = off)")->capture_default_str();
+  sub->add_option("--num-return-sequences", g.num_return_sequences,
+                  "Sequences to return (sampling: independent draws; beams: the best finished)")
+      ->capture_default_str();
+  sub->add_option("--length-penalty", g.length_penalty, "Beam score = sum of logprobs / length^L")
+      ->capture_default_str();
+  sub->add_option("--early-stopping", st->early_stopping, "Beam search stop rule: false, true or never")
+      ->capture_default_str();
+  sub->add_option("--logprobs", g.logprobs, "Show a table of every step with its K most likely alternatives")
+      ->capture_default_str();
+  sub->add_flag("--stream", st->stream,
+                "With --format json, one line per generated token before the result (tables always stream)");
+  sub->add_option("--stop", g.stop, "Stop a sequence once its text contains STR (repeatable)")
+      ->allow_extra_args(false);
+  sub->add_option("text", st->texts, "Text(s) to continue, one after the other")->required();
+  return [st, sub, seed]() -> int {
+    if (!sub->parsed()) return -1;
+    auto& g = st->gen;
+    if (seed->count() > 0) g.seed = st->seed;
+    if (st->sample) g.do_sample = true;
+    if (st->early_stopping == "false") g.early_stopping = EarlyStopping::heuristic;
+    else if (st->early_stopping == "true") g.early_stopping = EarlyStopping::enough;
+    else if (st->early_stopping == "never") g.early_stopping = EarlyStopping::never;
+    else usage_error("--early-stopping must be false, true or never, got '" + st->early_stopping + "'");
+    if (g.logprobs < 0) usage_error("--logprobs must be 0 or more, got " + std::to_string(g.logprobs));
+    const OutputFormat format = parse_output_format(st->common.format);
+    if (st->stream && format == OutputFormat::csv) usage_error("--stream needs --format json or table");
+    const auto dir = prepare(st->common);
+    const Config config = read_model_config(dir);
+    auto model = load_causal_lm(dir, config);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    if (auto eos = read_eos_token_ids(dir); !eos.empty()) g.eos_token_ids = eos;
+
+    const TableStyle style = stdout_style();
+    const bool stream_text = format == OutputFormat::table && g.num_beams == 1 && g.num_return_sequences == 1;
+    for (size_t i = 0; i < st->texts.size(); ++i) {
+      const std::string& text = st->texts[i];
+      if (format == OutputFormat::table && i) std::cout << '\n';
+      GenerateStream on_token;
+      if (stream_text) {
+        if (style.color) std::cout << "\033[2m" << text << "\033[0m";
+        else std::cout << text;
+        std::cout.flush();
+        on_token = [](size_t, const GeneratedToken&, std::string_view delta) { std::cout << delta << std::flush; };
+      } else if (st->stream && format == OutputFormat::json) {
+        on_token = [](size_t seq, const GeneratedToken& t, std::string_view delta) {
+          std::cout << dump_json_line(stream_event_json(seq, t, delta)) << std::endl;
+        };
+      }
+      GenerateResult r;
+      try {
+        r = generate_text(*model, tokenizer, text, g, on_token);
+      } catch (...) {
+        if (stream_text) std::cout << std::endl;  // the error goes on its own line
+        throw;
+      }
+      if (stream_text) {
+        // A token's text held back at the end (an incomplete character) comes with the result.
+        std::cout << '\n';
+      }
+      write_generate(std::cout, r, format, style, stream_text, g.logprobs > 0);
+    }
+    return 0;
+  };
+}
+
+}  // namespace tokprob::cli

@@ -1,0 +1,42 @@
+// tokprob score: the log-probability of every token of each text, its total and the perplexity.
+#include <iostream>
+
+#include "cli_common.hpp"
+#include "format/score_output.hpp"
+#include "models/registry.hpp"
+#include "tasks/score.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob::cli {
+
+Runner add_score_command(CLI::App& app) {
+  struct State {
+    CommonOptions common;
+    ScoreOptions score;
+    std::vector<std::string> texts;
+  };
+  auto st = std::make_shared<State>();
+  CLI::App* sub = app.add_subcommand(
+      "score", "Log-probability of every token of each TEXT given the tokens before it, and the perplexity");
+  add_common_options(*sub, st->common);
+  sub->add_option("--window", st->score.window,
+                  "Tokens the model sees at once for long texts (0 = the model's context)")
+      ->capture_default_str();
+  sub->add_option("--stride", st->score.stride,
+                  "Tokens between the starts of successive windows (0 = half the window)")
+      ->capture_default_str();
+  sub->add_option("text", st->texts, "Text(s) to score")->required();
+  return [st, sub]() -> int {
+    if (!sub->parsed()) return -1;
+    const OutputFormat format = parse_output_format(st->common.format);
+    const auto dir = prepare(st->common);
+    const Config config = read_model_config(dir);
+    auto model = load_causal_lm(dir, config);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const auto results = score_texts(*model, tokenizer, st->texts, st->score);
+    write_score(std::cout, results, format, stdout_style());
+    return 0;
+  };
+}
+
+}  // namespace tokprob::cli

@@ -1,0 +1,47 @@
+// tokprob seq2seq: what an encoder-decoder model (T5) writes for each text, with every step's
+// distribution; with --target, how likely it finds a given output.
+#include <iostream>
+
+#include "cli_common.hpp"
+#include "format/seq2seq_output.hpp"
+#include "models/registry.hpp"
+#include "tasks/seq2seq.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob::cli {
+
+Runner add_seq2seq_command(CLI::App& app) {
+  struct State {
+    CommonOptions common;
+    Seq2SeqOptions seq2seq;
+    std::string target;
+    std::vector<std::string> texts;
+  };
+  auto st = std::make_shared<State>();
+  CLI::App* sub = app.add_subcommand(
+      "seq2seq", "Greedy output of an encoder-decoder model (T5) for each TEXT, with each step's distribution");
+  add_common_options(*sub, st->common);
+  sub->add_option("-k,--top-k", st->seq2seq.top_k, "Tokens to list per step")->capture_default_str();
+  sub->add_option("--max-new-tokens", st->seq2seq.max_new_tokens, "Longest output (greedy decoding)")
+      ->capture_default_str();
+  CLI::Option* target = sub->add_option(
+      "--target", st->target, "Score this output text instead of generating (the end token is appended)");
+  sub->add_option("text", st->texts, "Text(s); several run as one batch")->required();
+  return [st, sub, target]() -> int {
+    if (!sub->parsed()) return -1;
+    if (target->count() > 0) st->seq2seq.target = st->target;
+    const OutputFormat format = parse_output_format(st->common.format);
+    if (st->seq2seq.top_k < 1) usage_error("-k must be at least 1, got " + std::to_string(st->seq2seq.top_k));
+    if (st->seq2seq.max_new_tokens < 1)
+      usage_error("--max-new-tokens must be at least 1, got " + std::to_string(st->seq2seq.max_new_tokens));
+    const auto dir = prepare(st->common);
+    const Config config = read_model_config(dir);
+    auto model = load_seq2seq_lm(dir, config);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const auto results = seq2seq_step_distributions(*model, tokenizer, st->texts, st->seq2seq);
+    write_seq2seq(std::cout, results, format, stdout_style());
+    return 0;
+  };
+}
+
+}  // namespace tokprob::cli

@@ -1,0 +1,67 @@
+// Generation from a causal LM's logits: greedy, seeded sampling and beam search, as transformers
+// 4.38 `generate()` does them. Works on token ids only; it never knows which architecture (or
+// tokenizer) is behind the model.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "generate/distribution.hpp"
+#include "generate/logits_processors.hpp"
+#include "models/causal_lm.hpp"
+
+namespace tokprob {
+
+// When beam search stops (transformers' `early_stopping`).
+enum class EarlyStopping {
+  heuristic,  // false: stop when the best running beam, scored at the current length, cannot beat the worst finished one
+  enough,     // true: stop as soon as num_beams hypotheses are finished
+  never,      // "never": stop only when no running beam can beat them at any length up to max_new_tokens
+};
+
+struct GenerationConfig {
+  int64_t max_new_tokens = 20;
+  bool do_sample = false;
+  SamplingParams sampling;             // the repetition penalty applies without sampling too
+  uint64_t seed = 0;                   // for do_sample
+  int64_t num_beams = 1;
+  int64_t num_return_sequences = 1;    // sampling: independent draws; beams: the best finished hypotheses
+  double length_penalty = 1.0;         // beam score = sum of scores / generated_length^length_penalty
+  EarlyStopping early_stopping = EarlyStopping::heuristic;
+  std::vector<int32_t> eos_token_ids;  // empty: never stops early
+  int64_t top_logprobs = 0;            // raw alternatives recorded per step
+};
+
+struct GeneratedStep {
+  int32_t id = 0;
+  double logprob = 0;            // log-softmax of the model's raw logits at this token
+  // What the decoding rule used: log-softmax of the processed logits (greedy, sampling), or the
+  // processed log-softmax score added to the beam score (beam search).
+  double processed_logprob = 0;
+  std::vector<RankedToken> top;  // the top_logprobs most likely tokens of the raw distribution
+};
+
+enum class FinishReason { length, eos, stop };
+
+struct GeneratedSequence {
+  std::vector<int32_t> new_ids;  // an EOS that ended the sequence included
+  std::vector<GeneratedStep> steps;
+  // Beam search: the hypothesis score (processed scores summed / length^length_penalty);
+  // greedy and sampling: the sum of the raw logprobs.
+  double score = 0;
+  FinishReason finish = FinishReason::length;
+};
+
+// Called after every new token of greedy or sampled sequence `index`; returning true ends that
+// sequence (stop strings). Not called in beam search.
+using TokenObserver = std::function<bool(size_t index, const GeneratedSequence& sequence)>;
+
+// Throws tokprob::Error (usage) for inconsistent settings (num_return_sequences > 1 with greedy,
+// beams with sampling, num_return_sequences > num_beams, ...). Sequences also end when the model's
+// max_positions would be passed (finish reason `length`).
+std::vector<GeneratedSequence> generate_sequences(const CausalLM& model, std::span<const int32_t> prompt,
+                                                  const GenerationConfig& config, const TokenObserver& observer = {});
+
+}  // namespace tokprob

@@ -1,0 +1,20 @@
+// Llama-family decoders (LlamaForCausalLM and the architectures that share its layout:
+// MistralForCausalLM, Qwen2ForCausalLM): pre-RMSNorm blocks, rotary positions in the
+// "rotate half" layout, grouped-query attention, gated (SwiGLU) feed-forward, tied or untied head.
+#pragma once
+
+#include <memory>
+
+#include "io/config.hpp"
+#include "io/safetensors.hpp"
+#include "models/causal_lm.hpp"
+
+namespace tokprob {
+
+std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights);
+// Mistral: Llama's layout; its sliding window is enforced by refusing longer sequences.
+std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights);
+// Qwen2: Llama's layout with biases on the q/k/v projections.
+std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights);
+
+}  // namespace tokprob

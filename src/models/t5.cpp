@@ -1,0 +1,431 @@
+#include "models/t5.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/activations.hpp"
+#include "kernels/attention.hpp"
+#include "kernels/linear.hpp"
+#include "kernels/norms.hpp"
+#include "models/kv_cache.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob {
+
+int64_t t5_relative_position_bucket(int64_t relative_position, bool bidirectional, int64_t num_buckets,
+                                    int64_t max_distance) {
+  int64_t bucket = 0;
+  int64_t distance = 0;
+  if (bidirectional) {
+    num_buckets /= 2;
+    if (relative_position > 0) bucket += num_buckets;
+    distance = relative_position < 0 ? -relative_position : relative_position;
+  } else {
+    distance = relative_position < 0 ? -relative_position : 0;
+  }
+  const int64_t max_exact = num_buckets / 2;
+  if (distance < max_exact) return bucket + distance;
+  // float32 step by step, as the reference computes it, so that distances on a bucket boundary
+  // truncate the same way.
+  const float ratio = static_cast<float>(distance) / static_cast<float>(max_exact);
+  const float log_range = static_cast<float>(std::log(static_cast<double>(max_distance) / static_cast<double>(max_exact)));
+  const float scaled = std::log(ratio) / log_range * static_cast<float>(num_buckets - max_exact);
+  const int64_t large = std::min<int64_t>(max_exact + static_cast<int64_t>(scaled), num_buckets - 1);
+  return bucket + large;
+}
+
+namespace {
+
+struct T5Attention {
+  LinearWeights q, k, v, o;
+};
+
+struct T5FeedForward {
+  LinearWeights wi;     // relu: the only input projection; gated: the gate (wi_0)
+  LinearWeights wi_up;  // gated only: the linear half (wi_1)
+  LinearWeights wo;
+};
+
+struct T5EncoderLayer {
+  const float* ln_attn;
+  T5Attention attn;
+  const float* ln_ff;
+  T5FeedForward ff;
+};
+
+struct T5DecoderLayer {
+  const float* ln_self;
+  T5Attention self;
+  const float* ln_cross;
+  T5Attention cross;
+  const float* ln_ff;
+  T5FeedForward ff;
+};
+
+// What the encoder leaves for the decoder of one source; immutable once built, so clones share it.
+struct T5Memory {
+  int64_t n = 0;
+  std::vector<float> encoder_output;                    // [n, d_model]
+  std::vector<std::vector<float>> cross_k, cross_v;     // per decoder layer: [n, heads*d_kv]
+};
+
+class T5State final : public Seq2SeqState {
+ public:
+  T5State(std::shared_ptr<const T5Memory> memory, int64_t n_layers, int64_t kv_dim)
+      : memory_(std::move(memory)), self_(n_layers, kv_dim) {}
+  int64_t length() const override { return self_.length(); }
+  std::unique_ptr<DecoderState> clone() const override { return std::make_unique<T5State>(*this); }
+  int64_t source_length() const override { return memory_->n; }
+  std::span<const float> encoder_output() const override { return memory_->encoder_output; }
+
+  const T5Memory& memory() const { return *memory_; }
+  KVCache& self_cache() { return self_; }
+
+ private:
+  std::shared_ptr<const T5Memory> memory_;
+  KVCache self_;
+};
+
+class T5 final : public Seq2SeqLM {
+ public:
+  T5(const Config& config, Weights weights) : weights_(std::move(weights)) {
+    const std::string file = config.file().string();
+    d_model_ = config.get_size("d_model");
+    d_kv_ = config.get_size("d_kv");
+    heads_ = config.get_size("num_heads");
+    d_ff_ = config.get_size("d_ff");
+    n_enc_ = config.get_size("num_layers");
+    n_dec_ = config.get_size("num_decoder_layers", n_enc_);
+    vocab_ = config.get_size("vocab_size");
+    buckets_ = config.get_size("relative_attention_num_buckets", 32);
+    max_distance_ = config.get_size("relative_attention_max_distance", 128);
+    eps_ = static_cast<float>(config.get_float("layer_norm_epsilon", 1e-6));
+    tied_ = config.get_bool("tie_word_embeddings", true);
+    inner_ = heads_ * d_kv_;
+    if (buckets_ < 2) fail(file + ": relative_attention_num_buckets must be at least 2, got " + std::to_string(buckets_));
+    parse_feed_forward(config);
+
+    info_.model_type = config.model_type();
+    info_.architecture = config.first_architecture();
+    info_.vocab_size = vocab_;
+    info_.max_positions = 0;  // relative positions: no fixed limit
+    info_.hidden_size = d_model_;
+    info_.eos_token_id = optional_id(config, "eos_token_id");
+    info_.pad_token_id = optional_id(config, "pad_token_id");
+    info_.bos_token_id = optional_id(config, "bos_token_id");
+    if (auto start = optional_id(config, "decoder_start_token_id"))
+      info_.decoder_start_token_id = *start;
+    else
+      info_.decoder_start_token_id = info_.pad_token_id.value_or(0);
+    if (info_.decoder_start_token_id < 0 || info_.decoder_start_token_id >= vocab_)
+      fail(file + ": decoder_start_token_id " + std::to_string(info_.decoder_start_token_id) +
+           " is outside the vocabulary (vocab_size " + std::to_string(vocab_) + ")");
+
+    const int64_t d = d_model_;
+    // The encoder's and decoder's embed_tokens are the shared matrix; a checkpoint may keep only a copy.
+    const std::string embed_name = weights_.has("shared.weight")             ? "shared.weight"
+                                   : weights_.has("encoder.embed_tokens.weight") ? "encoder.embed_tokens.weight"
+                                                                                 : "shared.weight";
+    embed_ = w(embed_name, {vocab_, d});
+    if (tied_) {
+      head_ = {embed_, nullptr, d, vocab_, false};
+      // Python's d_model ** -0.5, applied in float32.
+      head_scale_ = static_cast<float>(std::pow(static_cast<double>(d), -0.5));
+    } else {
+      head_ = {w("lm_head.weight", {vocab_, d}), nullptr, d, vocab_, false};
+      head_scale_ = 1.0f;
+    }
+    enc_bias_table_ = w("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", {buckets_, heads_});
+    dec_bias_table_ = w("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", {buckets_, heads_});
+    enc_final_ln_ = w("encoder.final_layer_norm.weight", {d});
+    dec_final_ln_ = w("decoder.final_layer_norm.weight", {d});
+    for (int64_t l = 0; l < n_enc_; ++l) {
+      const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
+      T5EncoderLayer L{};
+      L.ln_attn = w(p + "0.layer_norm.weight", {d});
+      L.attn = attention_weights(p + "0.SelfAttention.");
+      L.ln_ff = w(p + "1.layer_norm.weight", {d});
+      L.ff = feed_forward_weights(p + "1.DenseReluDense.");
+      enc_layers_.push_back(L);
+    }
+    for (int64_t l = 0; l < n_dec_; ++l) {
+      const std::string p = "decoder.block." + std::to_string(l) + ".layer.";
+      T5DecoderLayer L{};
+      L.ln_self = w(p + "0.layer_norm.weight", {d});
+      L.self = attention_weights(p + "0.SelfAttention.");
+      L.ln_cross = w(p + "1.layer_norm.weight", {d});
+      L.cross = attention_weights(p + "1.EncDecAttention.");
+      L.ln_ff = w(p + "2.layer_norm.weight", {d});
+      L.ff = feed_forward_weights(p + "2.DenseReluDense.");
+      dec_layers_.push_back(L);
+    }
+  }
+
+  const Seq2SeqInfo& info() const override { return info_; }
+
+  // sources: S sequences packed to x [T, d_model] -> encoder output [T, d_model], then each
+  // decoder layer's cross-attention keys/values [T, inner], split per source.
+  std::vector<std::unique_ptr<Seq2SeqState>> encode(std::span<const std::vector<int32_t>> sources) const override {
+    const int64_t d = d_model_;
+    int64_t T = 0;
+    for (const auto& src : sources) {
+      if (src.empty()) fail("empty source sequence: the T5 encoder needs at least one token");
+      check_ids(src);
+      T += static_cast<int64_t>(src.size());
+    }
+    std::vector<float> x(T * d), h(T * d);
+    embed(sources, x.data());
+
+    // One bias per source, shared by every layer (only layer 0 has the table).
+    std::vector<std::vector<float>> biases;
+    for (const auto& src : sources) {
+      const auto n = static_cast<int64_t>(src.size());
+      biases.push_back(position_bias(enc_bias_table_, /*bidirectional=*/true, 0, n, n));
+    }
+    std::vector<float> q(T * inner_), k(T * inner_), v(T * inner_), att(T * inner_);
+    std::vector<float> mid(T * d_ff_), mid_up(gated_ ? T * d_ff_ : 0);
+    const AttentionShape shape{heads_, heads_, d_kv_, 1.0f, false};
+    for (const auto& L : enc_layers_) {
+      rms_norm(x.data(), T, d, L.ln_attn, eps_, h.data());
+      linear(h.data(), T, L.attn.q, q.data());
+      linear(h.data(), T, L.attn.k, k.data());
+      linear(h.data(), T, L.attn.v, v.data());
+      int64_t row = 0;
+      for (size_t s = 0; s < sources.size(); ++s) {
+        const auto n = static_cast<int64_t>(sources[s].size());
+        const int64_t off = row * inner_;
+        attention(q.data() + off, inner_, k.data() + off, v.data() + off, inner_, n, n, 0, shape, att.data() + off,
+                  inner_, biases[s].data());
+        row += n;
+      }
+      linear(att.data(), T, L.attn.o, x.data(), /*accumulate=*/true);
+      rms_norm(x.data(), T, d, L.ln_ff, eps_, h.data());
+      feed_forward(L.ff, h.data(), T, mid.data(), mid_up.data(), x.data());
+    }
+    rms_norm(x.data(), T, d, enc_final_ln_, eps_, x.data());
+
+    std::vector<std::shared_ptr<T5Memory>> memories;
+    {
+      int64_t row = 0;
+      for (const auto& src : sources) {
+        auto m = std::make_shared<T5Memory>();
+        m->n = static_cast<int64_t>(src.size());
+        m->encoder_output.assign(x.begin() + row * d, x.begin() + (row + m->n) * d);
+        m->cross_k.resize(n_dec_);
+        m->cross_v.resize(n_dec_);
+        memories.push_back(std::move(m));
+        row += static_cast<int64_t>(src.size());
+      }
+    }
+    for (int64_t l = 0; l < n_dec_; ++l) {
+      linear(x.data(), T, dec_layers_[l].cross.k, k.data());
+      linear(x.data(), T, dec_layers_[l].cross.v, v.data());
+      int64_t row = 0;
+      for (auto& m : memories) {
+        m->cross_k[l].assign(k.begin() + row * inner_, k.begin() + (row + m->n) * inner_);
+        m->cross_v[l].assign(v.begin() + row * inner_, v.begin() + (row + m->n) * inner_);
+        row += m->n;
+      }
+    }
+    std::vector<std::unique_ptr<Seq2SeqState>> states;
+    for (auto& m : memories) states.push_back(std::make_unique<T5State>(std::move(m), n_dec_, inner_));
+    return states;
+  }
+
+  // chunks: new decoder tokens of each state packed to x [T, d_model] -> logits [R, vocab] for
+  // the requested rows.
+  std::vector<float> decode(std::span<DecodeChunk> chunks) const override {
+    const int64_t d = d_model_;
+    int64_t T = 0, R = 0;
+    for (auto& ch : chunks) {
+      if (!dynamic_cast<T5State*>(ch.state)) fail("internal: decoder state not made by this T5 model's encode()");
+      check_ids(ch.ids);
+      for (int64_t r : ch.logits_for)
+        if (r < 0 || r >= static_cast<int64_t>(ch.ids.size())) fail("internal: logits row outside the chunk");
+      T += static_cast<int64_t>(ch.ids.size());
+      R += static_cast<int64_t>(ch.logits_for.size());
+    }
+    std::vector<float> x(T * d), h(T * d);
+    {
+      int64_t row = 0;
+      for (auto& ch : chunks)
+        for (int32_t id : ch.ids) std::memcpy(&x[row++ * d], embed_ + static_cast<int64_t>(id) * d, d * sizeof(float));
+    }
+    std::vector<std::vector<float>> biases;
+    for (auto& ch : chunks) {
+      const int64_t start = ch.state->length(), n = static_cast<int64_t>(ch.ids.size());
+      biases.push_back(position_bias(dec_bias_table_, /*bidirectional=*/false, start, n, start + n));
+    }
+    std::vector<float> q(T * inner_), k(T * inner_), v(T * inner_), att(T * inner_);
+    std::vector<float> mid(T * d_ff_), mid_up(gated_ ? T * d_ff_ : 0);
+    const AttentionShape self_shape{heads_, heads_, d_kv_, 1.0f, true};
+    const AttentionShape cross_shape{heads_, heads_, d_kv_, 1.0f, false};
+    for (int64_t l = 0; l < n_dec_; ++l) {
+      const T5DecoderLayer& L = dec_layers_[l];
+      rms_norm(x.data(), T, d, L.ln_self, eps_, h.data());
+      linear(h.data(), T, L.self.q, q.data());
+      linear(h.data(), T, L.self.k, k.data());
+      linear(h.data(), T, L.self.v, v.data());
+      int64_t row = 0;
+      for (size_t c = 0; c < chunks.size(); ++c) {
+        auto& cache = static_cast<T5State*>(chunks[c].state)->self_cache();
+        const int64_t n = static_cast<int64_t>(chunks[c].ids.size()), start = cache.length();
+        const int64_t off = row * inner_;
+        cache.append(l, k.data() + off, v.data() + off, inner_, n);
+        attention(q.data() + off, inner_, cache.keys(l), cache.values(l), inner_, start + n, n, start, self_shape,
+                  att.data() + off, inner_, biases[c].data());
+        row += n;
+      }
+      linear(att.data(), T, L.self.o, x.data(), /*accumulate=*/true);
+
+      rms_norm(x.data(), T, d, L.ln_cross, eps_, h.data());
+      linear(h.data(), T, L.cross.q, q.data());
+      row = 0;
+      for (auto& ch : chunks) {
+        const T5Memory& m = static_cast<T5State*>(ch.state)->memory();
+        const int64_t n = static_cast<int64_t>(ch.ids.size());
+        const int64_t off = row * inner_;
+        attention(q.data() + off, inner_, m.cross_k[l].data(), m.cross_v[l].data(), inner_, m.n, n, 0, cross_shape,
+                  att.data() + off, inner_);
+        row += n;
+      }
+      linear(att.data(), T, L.cross.o, x.data(), /*accumulate=*/true);
+
+      rms_norm(x.data(), T, d, L.ln_ff, eps_, h.data());
+      feed_forward(L.ff, h.data(), T, mid.data(), mid_up.data(), x.data());
+    }
+    for (auto& ch : chunks)
+      static_cast<T5State*>(ch.state)->self_cache().advance(static_cast<int64_t>(ch.ids.size()));
+
+    // The final norm and the vocabulary projection only for the rows asked for.
+    if (R == 0) return {};
+    std::vector<float> sel(R * d);
+    {
+      int64_t row = 0, r = 0;
+      for (auto& ch : chunks) {
+        for (int64_t i : ch.logits_for) std::memcpy(&sel[r++ * d], &x[(row + i) * d], d * sizeof(float));
+        row += static_cast<int64_t>(ch.ids.size());
+      }
+    }
+    rms_norm(sel.data(), R, d, dec_final_ln_, eps_, sel.data());
+    if (head_scale_ != 1.0f)
+      for (float& s : sel) s *= head_scale_;
+    std::vector<float> logits(R * vocab_);
+    linear(sel.data(), R, head_, logits.data());
+    return logits;
+  }
+
+ private:
+  const float* w(const std::string& name, const std::vector<int64_t>& shape) { return weights_.f32(name, shape); }
+
+  static std::optional<int32_t> optional_id(const Config& config, const std::string& key) {
+    if (!config.has(key)) return std::nullopt;
+    const auto& j = config.json()[key];
+    // Some configs list several end tokens; the first is the one a tokenizer appends.
+    if (j.is_array()) {
+      if (j.empty() || !j[0].is_number_integer())
+        fail(config.file().string() + ": " + key + " must be an integer or a non-empty list of integers");
+      return j[0].get<int32_t>();
+    }
+    return static_cast<int32_t>(config.get_int(key));
+  }
+
+  // feed_forward_proj is "ACT" or "gated-ACT"; "gated-gelu" means gelu_new (the reference keeps that
+  // for T5 v1.1 checkpoints). Saved dense_act_fn / is_gated_act override, as they do in the reference.
+  void parse_feed_forward(const Config& config) {
+    const std::string file = config.file().string();
+    const std::string proj = config.get_string("feed_forward_proj", "relu");
+    std::string act = proj;
+    gated_ = false;
+    if (const auto dash = proj.find('-'); dash != std::string::npos) {
+      if (proj.substr(0, dash) != "gated" || proj.find('-', dash + 1) != std::string::npos)
+        fail(file + ": feed_forward_proj '" + proj + "' is not 'ACTIVATION' or 'gated-ACTIVATION'");
+      gated_ = true;
+      act = proj.substr(dash + 1);
+      if (act == "gelu") act = "gelu_new";
+    }
+    if (config.has("dense_act_fn")) act = config.get_string("dense_act_fn");
+    gated_ = config.get_bool("is_gated_act", gated_);
+    act_ = parse_activation(act, file + " feed_forward_proj");
+  }
+
+  T5Attention attention_weights(const std::string& p) {
+    const int64_t d = d_model_;
+    return {{w(p + "q.weight", {inner_, d}), nullptr, d, inner_, false},
+            {w(p + "k.weight", {inner_, d}), nullptr, d, inner_, false},
+            {w(p + "v.weight", {inner_, d}), nullptr, d, inner_, false},
+            {w(p + "o.weight", {d, inner_}), nullptr, inner_, d, false}};
+  }
+
+  T5FeedForward feed_forward_weights(const std::string& p) {
+    const int64_t d = d_model_;
+    T5FeedForward f{};
+    if (gated_) {
+      f.wi = {w(p + "wi_0.weight", {d_ff_, d}), nullptr, d, d_ff_, false};
+      f.wi_up = {w(p + "wi_1.weight", {d_ff_, d}), nullptr, d, d_ff_, false};
+    } else {
+      f.wi = {w(p + "wi.weight", {d_ff_, d}), nullptr, d, d_ff_, false};
+    }
+    f.wo = {w(p + "wo.weight", {d, d_ff_}), nullptr, d_ff_, d, false};
+    return f;
+  }
+
+  // h: [T, d_model] -> x += wo(act(wi(h))) or wo(act(wi_0(h)) * wi_1(h)); mid, mid_up: [T, d_ff]
+  void feed_forward(const T5FeedForward& f, const float* h, int64_t T, float* mid, float* mid_up, float* x) const {
+    linear(h, T, f.wi, mid);
+    if (gated_) {
+      linear(h, T, f.wi_up, mid_up);
+      gated_activation(act_, mid, mid_up, mid, T * d_ff_);
+    } else {
+      apply_activation(act_, mid, T * d_ff_);
+    }
+    linear(mid, T, f.wo, x, /*accumulate=*/true);
+  }
+
+  // -> [heads, n_q, n_k]: query i at position q0 + i, key j at position j.
+  std::vector<float> position_bias(const float* table, bool bidirectional, int64_t q0, int64_t n_q,
+                                   int64_t n_k) const {
+    std::vector<float> bias(heads_ * n_q * n_k);
+    for (int64_t i = 0; i < n_q; ++i)
+      for (int64_t j = 0; j < n_k; ++j) {
+        const int64_t b = t5_relative_position_bucket(j - (q0 + i), bidirectional, buckets_, max_distance_);
+        for (int64_t hd = 0; hd < heads_; ++hd) bias[(hd * n_q + i) * n_k + j] = table[b * heads_ + hd];
+      }
+    return bias;
+  }
+
+  void check_ids(std::span<const int32_t> ids) const {
+    for (int32_t id : ids)
+      if (id < 0 || id >= vocab_)
+        fail("token id " + std::to_string(id) + " is outside the vocabulary (vocab_size " + std::to_string(vocab_) + ")");
+  }
+
+  // sources -> x [T, d_model] (T5 does not scale the embeddings).
+  void embed(std::span<const std::vector<int32_t>> sources, float* x) const {
+    int64_t row = 0;
+    for (const auto& src : sources)
+      for (int32_t id : src) std::memcpy(x + row++ * d_model_, embed_ + static_cast<int64_t>(id) * d_model_,
+                                         d_model_ * sizeof(float));
+  }
+
+  Weights weights_;
+  Seq2SeqInfo info_;
+  int64_t d_model_, d_kv_, heads_, d_ff_, n_enc_, n_dec_, vocab_, buckets_, max_distance_, inner_;
+  float eps_;
+  bool tied_, gated_ = false;
+  Activation act_ = Activation::relu;
+  float head_scale_ = 1.0f;
+  const float *embed_, *enc_bias_table_, *dec_bias_table_, *enc_final_ln_, *dec_final_ln_;
+  LinearWeights head_;
+  std::vector<T5EncoderLayer> enc_layers_;
+  std::vector<T5DecoderLayer> dec_layers_;
+};
+
+}  // namespace
+
+std::unique_ptr<Seq2SeqLM> load_t5(const Config& config, Weights weights) {
+  return std::make_unique<T5>(config, std::move(weights));
+}
+
+}  // namespace tokprob

@@ -1,0 +1,163 @@
+// Llama config variants on copies of ../shared/fixtures/llama-tiny: BF16/F16 weights, tied head,
+// rope_scaling, head_dim, the Qwen2 and Mistral layouts, and the errors for what is missing.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+
+#include "fixtures.hpp"
+#include "io/safetensors.hpp"
+#include "models/model_folder_copy.hpp"
+#include "models/registry.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob {
+namespace {
+
+using testing::ModelFolderCopy;
+
+const std::vector<int32_t> kIds = {1, 910, 4723, 355, 306, 3814, 304};
+
+std::vector<float> last_logits(const std::filesystem::path& dir) {
+  const auto model = load_causal_lm(dir, read_model_config(dir));
+  auto state = model->new_state();
+  DecodeChunk ch{state.get(), kIds, {static_cast<int64_t>(kIds.size()) - 1}};
+  return model->forward(std::span(&ch, 1));
+}
+
+std::string error_of(const std::filesystem::path& dir) {
+  try {
+    last_logits(dir);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Rewrites every F32 tensor of model.safetensors with `convert` (returning the new dtype and bytes).
+void rewrite_tensors(const ModelFolderCopy& copy,
+                     const std::function<std::pair<std::string, std::string>(const float*, size_t)>& convert) {
+  std::ifstream in(testing::fixtures_dir() / "llama-tiny" / "model.safetensors", std::ios::binary);
+  uint64_t n = 0;
+  in.read(reinterpret_cast<char*>(&n), 8);
+  std::string header(n, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(n));
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto old = nlohmann::json::parse(header);
+  nlohmann::json out = nlohmann::json::object();
+  std::string out_data;
+  for (auto it = old.begin(); it != old.end(); ++it) {
+    if (it.key() == "__metadata__") continue;
+    auto t = it.value();
+    const auto b = t["data_offsets"][0].get<size_t>(), e = t["data_offsets"][1].get<size_t>();
+    std::vector<float> f((e - b) / 4);
+    std::memcpy(f.data(), data.data() + b, e - b);
+    auto [dtype, bytes] = convert(f.data(), f.size());
+    t["dtype"] = dtype;
+    t["data_offsets"] = {out_data.size(), out_data.size() + bytes.size()};
+    out_data += bytes;
+    out[it.key()] = t;
+  }
+  const std::string h = out.dump();
+  const uint64_t hn = h.size();
+  copy.write("model.safetensors", std::string(reinterpret_cast<const char*>(&hn), 8) + h + out_data);
+}
+
+template <typename Half>
+void check_half_precision(const char* dtype, Half to_half, float (*to_float)(uint16_t)) {
+  // The same weights rounded to half precision, stored once as half and once as F32: loading
+  // converts exactly, so the logits agree to the last bit.
+  ModelFolderCopy half("llama-tiny", std::string("half_") + dtype), rounded("llama-tiny", std::string("rnd_") + dtype);
+  rewrite_tensors(half, [&](const float* f, size_t n) {
+    std::string bytes(n * 2, '\0');
+    for (size_t i = 0; i < n; ++i) {
+      const uint16_t h = to_half(f[i]);
+      std::memcpy(&bytes[i * 2], &h, 2);
+    }
+    return std::make_pair(std::string(dtype), bytes);
+  });
+  rewrite_tensors(rounded, [&](const float* f, size_t n) {
+    std::string bytes(n * 4, '\0');
+    for (size_t i = 0; i < n; ++i) {
+      const float r = to_float(to_half(f[i]));
+      std::memcpy(&bytes[i * 4], &r, 4);
+    }
+    return std::make_pair(std::string("F32"), bytes);
+  });
+  EXPECT_EQ(last_logits(half.dir()), last_logits(rounded.dir()));
+}
+
+TEST(LlamaConfig, Bf16AndF16WeightsLoad) {
+  TOKPROB_REQUIRE_FIXTURE("llama-tiny");
+  check_half_precision("BF16", f32_to_bf16, bf16_to_f32);
+  check_half_precision("F16", f32_to_f16, f16_to_f32);
+}
+
+TEST(LlamaConfig, TiedHeadUsesEmbeddingsAndMissingHeadIsNamed) {
+  TOKPROB_REQUIRE_FIXTURE("llama-tiny");
+  const auto untied = last_logits(testing::fixtures_dir() / "llama-tiny");
+  ModelFolderCopy copy("llama-tiny", "tied");
+  auto cfg = copy.config();
+  cfg["tie_word_embeddings"] = true;
+  copy.write_config(cfg);
+  copy.drop_tensors("lm_head.");
+  const auto tied = last_logits(copy.dir());
+  ASSERT_EQ(tied.size(), untied.size());
+  EXPECT_NE(tied, untied);
+  cfg["tie_word_embeddings"] = false;
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("lm_head.weight"), std::string::npos) << error_of(copy.dir());
+}
+
+TEST(LlamaConfig, RopeScalingAndHeadDim) {
+  TOKPROB_REQUIRE_FIXTURE("llama-tiny");
+  const auto plain = last_logits(testing::fixtures_dir() / "llama-tiny");
+  ModelFolderCopy copy("llama-tiny", "rope");
+  auto cfg = copy.config();
+  cfg["rope_scaling"] = {{"type", "linear"}, {"factor", 1.0}};
+  cfg["head_dim"] = 12;  // = hidden_size / num_attention_heads, given explicitly
+  copy.write_config(cfg);
+  EXPECT_EQ(last_logits(copy.dir()), plain);
+  cfg["rope_scaling"] = {{"type", "linear"}, {"factor", 4.0}};
+  copy.write_config(cfg);
+  EXPECT_NE(last_logits(copy.dir()), plain);
+  cfg["rope_scaling"] = {{"type", "dynamic"}, {"factor", 2.0}};
+  copy.write_config(cfg);
+  const auto err = error_of(copy.dir());
+  EXPECT_NE(err.find("rope_scaling"), std::string::npos) << err;
+  EXPECT_NE(err.find("dynamic"), std::string::npos) << err;
+  cfg["rope_scaling"] = nullptr;
+  cfg["head_dim"] = 16;  // q_proj would have to be [64, 48]
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("q_proj.weight"), std::string::npos) << error_of(copy.dir());
+}
+
+TEST(LlamaConfig, BiasesAndFamilies) {
+  TOKPROB_REQUIRE_FIXTURE("llama-tiny");
+  const auto plain = last_logits(testing::fixtures_dir() / "llama-tiny");
+  ModelFolderCopy copy("llama-tiny", "family");
+  auto cfg = copy.config();
+  cfg["attention_bias"] = true;
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("q_proj.bias"), std::string::npos) << error_of(copy.dir());
+  cfg["attention_bias"] = false;
+  cfg["model_type"] = "qwen2";  // Qwen2 always has q/k/v biases
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("q_proj.bias"), std::string::npos) << error_of(copy.dir());
+  cfg["model_type"] = "mistral";
+  cfg["sliding_window"] = 4;
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("sliding_window"), std::string::npos) << error_of(copy.dir());
+  cfg["sliding_window"] = 4096;
+  copy.write_config(cfg);
+  EXPECT_EQ(last_logits(copy.dir()), plain);
+  cfg["model_type"] = "llama";
+  cfg["num_key_value_heads"] = 3;
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("num_key_value_heads"), std::string::npos) << error_of(copy.dir());
+}
+
+}  // namespace
+}  // namespace tokprob

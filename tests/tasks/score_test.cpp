@@ -1,0 +1,122 @@
+// The score task against per_position[].next_token_logprob of gpt2-tiny and llama-tiny, and its
+// sliding window against direct forward passes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "fixtures.hpp"
+#include "generate/distribution.hpp"
+#include "models/registry.hpp"
+#include "tasks/score.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob {
+namespace {
+
+using testing::fixtures_dir;
+using testing::load_json;
+
+void check_next_token_logprobs(const char* name) {
+  const auto dir = fixtures_dir() / name;
+  const auto model = load_causal_lm(dir, read_model_config(dir));
+  const auto tok = Tokenizer::from_folder(dir);
+  const auto golden = load_json(dir / "golden.json");
+  std::vector<std::string> texts;
+  for (const auto& p : golden["prompts"]) texts.push_back(p["text"].get<std::string>());
+  const auto results = score_texts(*model, tok, texts, {});
+  ASSERT_EQ(results.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto& p = golden["prompts"][i];
+    const auto& r = results[i];
+    const auto ids = p["input_ids"].get<std::vector<int32_t>>();
+    ASSERT_EQ(r.tokens.size(), ids.size()) << texts[i];
+    EXPECT_FALSE(r.tokens[0].logprob.has_value());
+    double total = 0;
+    for (size_t t = 0; t < ids.size(); ++t) {
+      EXPECT_EQ(r.tokens[t].id, ids[t]);
+      if (t == 0) continue;
+      const auto& g = p["per_position"][t - 1]["next_token_logprob"];
+      ASSERT_TRUE(r.tokens[t].logprob.has_value());
+      EXPECT_NEAR(*r.tokens[t].logprob, g.get<double>(), 1e-4) << name << ": " << texts[i] << " token " << t;
+      total += g.get<double>();
+    }
+    EXPECT_EQ(r.scored_tokens, static_cast<int64_t>(ids.size()) - 1);
+    if (ids.size() > 1) {
+      EXPECT_NEAR(r.total_logprob, total, 1e-3);
+      EXPECT_NEAR(r.perplexity, std::exp(-r.total_logprob / double(ids.size() - 1)), 1e-9 * r.perplexity);
+    } else {
+      EXPECT_TRUE(std::isnan(r.perplexity));
+    }
+  }
+}
+
+TEST(ScoreTask, Gpt2TinyMatchesPerPositionGolden) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  check_next_token_logprobs("gpt2-tiny");
+}
+
+TEST(ScoreTask, LlamaTinyMatchesPerPositionGolden) {
+  TOKPROB_REQUIRE_FIXTURE("llama-tiny");
+  check_next_token_logprobs("llama-tiny");
+}
+
+TEST(ScoreTask, SlidingWindowScoresEachTokenOnceWithItsWindowContext) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const auto dir = fixtures_dir() / "gpt2-tiny";
+  const auto model = load_causal_lm(dir, read_model_config(dir));
+  const auto tok = Tokenizer::from_folder(dir);
+  const auto golden = load_json(dir / "golden.json");
+  const auto& long_prompt = golden["prompts"].back();
+  const std::string text = long_prompt["text"];
+  const auto ids = long_prompt["input_ids"].get<std::vector<int32_t>>();
+  ASSERT_GT(ids.size(), 40u);
+  const int64_t V = model->info().vocab_size;
+  for (auto [window, stride] : {std::pair<int64_t, int64_t>{32, 16}, {20, 7}, {16, 16}}) {
+    ScoreOptions o;
+    o.window = window;
+    o.stride = stride;
+    const auto r = score_texts(*model, tok, std::vector<std::string>{text}, o)[0];
+    ASSERT_EQ(r.tokens.size(), ids.size());
+    int64_t scored = 0;
+    for (int64_t t = 1; t < static_cast<int64_t>(ids.size()); ++t) {
+      // The first window (starts k*stride) reaching past t scores t, unless t is its first token.
+      int64_t begin = 0;
+      while (begin + window <= t) begin += stride;
+      if (t == begin) {
+        EXPECT_FALSE(r.tokens[t].logprob.has_value()) << "token " << t;
+        continue;
+      }
+      ASSERT_TRUE(r.tokens[t].logprob.has_value()) << "window " << window << " token " << t;
+      auto state = model->new_state();
+      DecodeChunk ch{state.get(), std::span(ids).subspan(begin, t - begin), {t - begin - 1}};
+      const auto logits = model->forward(std::span(&ch, 1));
+      EXPECT_NEAR(*r.tokens[t].logprob, Distribution(std::span<const float>(logits.data(), V)).logprob(ids[t]), 1e-5);
+      ++scored;
+    }
+    EXPECT_EQ(r.scored_tokens, scored);
+  }
+  // A window covering the text gives the plain result.
+  ScoreOptions whole;
+  whole.window = 128;
+  const auto r = score_texts(*model, tok, std::vector<std::string>{text}, whole)[0];
+  EXPECT_NEAR(*r.tokens[1].logprob, long_prompt["per_position"][0]["next_token_logprob"].get<double>(), 1e-4);
+}
+
+TEST(ScoreTask, RejectsBadOptionsAndEmptyText) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const auto dir = fixtures_dir() / "gpt2-tiny";
+  const auto model = load_causal_lm(dir, read_model_config(dir));
+  const auto tok = Tokenizer::from_folder(dir);
+  const std::vector<std::string> text = {"Hello world"};
+  ScoreOptions o;
+  o.window = 16;
+  o.stride = 17;
+  EXPECT_THROW(score_texts(*model, tok, text, o), Error);
+  o.window = 1000;
+  o.stride = 0;
+  EXPECT_THROW(score_texts(*model, tok, text, o), Error);
+  EXPECT_THROW(score_texts(*model, tok, std::vector<std::string>{""}, ScoreOptions{}), Error);
+}
+
+}  // namespace
+}  // namespace tokprob

@@ -1,0 +1,185 @@
+// The seq2seq task on t5-tiny, from text, against ../shared/fixtures/t5-tiny/golden.json
+// (seq2seq[].text, input_ids, first_step_top10, greedy_output_ids, greedy_text, greedy_step_logprobs).
+#include "tasks/seq2seq.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "fixtures.hpp"
+#include "models/registry.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob {
+namespace {
+
+using testing::fixtures_dir;
+using testing::load_json;
+
+struct Setup {
+  std::unique_ptr<Seq2SeqLM> model;
+  Tokenizer tokenizer;
+  nlohmann::json golden;
+};
+
+Setup open_t5() {
+  const auto dir = fixtures_dir() / "t5-tiny";
+  return {load_seq2seq_lm(dir, read_model_config(dir)), Tokenizer::from_folder(dir), load_json(dir / "golden.json")};
+}
+
+std::vector<int32_t> greedy_ids_after_start(const nlohmann::json& s) {
+  auto ids = s["greedy_output_ids"].get<std::vector<int32_t>>();
+  return {ids.begin() + 1, ids.end()};
+}
+
+// Logprobs live on the logits scale: the logits tolerance of fixtures/README.md, 1e-4 relative to
+// the row's largest |logit| when that is > 1 (here the step's top logit bounds it from below).
+double logprob_tolerance(const Seq2SeqStep& step) {
+  return 1e-4 * std::max(1.0, static_cast<double>(std::abs(step.top.front().logit)));
+}
+
+TEST(Seq2SeqTask, GreedyMatchesGolden) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  auto f = open_t5();
+  std::vector<std::string> texts;
+  for (const auto& s : f.golden["seq2seq"]) texts.push_back(s["text"]);
+  const auto results = seq2seq_step_distributions(*f.model, f.tokenizer, texts, Seq2SeqOptions{});
+  ASSERT_EQ(results.size(), texts.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& g = f.golden["seq2seq"][i];
+    const auto& r = results[i];
+    EXPECT_EQ(r.input_ids, g["input_ids"].get<std::vector<int32_t>>());
+    EXPECT_EQ(r.output_ids, greedy_ids_after_start(g)) << r.text;
+    EXPECT_EQ(r.output_text, g["greedy_text"].get<std::string>());
+    EXPECT_FALSE(r.target.has_value());
+    const auto step_logprobs = g["greedy_step_logprobs"].get<std::vector<double>>();
+    ASSERT_EQ(r.steps.size(), step_logprobs.size());
+    double total = 0;
+    for (size_t k = 0; k < r.steps.size(); ++k) {
+      const auto& st = r.steps[k];
+      EXPECT_EQ(st.step, static_cast<int64_t>(k));
+      EXPECT_EQ(st.token.id, r.output_ids[k]);
+      EXPECT_EQ(st.rank, 1);
+      EXPECT_EQ(st.top.size(), 10u);
+      EXPECT_EQ(st.top.front().id, st.token.id);
+      EXPECT_NEAR(st.token.prob, std::exp(st.token.logprob), 1e-12);
+      EXPECT_NEAR(st.token.logprob, step_logprobs[k], logprob_tolerance(st)) << r.text << " step " << k;
+      total += st.token.logprob;
+    }
+    EXPECT_NEAR(r.logprob, total, 1e-9);
+    // The first step's distribution: top10 ids, vocabulary strings, texts and probabilities.
+    const auto& top10 = g["first_step_top10"];
+    for (size_t k = 0; k < 10; ++k) {
+      const auto& t = r.steps[0].top[k];
+      EXPECT_EQ(t.id, top10[k]["id"].get<int32_t>()) << r.text << " rank " << k;
+      EXPECT_EQ(t.token, top10[k]["token"].get<std::string>());
+      // `decoded` is decode([id]), which drops the word-start space that token_text keeps.
+      const std::string shown = !t.text.empty() && t.text[0] == ' ' ? t.text.substr(1) : t.text;
+      EXPECT_EQ(shown, top10[k]["decoded"].get<std::string>());
+      EXPECT_NEAR(t.prob, top10[k]["prob"].get<double>(), 1e-5);
+    }
+  }
+}
+
+TEST(Seq2SeqTask, ForcedGreedyOutputReproducesGreedyLogprobs) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  auto f = open_t5();
+  const int32_t eos = *f.model->info().eos_token_id;
+  int checked = 0;
+  for (const auto& g : f.golden["seq2seq"]) {
+    const std::string greedy_text = g["greedy_text"];
+    const auto greedy = greedy_ids_after_start(g);
+    // Only where the decoded greedy text tokenizes back to the greedy ids is it the same target.
+    auto expected = greedy;
+    expected.push_back(eos);
+    if (f.tokenizer.encode(greedy_text).ids != expected) continue;
+    ++checked;
+    Seq2SeqOptions opt;
+    opt.target = greedy_text;
+    const std::vector<std::string> texts = {g["text"]};
+    const auto r = seq2seq_step_distributions(*f.model, f.tokenizer, texts, opt).at(0);
+    EXPECT_EQ(r.target, greedy_text);
+    EXPECT_EQ(r.output_ids, expected);
+    EXPECT_TRUE(r.finished);
+    const auto step_logprobs = g["greedy_step_logprobs"].get<std::vector<double>>();
+    ASSERT_EQ(r.steps.size(), greedy.size() + 1);
+    double total = 0;
+    for (size_t k = 0; k < r.steps.size(); ++k) {
+      const auto& st = r.steps[k];
+      EXPECT_EQ(st.token.id, expected[k]);
+      total += st.token.logprob;
+      if (k < greedy.size()) {
+        EXPECT_EQ(st.rank, 1) << "step " << k;  // the greedy token was the most likely one
+        EXPECT_NEAR(st.token.logprob, step_logprobs[k], logprob_tolerance(st)) << "step " << k;
+      } else {
+        EXPECT_GE(st.rank, 1);
+        EXPECT_EQ(st.rank == 1, st.top.front().id == eos);
+      }
+    }
+    EXPECT_NEAR(r.logprob, total, 1e-9);
+  }
+  EXPECT_GE(checked, 1) << "no golden greedy text tokenizes back to its ids";
+}
+
+TEST(Seq2SeqTask, BatchEqualsOneAtATime) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  auto f = open_t5();
+  const std::vector<std::string> texts = {"summarize: studies have shown that owning a dog is good for you",
+                                          "translate English to German: Thank you.", "cola sentence: The course is jumping well."};
+  for (bool forced : {false, true}) {
+    Seq2SeqOptions opt;
+    opt.max_new_tokens = 8;
+    if (forced) opt.target = "Das ist gut.";
+    const auto batched = seq2seq_step_distributions(*f.model, f.tokenizer, texts, opt);
+    ASSERT_EQ(batched.size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const auto single = seq2seq_step_distributions(*f.model, f.tokenizer, std::span(&texts[i], 1), opt).at(0);
+      EXPECT_EQ(batched[i].output_ids, single.output_ids) << texts[i];
+      ASSERT_EQ(batched[i].steps.size(), single.steps.size());
+      for (size_t k = 0; k < single.steps.size(); ++k) {
+        EXPECT_NEAR(batched[i].steps[k].token.logprob, single.steps[k].token.logprob,
+                    logprob_tolerance(single.steps[k]));
+        // Ranks deep in the tail (tens of thousands) move with float rounding among near-equal
+        // logits; the head of the distribution does not.
+        EXPECT_EQ(batched[i].steps[k].top.front().id, single.steps[k].top.front().id);
+      }
+    }
+  }
+}
+
+TEST(Seq2SeqTask, MaxNewTokensAndTopK) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  auto f = open_t5();
+  const std::vector<std::string> texts = {f.golden["seq2seq"][0]["text"]};
+  Seq2SeqOptions opt;
+  opt.max_new_tokens = 3;
+  opt.top_k = 4;
+  const auto r = seq2seq_step_distributions(*f.model, f.tokenizer, texts, opt).at(0);
+  EXPECT_EQ(r.steps.size(), 3u);
+  EXPECT_EQ(r.output_ids.size(), 3u);
+  EXPECT_FALSE(r.finished);
+  for (const auto& st : r.steps) EXPECT_EQ(st.top.size(), 4u);
+}
+
+TEST(Seq2SeqTask, RejectsBadRequests) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  auto f = open_t5();
+  const std::vector<std::string> ok = {"translate English to German: Hello."};
+  const std::vector<std::string> empty = {""};
+  EXPECT_THROW(seq2seq_step_distributions(*f.model, f.tokenizer, empty, {}), Error);
+  Seq2SeqOptions bad_k;
+  bad_k.top_k = 0;
+  EXPECT_THROW(seq2seq_step_distributions(*f.model, f.tokenizer, ok, bad_k), Error);
+  Seq2SeqOptions bad_len;
+  bad_len.max_new_tokens = 0;
+  EXPECT_THROW(seq2seq_step_distributions(*f.model, f.tokenizer, ok, bad_len), Error);
+  try {
+    seq2seq_step_distributions(*f.model, f.tokenizer, empty, {});
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), 2);
+  }
+  EXPECT_TRUE(seq2seq_step_distributions(*f.model, f.tokenizer, std::span<const std::string>(), {}).empty());
+}
+
+}  // namespace
+}  // namespace tokprob
