@@ -8,11 +8,17 @@
 namespace tokprob {
 
 Config Config::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) fail("cannot read " + file.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), file);
+}
+
+Config Config::parse(std::string_view text, const std::filesystem::path& file) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     std::string msg = e.what();
     fail(file.string() + ": not valid JSON (" + msg + ")");
