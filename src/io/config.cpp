@@ -1,5 +1,6 @@
 #include "io/config.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -42,8 +43,10 @@ int64_t Config::get_int(const std::string& key) const {
   if (!has(key)) bad(key, "is missing");
   const auto& v = json_.at(key);
   if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())))
-    return static_cast<int64_t>(v.get<double>());
+  // A float outside int64's range must not reach the cast (undefined behaviour; found by fuzzing).
+  if (const double d = v.is_number_float() ? v.get<double>() : 0.5;
+      d >= -9.2e18 && d <= 9.2e18 && d == std::trunc(d))
+    return static_cast<int64_t>(d);
   bad(key, "must be an integer");
 }
 
