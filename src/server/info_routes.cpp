@@ -1,0 +1,36 @@
+// What the server is and holds: the page, /health and /v1/models (which also tell the page which
+// model kind it talks to and so which panels to show).
+#include "server/routes.hpp"
+#include "server/web_page.hpp"
+
+namespace tokprob {
+
+namespace {
+
+nlohmann::json model_json(const ServedModel& m) {
+  return {{"id", m.name},       {"object", "model"},      {"created", 0},
+          {"owned_by", "tokprob"}, {"kind", m.kind},      {"model_type", m.model_type},
+          {"max_positions", m.max_positions}, {"endpoints", m.endpoints()}};
+}
+
+}  // namespace
+
+void add_info_routes(httplib::Server& server, ServerContext ctx) {
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(index_html()), "text/html; charset=utf-8");
+  });
+  server.Get("/health", [ctx](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json j = {{"status", "ok"}, {"model", model_json(*ctx.model)}};
+    if (ctx.model->causal_lm) {
+      const BatchStats s = ctx.model->causal_lm->stats();
+      j["batching"] = {{"forwards", s.forwards}, {"calls", s.calls}, {"largest_batch", s.largest_batch},
+                       {"max_batch", ctx.options->max_batch}};
+    }
+    set_json(res, j);
+  });
+  server.Get("/v1/models", [ctx](const httplib::Request&, httplib::Response& res) {
+    set_json(res, {{"object", "list"}, {"data", nlohmann::json::array({model_json(*ctx.model)})}});
+  });
+}
+
+}  // namespace tokprob

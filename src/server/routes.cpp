@@ -1,0 +1,47 @@
+#include "server/routes.hpp"
+
+#include "format/token_json.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob {
+
+void set_json(httplib::Response& res, const nlohmann::json& body, int status) {
+  res.status = status;
+  res.set_content(dump_json_line(body), "application/json");
+}
+
+void set_error(httplib::Response& res, const ApiError& error) { set_json(res, to_json(error), error.status); }
+
+void post_json(httplib::Server& server, const std::string& path, JsonHandler handle) {
+  server.Post(path, [handle = std::move(handle)](const httplib::Request& req, httplib::Response& res) {
+    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) {
+      set_error(res, {400, "the request body is not valid JSON", "invalid_request_error", "invalid_json"});
+      return;
+    }
+    try {
+      handle(body, res);
+    } catch (...) {
+      set_error(res, api_error_from_current_exception());
+    }
+  });
+}
+
+void check_prompt_tokens(const ServerContext& ctx, std::span<const std::string> texts, const std::string& field) {
+  int64_t limit = ctx.options->limits.max_prompt_tokens;
+  const int64_t positions = ctx.model->max_positions;
+  if (limit <= 0 || (positions > 0 && positions < limit)) limit = positions;
+  if (limit <= 0) return;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto n = static_cast<int64_t>(ctx.model->tokenizer->encode(texts[i], /*add_special_tokens=*/true).ids.size());
+    if (n > limit) {
+      std::string message = "field '";
+      message.append(field);
+      if (texts.size() > 1) message.append("[").append(std::to_string(i)).append("]");
+      message.append("' has ").append(std::to_string(n)).append(" tokens, more than the limit of ");
+      fail(message.append(std::to_string(limit)));
+    }
+  }
+}
+
+}  // namespace tokprob

@@ -1,0 +1,44 @@
+#include "server/served_model.hpp"
+
+#include "models/registry.hpp"
+
+namespace tokprob {
+
+std::vector<std::string> ServedModel::endpoints() const {
+  std::vector<std::string> out;
+  if (causal_lm) out.insert(out.end(), {"/v1/completions", "/v1/next"});
+  if (kind == "masked-lm") out.push_back("/v1/fill-mask");
+  if (kind == "classifier") out.push_back("/v1/classify");
+  return out;
+}
+
+ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batch) {
+  const Config config = read_model_config(dir);
+  ServedModel m;
+  m.name = std::filesystem::absolute(dir).lexically_normal().filename().string();
+  if (m.name.empty()) m.name = std::filesystem::absolute(dir).lexically_normal().parent_path().filename().string();
+  // The architecture's head decides the kind: BertForMaskedLM, DistilBertForSequenceClassification, ...
+  const std::string arch = config.first_architecture();
+  const auto ends_with = [&](std::string_view suffix) { return arch.ends_with(suffix); };
+  if (ends_with("ForSequenceClassification")) {
+    m.encoder = load_sequence_classifier(dir, config);
+    m.kind = "classifier";
+  } else if (ends_with("ForMaskedLM")) {
+    m.encoder = load_masked_lm(dir, config);
+    m.kind = "masked-lm";
+  }
+  if (m.encoder) {
+    m.model_type = m.encoder->info().model_type;
+    m.max_positions = m.encoder->info().max_positions;
+  } else {
+    std::shared_ptr<const CausalLM> model = load_causal_lm(dir, config);
+    m.kind = "causal-lm";
+    m.model_type = model->info().model_type;
+    m.max_positions = model->info().max_positions;
+    m.causal_lm = std::make_shared<BatchingCausalLM>(std::move(model), max_batch);
+  }
+  m.tokenizer = std::make_shared<const Tokenizer>(Tokenizer::from_folder(dir));
+  return m;
+}
+
+}  // namespace tokprob

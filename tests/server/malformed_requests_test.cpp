@@ -1,0 +1,103 @@
+// Bad requests get 4xx with an OpenAI-style error naming what is wrong, and the server keeps
+// answering afterwards.
+#include <gtest/gtest.h>
+
+#include "running_server.hpp"
+
+namespace tokprob::testing {
+namespace {
+
+class ServerMalformed : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!std::filesystem::exists(fixtures_dir() / "gpt2-tiny")) return;
+    ServerOptions o;
+    o.limits.max_body_bytes = 64 * 1024;
+    o.limits.max_prompt_tokens = 40;
+    o.limits.max_texts = 4;
+    server_ = new RunningServer("gpt2-tiny", o);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  // The error shape, and that the server still answers.
+  static void expect_error(const std::pair<int, nlohmann::json>& r, int status, const std::string& in_message) {
+    EXPECT_EQ(r.first, status) << r.second.dump();
+    ASSERT_TRUE(r.second.is_object()) << "status " << r.first;
+    ASSERT_TRUE(r.second.contains("error")) << r.second.dump();
+    const auto& e = r.second["error"];
+    EXPECT_TRUE(e["message"].is_string());
+    EXPECT_TRUE(e["type"].is_string());
+    EXPECT_TRUE(e.contains("code"));
+    EXPECT_NE(e["message"].get<std::string>().find(in_message), std::string::npos) << e["message"];
+    EXPECT_EQ(server_->get("/health").first, 200) << "server stopped answering";
+  }
+  static RunningServer* server_;
+};
+RunningServer* ServerMalformed::server_ = nullptr;
+
+TEST_F(ServerMalformed, BadJson) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  for (const char* body : {"", "{", "{\"text\": }", "nul", "{\"text\": \"a\"} trailing", "\xff\xfe", "{\"text\": \"\xc3\"}"})
+    expect_error(server_->post("/v1/next", std::string(body)), 400, "not valid JSON");
+  // Nesting deep enough to overflow a recursive parser's stack.
+  expect_error(server_->post("/v1/next", std::string(30000, '[') + std::string(30000, ']')), 400, "JSON object");
+}
+
+TEST_F(ServerMalformed, WrongTypesAndValuesNameTheField) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  expect_error(server_->post("/v1/next", nlohmann::json::array({1, 2})), 400, "JSON object");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", 5}}), 400, "'text'");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", {"a", 3}}}), 400, "'text[1]'");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", "a"}, {"top_k", "ten"}}), 400, "'top_k'");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", "a"}, {"top_k", 0}}), 400, "'top_k'");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", "a"}, {"top_k", 1.5}}), 400, "'top_k'");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", "a"}, {"top_k", 1e300}}), 400, "'top_k'");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", "a"}, {"all_positions", "yes"}}), 400,
+               "'all_positions'");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", "a"}, {"topk", 3}}), 400, "'topk'");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", "a b"}, {"position", 7}}), 400, "position");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", ""}}), 400, "empty");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", {"a", "b", "c", "d", "e"}}}), 400, "limit");
+  expect_error(server_->post("/v1/completions", nlohmann::json{{"prompt", "a"}, {"max_tokens", -1}, {"echo", true}}),
+               400, "'max_tokens'");
+  expect_error(server_->post("/v1/completions", nlohmann::json{{"prompt", "a"}, {"max_tokens", 0}, {"echo", "x"}}),
+               400, "'echo'");
+  expect_error(server_->post("/v1/completions", nlohmann::json{{"prompt", "a"}, {"max_tokens", 0}, {"echo", true},
+                                                               {"logprobs", -2}}),
+               400, "'logprobs'");
+  expect_error(server_->post("/v1/completions", nlohmann::json{{"prompt", {1, 2, 3}}}), 400, "token-id");
+  expect_error(server_->post("/v1/completions", nlohmann::json{{"prompt", "a"}, {"temperature", "hot"}}), 400,
+               "'temperature'");
+}
+
+TEST_F(ServerMalformed, MissingPrompt) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  expect_error(server_->post("/v1/next", nlohmann::json::object()), 400, "'text' is missing");
+  expect_error(server_->post("/v1/completions", nlohmann::json{{"max_tokens", 0}, {"echo", true}}), 400,
+               "'prompt' is missing");
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", nlohmann::json::array()}}), 400, "empty list");
+}
+
+TEST_F(ServerMalformed, HugeBodyAndLongPrompt) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const nlohmann::json huge = {{"text", std::string(200 * 1024, 'a')}};
+  const auto r = server_->post("/v1/next", huge);
+  EXPECT_EQ(r.first, 413);
+  EXPECT_EQ(server_->get("/health").first, 200);
+  std::string words;
+  for (int i = 0; i < 60; ++i) words += " word";
+  expect_error(server_->post("/v1/next", nlohmann::json{{"text", words}}), 400, "more than the limit of 40");
+  expect_error(server_->post("/v1/completions", nlohmann::json{{"prompt", words}, {"max_tokens", 0}, {"echo", true}}),
+               400, "more than the limit of 40");
+}
+
+TEST_F(ServerMalformed, UnknownPathIsJson404) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  expect_error(server_->post("/v1/nothing", nlohmann::json::object()), 404, "/v1/nothing");
+  expect_error(server_->get("/v1/next"), 404, "GET /v1/next");
+}
+
+}  // namespace
+}  // namespace tokprob::testing

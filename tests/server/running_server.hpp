@@ -1,0 +1,61 @@
+// A server on 127.0.0.1 with a port the OS picks, running in this process for one test suite,
+// and a client for it. Every client call has bounded timeouts.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <thread>
+
+#include "fixtures.hpp"
+#include "server/http_server.hpp"
+
+namespace tokprob::testing {
+
+class RunningServer {
+ public:
+  RunningServer(const std::string& fixture, ServerOptions options = {}) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    server_ = std::make_unique<HttpServer>(load_served_model(fixtures_dir() / fixture, options.max_batch), options);
+    port_ = server_->bind();
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  ~RunningServer() {
+    server_->stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_connection_timeout(5, 0);
+    c.set_read_timeout(60, 0);
+    c.set_write_timeout(10, 0);
+    return c;
+  }
+
+  // POSTs `body` as it is (it need not be valid JSON); status -1 when no answer came.
+  std::pair<int, nlohmann::json> post(const std::string& path, const std::string& body) const {
+    auto c = client();
+    auto res = c.Post(path, body, "application/json");
+    if (!res) return {-1, httplib::to_string(res.error())};
+    return {res->status, nlohmann::json::parse(res->body, nullptr, false)};
+  }
+  std::pair<int, nlohmann::json> post(const std::string& path, const nlohmann::json& body) const {
+    return post(path, body.dump());
+  }
+  std::pair<int, nlohmann::json> get(const std::string& path) const {
+    auto c = client();
+    auto res = c.Get(path);
+    if (!res) return {-1, nullptr};
+    return {res->status, nlohmann::json::parse(res->body, nullptr, false)};
+  }
+
+ private:
+  std::unique_ptr<HttpServer> server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace tokprob::testing

@@ -1,0 +1,96 @@
+// `tokprob serve` as a process: prints where it listens, answers, and exits 0 on SIGTERM and
+// SIGINT with requests done.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include "cli_runner.hpp"
+#include "running_server.hpp"
+
+namespace tokprob::testing {
+namespace {
+
+struct ServeProcess {
+  pid_t pid = -1;
+  std::filesystem::path out;
+};
+
+ServeProcess start_serve(const std::filesystem::path& model, const std::string& tag) {
+  ServeProcess p;
+  p.out = std::filesystem::temp_directory_path() / ("tokprob_serve_" + std::to_string(::getpid()) + "_" + tag);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  const std::string bin = tokprob_binary().string(), m = model.string();
+  std::vector<std::string> args = {bin, "serve", "-m", m, "--host", "127.0.0.1", "--port", "0", "--threads", "1"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (posix_spawn(&p.pid, bin.c_str(), &actions, nullptr, argv.data(), environ) != 0) p.pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
+  return p;
+}
+
+// The port from "serving ... on http://127.0.0.1:PORT/", waiting at most 30 s for it.
+int wait_for_port(const ServeProcess& p) {
+  const std::regex line(R"(on http://127\.0\.0\.1:(\d+)/)");
+  for (int i = 0; i < 300; ++i) {
+    std::smatch m;
+    const std::string text = read_file_text(p.out);
+    if (std::regex_search(text, m, line)) return std::stoi(m[1]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return -1;
+}
+
+// Exit status, waiting at most 20 s (then the process is killed and -1 returned).
+int wait_for_exit(pid_t pid) {
+  for (int i = 0; i < 200; ++i) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+TEST(ServeCommand, AnswersAndStopsCleanlyOnSignals) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  for (int sig : {SIGTERM, SIGINT}) {
+    ServeProcess p = start_serve(fixtures_dir() / "gpt2-tiny", std::to_string(sig));
+    ASSERT_GT(p.pid, 0);
+    const int port = wait_for_port(p);
+    if (port <= 0) {
+      kill(p.pid, SIGKILL);
+      waitpid(p.pid, nullptr, 0);
+      FAIL() << "no port printed: " << read_file_text(p.out);
+    }
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(5, 0);
+    c.set_read_timeout(30, 0);
+    auto res = c.Post("/v1/next", R"({"text": "To be or not to", "top_k": 2})", "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+    kill(p.pid, sig);
+    EXPECT_EQ(wait_for_exit(p.pid), 0) << "signal " << sig;
+    EXPECT_NE(read_file_text(p.out).find("stopped"), std::string::npos);
+    std::filesystem::remove(p.out);
+  }
+}
+
+TEST(ServeCommand, BadOptionsExit2) {
+  auto r = run_tokprob({"serve", "-m", "/nonexistent", "--max-batch", "0"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--max-batch"), std::string::npos) << r.err;
+  r = run_tokprob({"serve", "--port", "80"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+}  // namespace
+}  // namespace tokprob::testing
