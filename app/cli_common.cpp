@@ -4,13 +4,16 @@
 
 #include <cstdlib>
 
+#include "io/hub.hpp"
 #include "kernels/linear.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::cli {
 
 void add_common_options(CLI::App& sub, CommonOptions& options) {
-  sub.add_option("-m,--model", options.model, "Hugging Face model folder")->required();
+  sub.add_option("-m,--model", options.model,
+                 "Model folder, or Hugging Face model id (name, org/name, org/name@revision) found in or downloaded "
+                 "into the Hugging Face cache")->required();
   sub.add_option("--format", options.format, "Output: table, json (one object per line) or csv")
       ->capture_default_str();
   sub.add_option("--threads", options.threads, "Threads (0 = all cores)")->capture_default_str();
@@ -19,7 +22,7 @@ void add_common_options(CLI::App& sub, CommonOptions& options) {
 std::filesystem::path prepare(const CommonOptions& options) {
   if (options.threads < 0) usage_error("--threads must be 0 (all cores) or more");
   set_num_threads(options.threads);
-  return options.model;
+  return resolve_model(options.model, HubFiles::model);
 }
 
 std::vector<std::string> split_commas(const std::vector<std::string>& values) {

@@ -24,7 +24,8 @@ struct CommonOptions {
 // Adds -m/--model, --format, --threads to a subcommand.
 void add_common_options(CLI::App& sub, CommonOptions& options);
 
-// Applies --threads and resolves --model to a folder.
+// Applies --threads and resolves --model to a folder: an existing folder as it is, else a
+// Hugging Face model id found in, or downloaded into, the Hugging Face cache (io/hub.hpp).
 std::filesystem::path prepare(const CommonOptions& options);
 
 // Splits "a,b,c" options (--targets); a value containing a comma can be given as its own option.

@@ -5,6 +5,7 @@
 #include "format/table.hpp"
 #include "format/text_cells.hpp"
 #include "format/token_json.hpp"
+#include "io/hub.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::cli {
@@ -18,15 +19,15 @@ Runner add_tokenize_command(CLI::App& app) {
   };
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand("tokenize", "Token ids, tokens and offsets of each TEXT");
-  sub->add_option("-m,--model", st->model, "Hugging Face model folder (only its tokenizer is read)")->required();
+  sub->add_option("-m,--model", st->model, "Model folder or Hugging Face model id (only the tokenizer is read)")
+      ->required();
   sub->add_option("--format", st->format, "Output: table, json (one object per line) or csv")->capture_default_str();
   sub->add_flag("--no-special", st->no_special, "Do not add the model's special tokens (BOS, [CLS], ...)");
   sub->add_option("text", st->texts, "Text(s)")->required();
   return [st, sub]() -> int {
     if (!sub->parsed()) return -1;
     const OutputFormat format = parse_output_format(st->format);
-    const std::filesystem::path dir = st->model;
-    if (!std::filesystem::is_directory(dir)) fail("model folder not found: " + dir.string());
+    const std::filesystem::path dir = resolve_model(st->model, HubFiles::tokenizer);
     const Tokenizer tokenizer = Tokenizer::from_folder(dir);
     if (format == OutputFormat::csv) std::cout << "text,index,id,token,begin,end\n";
     for (size_t i = 0; i < st->texts.size(); ++i) {

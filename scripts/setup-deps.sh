@@ -5,7 +5,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config git
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libpcre2-dev libutf8proc-dev libsentencepiece-dev
-  libopenblas-dev libcurl4-openssl-dev
+  libopenblas-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
 )

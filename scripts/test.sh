@@ -23,3 +23,9 @@ if [ "${TOKPROB_SKIP_SANITIZERS:-}" != 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -j2 --output-on-failure
 fi
+
+# Fuzzing (clang + libFuzzer, installed by setup-deps.sh): every target for a short while, the
+# committed crash reproducers replayed first. Longer campaigns: scripts/fuzz.sh SECONDS.
+if [ "${TOKPROB_SKIP_FUZZ:-}" != 1 ] && command -v clang++ >/dev/null; then
+  bash scripts/fuzz.sh "${TOKPROB_FUZZ_SECONDS:-10}"
+fi

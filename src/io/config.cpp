@@ -1,5 +1,6 @@
 #include "io/config.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -8,11 +9,17 @@
 namespace tokprob {
 
 Config Config::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) fail("cannot read " + file.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), file);
+}
+
+Config Config::parse(std::string_view text, const std::filesystem::path& file) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     std::string msg = e.what();
     fail(file.string() + ": not valid JSON (" + msg + ")");
@@ -36,8 +43,10 @@ int64_t Config::get_int(const std::string& key) const {
   if (!has(key)) bad(key, "is missing");
   const auto& v = json_.at(key);
   if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())))
-    return static_cast<int64_t>(v.get<double>());
+  // A float outside int64's range must not reach the cast (undefined behaviour; found by fuzzing).
+  if (const double d = v.is_number_float() ? v.get<double>() : 0.5;
+      d >= -9.2e18 && d <= 9.2e18 && d == std::trunc(d))
+    return static_cast<int64_t>(d);
   bad(key, "must be an integer");
 }
 

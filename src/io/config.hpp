@@ -6,12 +6,15 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace tokprob {
 
 class Config {
  public:
   static Config load(const std::filesystem::path& file);
+  // The text of a config.json; `file` names it in messages.
+  static Config parse(std::string_view text, const std::filesystem::path& file);
   Config(nlohmann::json json, std::filesystem::path file);
 
   const nlohmann::json& json() const { return json_; }

@@ -65,17 +65,22 @@ int64_t TensorView::numel() const {
 }
 
 std::vector<TensorView> read_safetensors_header(const MappedFile& file) {
-  const std::string fname = file.path().string();
-  if (file.size() < 8) fail(fname + ": not a safetensors file (shorter than its 8-byte header length)");
+  auto views = read_safetensors_header(std::span<const uint8_t>(file.data(), file.size()), file.path().string());
+  for (auto& v : views) v.file = &file;
+  return views;
+}
+
+std::vector<TensorView> read_safetensors_header(std::span<const uint8_t> bytes, const std::string& fname) {
+  if (bytes.size() < 8) fail(fname + ": not a safetensors file (shorter than its 8-byte header length)");
   uint64_t header_len = 0;
-  std::memcpy(&header_len, file.data(), 8);
+  std::memcpy(&header_len, bytes.data(), 8);
   if constexpr (std::endian::native == std::endian::big) header_len = __builtin_bswap64(header_len);
   if (header_len > kMaxSafetensorsHeaderBytes)
     fail(fname + ": safetensors header length " + std::to_string(header_len) + " exceeds the limit");
-  if (header_len > file.size() - 8)
+  if (header_len > bytes.size() - 8)
     fail(fname + ": safetensors header length " + std::to_string(header_len) +
          " is larger than the file (truncated or not a safetensors file)");
-  const char* hbegin = reinterpret_cast<const char*>(file.data() + 8);
+  const char* hbegin = reinterpret_cast<const char*>(bytes.data() + 8);
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(hbegin, hbegin + header_len);
@@ -85,13 +90,15 @@ std::vector<TensorView> read_safetensors_header(const MappedFile& file) {
   if (!header.is_object()) fail(fname + ": safetensors header is not a JSON object");
   if (header.size() > kMaxTensorCount) fail(fname + ": safetensors header lists too many tensors");
 
-  const uint8_t* data_begin = file.data() + 8 + header_len;
-  const uint64_t data_size = file.size() - 8 - header_len;
+  const uint8_t* data_begin = bytes.data() + 8 + header_len;
+  const uint64_t data_size = bytes.size() - 8 - header_len;
   std::vector<TensorView> out;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   for (auto& [name, entry] : header.items()) {
     if (name == "__metadata__") continue;
-    auto bad = [&](const std::string& what) { fail(fname + ": tensor '" + name + "': " + what); };
+    // Structured bindings cannot be captured by lambdas in clang 14, hence the named copy.
+    const std::string& tensor_name = name;
+    auto bad = [&](const std::string& what) { fail(fname + ": tensor '" + tensor_name + "': " + what); };
     if (!entry.is_object()) bad("entry is not an object");
     auto dt = entry.find("dtype");
     auto sh = entry.find("shape");
@@ -102,7 +109,6 @@ std::vector<TensorView> read_safetensors_header(const MappedFile& file) {
     TensorView t;
     t.name = name;
     t.dtype = parse_dtype(dt->get<std::string>(), name, fname);
-    t.file = &file;
     uint64_t numel = 1;
     for (auto& d : *sh) {
       if (!d.is_number_unsigned()) bad("shape has a non-integer or negative dimension");
@@ -174,9 +180,26 @@ Weights Weights::open_folder(const std::filesystem::path& dir) {
       shard_names.insert(name);
     }
     if (shard_names.empty()) fail(index.string() + ": weight_map is empty");
+    // A shard may still be a symlink. It must resolve inside the folder, or, for a snapshot of the
+    // Hugging Face cache (<repo>/snapshots/<revision>/, whose files link to <repo>/blobs/), inside
+    // the repository's blobs folder.
+    std::error_code ec;
+    const fs::path real_dir = fs::canonical(dir, ec);
+    if (ec) fail("cannot resolve the model folder " + dir.string() + ": " + ec.message());
+    std::vector<fs::path> allowed = {real_dir};
+    if (real_dir.parent_path().filename() == "snapshots")
+      allowed.push_back(real_dir.parent_path().parent_path() / "blobs");
+    auto inside = [](const fs::path& p, const fs::path& folder) {
+      const auto rel = p.lexically_relative(folder);
+      return !rel.empty() && *rel.begin() != "..";
+    };
     std::vector<fs::path> files;
     for (const auto& n : shard_names) {
       if (!fs::exists(dir / n)) fail(index.string() + ": shard '" + n + "' is missing from " + dir.string());
+      const fs::path real = fs::canonical(dir / n, ec);
+      if (ec) fail(index.string() + ": cannot resolve shard '" + n + "': " + ec.message());
+      if (std::none_of(allowed.begin(), allowed.end(), [&](const fs::path& a) { return inside(real, a); }))
+        fail(index.string() + ": shard '" + n + "' links to " + real.string() + ", outside the model folder");
       files.push_back(dir / n);
     }
     return open_files(files);

@@ -36,8 +36,11 @@ struct TensorView {
 inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100ull << 20;
 inline constexpr size_t kMaxTensorCount = 1u << 20;
 
-// Parses and validates the header of one mapped file: every tensor lies inside the data region,
-// its byte size matches dtype and shape, and no two tensors overlap.
+// Parses and validates the header of one safetensors file held in `bytes` (`name` for messages):
+// every tensor lies inside the data region, its byte size matches dtype and shape, and no two
+// tensors overlap. Views point into `bytes`; their `file` is null.
+std::vector<TensorView> read_safetensors_header(std::span<const uint8_t> bytes, const std::string& name);
+// The same for one mapped file; views point into the mapping.
 std::vector<TensorView> read_safetensors_header(const MappedFile& file);
 
 // All tensors of a model folder: `model.safetensors`, or the shards listed by

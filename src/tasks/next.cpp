@@ -1,5 +1,6 @@
 #include "tasks/next.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "generate/distribution.hpp"
@@ -55,6 +56,13 @@ std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tok
     prompts.push_back(std::move(ids));
     positions.push_back(std::move(pos));
   }
+  int64_t distributions = 0;
+  for (const auto& pos : positions) distributions += static_cast<int64_t>(pos.size());
+  const int64_t listed = std::min(options.top_k, V);
+  if (distributions > kMaxListedTokens / std::max<int64_t>(listed, 1))
+    usage_error(std::to_string(distributions) + " distributions of " + std::to_string(listed) +
+                " tokens each are more than the " + std::to_string(kMaxListedTokens) +
+                " rows one request may list: ask for fewer positions or a smaller -k");
   std::vector<std::unique_ptr<DecoderState>> states;
   std::vector<DecodeChunk> chunks;
   for (size_t s = 0; s < prompts.size(); ++s) {

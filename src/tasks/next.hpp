@@ -14,8 +14,13 @@
 
 namespace tokprob {
 
+// At most this many (position, token) rows in one request's results: `-k` of a whole vocabulary at
+// every position of a long text would otherwise take gigabytes.
+inline constexpr int64_t kMaxListedTokens = int64_t{1} << 22;
+
 struct NextOptions {
-  int64_t top_k = 10;                // tokens listed per distribution (>= 1)
+  // Tokens listed per distribution (>= 1; more than the vocabulary lists the whole distribution).
+  int64_t top_k = 10;
   // Index in input_ids whose next token is predicted; negative counts from the end
   // (-1 = the last token, the default).
   int64_t position = -1;
@@ -43,8 +48,8 @@ struct NextResult {
 };
 
 // Every text is one batch row; results come text by text (and position by position).
-// Throws tokprob::Error for an empty text, a position outside the text, an empty target, or a
-// text longer than the model's context.
+// Throws tokprob::Error for an empty text, a position outside the text, an empty target, a
+// text longer than the model's context, or more than kMaxListedTokens rows in all.
 std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tokenizer& tokenizer,
                                                 std::span<const std::string> texts, const NextOptions& options);
 

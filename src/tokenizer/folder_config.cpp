@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "tokenizer/pipeline.hpp"
+#include "tokenizer/tokenizer_json_reader.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::tok {
@@ -12,12 +13,9 @@ namespace tokprob::tok {
 using nlohmann::json;
 
 json read_json_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(file.string() + ": cannot open file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  const std::string text = read_file(file.string());  // size-limited
   try {
-    return json::parse(buffer.str());
+    return json::parse(text);
   } catch (const json::parse_error& e) {
     fail(file.string() + ": not valid JSON (" + e.what() + ")");
   }
@@ -69,8 +67,9 @@ void add_config_added_tokens(AddedVocabulary& added, const json& config) {
     auto content = token_content(value);
     if (!content) continue;
     t.content = *content;
-    auto flag = [&](const char* k, bool fallback) {
-      return value.contains(k) && value[k].is_boolean() ? value[k].get<bool>() : fallback;
+    // clang 14 cannot capture a structured binding in a lambda: capture a named reference.
+    auto flag = [&entry = value](const char* k, bool fallback) {
+      return entry.contains(k) && entry[k].is_boolean() ? entry[k].get<bool>() : fallback;
     };
     t.special = flag("special", false);
     t.lstrip = flag("lstrip", false);

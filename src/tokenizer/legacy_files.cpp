@@ -110,13 +110,17 @@ SentencePieceFiles load_sentencepiece_folder(Pipeline& impl, const fs::path& mod
   if (t5 && !(config.is_object() && config.contains("added_tokens_decoder"))) {
     // Without a list of added tokens, T5Tokenizer's <extra_id_N> sit above the SentencePiece
     // pieces in reverse order: <extra_id_0> is the last id.
-    const int extra = config.is_object() && config.contains("extra_ids") && config["extra_ids"].is_number_integer()
-                          ? config["extra_ids"].get<int>()
-                          : 100;
-    for (int n = 0; n < extra; ++n) {
+    const int64_t extra = config.is_object() && config.contains("extra_ids") && config["extra_ids"].is_number_integer()
+                              ? config["extra_ids"].get<int64_t>()
+                              : 100;
+    // T5 has 100; a huge count would add tokens without end (and overflow the ids).
+    if (extra < 0 || sp.piece_count + extra > kMaxVocabId)
+      fail((model_file.parent_path() / "tokenizer_config.json").string() + ": \"extra_ids\" " + std::to_string(extra) +
+           " is out of range");
+    for (int64_t n = 0; n < extra; ++n) {
       AddedToken t;
       t.content = "<extra_id_" + std::to_string(n) + ">";
-      t.id = sp.piece_count + extra - 1 - n;
+      t.id = static_cast<int32_t>(sp.piece_count + extra - 1 - n);
       t.special = true;
       t.lstrip = t.rstrip = true;
       t.normalized = false;

@@ -1,5 +1,6 @@
 #include "tokenizer/models.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "tokenizer/json_fields.hpp"
@@ -33,7 +34,12 @@ Vocab vocab_from_object(const json& j, const std::string& where) {
   v.reserve(j.size());
   for (const auto& [token, id] : j.items()) {
     if (!id.is_number_integer()) fail(where + ": vocabulary id of \"" + token + "\" is not an integer");
-    v.add(token, id.get<int32_t>());
+    const int64_t value = id.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(id.get<uint64_t>(), INT64_MAX))
+                                                  : id.get<int64_t>();
+    if (value < 0 || value >= kMaxVocabId)
+      fail(where + ": vocabulary id of \"" + token + "\" is " + std::to_string(value) + ", outside [0, " +
+           std::to_string(kMaxVocabId) + ")");
+    v.add(token, static_cast<int32_t>(value));
   }
   return v;
 }

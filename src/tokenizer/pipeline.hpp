@@ -33,7 +33,7 @@ struct Pipeline {
   const std::string* id_to_token(int32_t id) const;
 };
 
-// Throws tokprob::Error naming the file when it is missing or not valid JSON.
+// Throws tokprob::Error naming the file when it is missing, not valid JSON or too large.
 nlohmann::json read_json_file(const std::filesystem::path& file);
 // Null when the file is absent.
 nlohmann::json read_optional_json(const std::filesystem::path& file);

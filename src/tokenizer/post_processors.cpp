@@ -1,5 +1,6 @@
 #include "tokenizer/post_processors.hpp"
 
+#include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -158,6 +159,15 @@ TemplateToken token_pair(const json& j, const std::string& where) {
   return {j[0].get<std::string>(), j[1].get<int32_t>()};
 }
 
+// The digits of "$A:1" or "$1"; std::stoi would throw std::out_of_range on a long run of digits.
+int32_t template_number(const std::string& digits, const std::string& where) {
+  int32_t v = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec != std::errc() || end != digits.data() + digits.size())
+    fail(where + ": TemplateProcessing number \"" + digits + "\" is out of range");
+  return v;
+}
+
 std::vector<TemplateProcessor::Piece> parse_template(const json& j, const std::string& where) {
   std::vector<TemplateProcessor::Piece> out;
   auto piece_from_string = [&](const std::string& s) {
@@ -166,11 +176,11 @@ std::vector<TemplateProcessor::Piece> parse_template(const json& j, const std::s
     if (const size_t colon = s.rfind(':'); colon != std::string::npos && colon > 0 && colon + 1 < s.size() &&
                                            s.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
       name = s.substr(0, colon);
-      type_id = std::stoi(s.substr(colon + 1));
+      type_id = template_number(s.substr(colon + 1), where);
     }
     if (name == "$A" || name == "$B" || name == "$") return TemplateProcessor::Piece{true, name == "$B" ? "B" : "A", type_id};
     if (name.size() > 1 && name[0] == '$' && name.find_first_not_of("0123456789", 1) == std::string::npos)
-      return TemplateProcessor::Piece{true, "A", std::stoi(name.substr(1))};
+      return TemplateProcessor::Piece{true, "A", template_number(name.substr(1), where)};
     return TemplateProcessor::Piece{false, name, type_id};
   };
   if (j.is_string()) {

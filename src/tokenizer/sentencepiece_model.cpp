@@ -164,7 +164,13 @@ void use_slow_decode_rules(SentencePieceFiles& files, SlowDecodeRules rules) {
 
 SentencePieceFiles load_sentencepiece(const std::filesystem::path& file) {
   auto sp = std::make_shared<Processor>();
-  const auto status = sp->Load(file.string());
+  sentencepiece::util::Status status;
+  try {
+    status = sp->Load(file.string());
+  } catch (const std::exception& e) {
+    // The library throws from its trie builder on some malformed models (an empty piece; found by fuzzing).
+    fail(file.string() + ": cannot load the SentencePiece model (" + e.what() + ")");
+  }
   if (!status.ok()) fail(file.string() + ": cannot load the SentencePiece model (" + status.ToString() + ")");
   SentencePieceFiles out;
   out.piece_count = sp->GetPieceSize();

@@ -11,8 +11,35 @@ namespace tokprob::tok {
 
 struct TextPattern::Compiled {
   pcre2_code* code = nullptr;
+  std::string source;  // the pattern, for messages
   ~Compiled() { pcre2_code_free(code); }
 };
+
+namespace {
+
+// A pattern from tokenizer.json is outside input: one that backtracks catastrophically must end
+// with an error, not hang. The limit is far above what the tokenizers' own patterns need on long
+// texts (a few steps per character).
+constexpr uint32_t kMatchLimit = 10'000'000;
+constexpr uint32_t kDepthLimit = 100'000;  // backtracking memory of the interpreter, in KiB
+constexpr size_t kJitStackBytes = 8u << 20;
+
+// Per thread: a match context with the limits and a JIT stack larger than the 32 KiB default.
+struct MatchResources {
+  pcre2_match_context* context = pcre2_match_context_create(nullptr);
+  pcre2_jit_stack* jit_stack = pcre2_jit_stack_create(32u << 10, kJitStackBytes, nullptr);
+  MatchResources() {
+    pcre2_set_match_limit(context, kMatchLimit);
+    pcre2_set_depth_limit(context, kDepthLimit);
+    if (jit_stack) pcre2_jit_stack_assign(context, nullptr, jit_stack);
+  }
+  ~MatchResources() {
+    pcre2_jit_stack_free(jit_stack);
+    pcre2_match_context_free(context);
+  }
+};
+
+}  // namespace
 
 TextPattern TextPattern::literal(std::string text) {
   TextPattern p;
@@ -34,6 +61,7 @@ TextPattern TextPattern::regex(const std::string& pattern) {
   pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter when JIT is unavailable
   auto compiled = std::make_shared<Compiled>();
   compiled->code = code;
+  compiled->source = pattern;
   TextPattern p;
   p.regex_ = std::move(compiled);
   return p;
@@ -61,12 +89,21 @@ std::vector<std::pair<size_t, size_t>> TextPattern::find_all(std::string_view s)
       out.emplace_back(at, at + literal_.size());
     return out;
   }
-  pcre2_match_data* md = pcre2_match_data_create_from_pattern(regex_->code, nullptr);
+  thread_local MatchResources resources;
+  std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)> match_data(
+      pcre2_match_data_create_from_pattern(regex_->code, nullptr), pcre2_match_data_free);
+  pcre2_match_data* md = match_data.get();
   size_t start = 0;
   while (start <= s.size()) {
     const int rc = pcre2_match(regex_->code, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), start,
-                               PCRE2_NO_UTF_CHECK, md, nullptr);
-    if (rc < 0) break;
+                               PCRE2_NO_UTF_CHECK, md, resources.context);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) {
+      PCRE2_UCHAR msg[256];
+      pcre2_get_error_message(rc, msg, sizeof msg);
+      fail("regular expression '" + regex_->source + "' gave up on a text of " + std::to_string(s.size()) +
+           " bytes: " + reinterpret_cast<const char*>(msg) + " (catastrophic backtracking?)");
+    }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     out.emplace_back(ov[0], ov[1]);
     if (ov[1] > ov[0]) {
@@ -77,7 +114,6 @@ std::vector<std::pair<size_t, size_t>> TextPattern::find_all(std::string_view s)
       while (start < s.size() && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) ++start;
     }
   }
-  pcre2_match_data_free(md);
   return out;
 }
 

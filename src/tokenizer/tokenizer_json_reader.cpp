@@ -133,7 +133,10 @@ class Reader : public nlohmann::json_sax<json> {
       case Stream::none:
         return scalar(integral ? json(as_int) : json(as_double));
       case Stream::vocab:
-        if (!integral || as_int < 0 || as_int > INT32_MAX) return bad("vocabulary id of \"" + key_ + "\" is not a valid id");
+        if (!integral || as_int < 0 || as_int >= kMaxVocabId)
+          return bad("vocabulary id of \"" + key_ + "\" is " +
+                     (integral ? std::to_string(as_int) + ", outside [0, " + std::to_string(kMaxVocabId) + ")"
+                               : std::string("not an integer")));
         tables_.vocab->add(std::move(key_), static_cast<int32_t>(as_int));
         return true;
       case Stream::scored:
@@ -312,7 +315,8 @@ class EventParser {
     return out_.number_float(d, raw);
   }
   bool value() {
-    if (++depth_ > 512) return fail_at("nesting too deep");
+    if (++depth_ > kMaxTokenizerJsonDepth)
+      return fail_at("nested deeper than " + std::to_string(kMaxTokenizerJsonDepth) + " levels");
     bool ok = value_inner();
     --depth_;
     return ok;
@@ -404,6 +408,9 @@ std::string read_file(const std::string& path) {
   if (!in) fail(path + ": cannot open file");
   const std::streamoff size = in.tellg();
   if (size < 0) fail(path + ": cannot read file");
+  if (static_cast<uintmax_t>(size) > kMaxTokenizerFileBytes)
+    fail(path + ": " + std::to_string(size) + " bytes is more than the " + std::to_string(kMaxTokenizerFileBytes >> 20) +
+         " MiB a tokenizer file may have");
   std::string text(static_cast<size_t>(size), '\0');
   in.seekg(0);
   if (!in.read(text.data(), size)) fail(path + ": cannot read file");

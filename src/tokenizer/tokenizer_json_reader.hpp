@@ -13,6 +13,12 @@
 
 namespace tokprob::tok {
 
+// Limits on tokenizer files, which are outside input: the largest real tokenizer.json files are
+// tens of MiB and nest fewer than 10 levels; deeper nesting (a Sequence of Sequences of ...) would
+// only make the stages' builders recurse.
+inline constexpr uintmax_t kMaxTokenizerFileBytes = uintmax_t{512} << 20;
+inline constexpr int kMaxTokenizerJsonDepth = 64;
+
 struct TokenizerJsonDocument {
   nlohmann::json rest;  // the whole file except model.vocab and model.merges
   ModelTables tables;
@@ -22,7 +28,8 @@ struct TokenizerJsonDocument {
 TokenizerJsonDocument read_tokenizer_json(const std::string& text, const std::string& where);
 // A flat {token: id} file (vocab.json).
 Vocab read_vocab_json(const std::string& text, const std::string& where);
-// Reads a whole file; throws tokprob::Error naming it when it cannot be opened.
+// Reads a whole file; throws tokprob::Error naming it when it cannot be opened or is larger than
+// kMaxTokenizerFileBytes.
 std::string read_file(const std::string& path);
 
 }  // namespace tokprob::tok

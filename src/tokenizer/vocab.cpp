@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "tokprob/error.hpp"
+
 namespace tokprob::tok {
 
 uint32_t Vocab::hash_of(std::string_view token) {
@@ -44,8 +46,28 @@ size_t Vocab::slot_of(std::string_view token, uint32_t hash) const {
   return i;
 }
 
+// Linear-probing deletion by backward shift: later entries of the probe run move up into the hole
+// unless their home slot lies cyclically in (hole, entry].
+void Vocab::erase_slot(size_t hole) {
+  const size_t mask = slots_.size() - 1;
+  size_t j = hole;
+  while (true) {
+    slots_[hole] = 0;
+    while (true) {
+      j = (j + 1) & mask;
+      if (slots_[j] == 0) return;
+      const size_t home = static_cast<size_t>(slots_[j] >> 32) & mask;
+      const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+      if (!stays) break;
+    }
+    slots_[hole] = slots_[j];
+    hole = j;
+  }
+}
+
 void Vocab::add(std::string token, int32_t id) {
-  if (id < 0) return;
+  if (id < 0 || id >= kMaxVocabId)
+    fail("vocabulary id " + std::to_string(id) + " of \"" + token + "\" is outside [0, " + std::to_string(kMaxVocabId) + ")");
   if ((count_ + 1) * 2 > slots_.size()) grow();
   const auto index = static_cast<size_t>(id);
   if (tokens_.size() <= index) {
@@ -54,9 +76,11 @@ void Vocab::add(std::string token, int32_t id) {
   }
   if (present_[index]) {
     // The id is reused: drop its old spelling (a rebuild skips ids no longer present).
+    // Removing just its slot keeps this O(1): rebuilding the table here made a file that reuses one
+    // id throughout take quadratic time (minutes for a 2 MB vocab.json; found by fuzzing).
+    erase_slot(slot_of(tokens_[index], hash_of(tokens_[index])));
     present_[index] = 0;
     --count_;
-    rebuild(slots_.size());
   }
   const uint32_t hash = hash_of(token);
   const size_t slot = slot_of(token, hash);

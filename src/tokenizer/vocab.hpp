@@ -10,10 +10,15 @@
 
 namespace tokprob::tok {
 
+// Ids of a vocabulary must lie in [0, kMaxVocabId): the table by id is as long as the largest id,
+// and the largest real vocabularies have about 2^18 tokens.
+inline constexpr int64_t kMaxVocabId = int64_t{1} << 22;
+
 class Vocab {
  public:
   void reserve(size_t n);
-  // A token seen again takes the new id (the last entry wins, as in a JSON object).
+  // A token seen again takes the new id (the last entry wins, as in a JSON object). Throws
+  // tokprob::Error for an id outside [0, kMaxVocabId); loaders check first to name their file.
   void add(std::string token, int32_t id);
   std::optional<int32_t> find(std::string_view token) const;
   const std::string* token(int32_t id) const {
@@ -28,6 +33,7 @@ class Vocab {
   size_t slot_of(std::string_view token, uint32_t hash) const;  // where `token` is, or the empty slot it would take
   static uint32_t hash_of(std::string_view token);
   void rebuild(size_t capacity);
+  void erase_slot(size_t slot);
 
   std::vector<std::string> tokens_;  // by id
   std::vector<uint8_t> present_;

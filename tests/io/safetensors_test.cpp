@@ -115,6 +115,47 @@ TEST_F(SafetensorsTest, ShardedIndexStaysInsideTheFolder) {
   }
 }
 
+TEST_F(SafetensorsTest, ShardSymlinksMustResolveInsideTheFolder) {
+  float f[2] = {1, 2};
+  const std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  const std::string data(reinterpret_cast<char*>(f), 8);
+  const fs::path model = dir_ / "model";
+  fs::create_directories(model);
+  write(header, data, "outside.safetensors");
+  write(header, data, "model/inside.safetensors");
+  auto index = [&](const std::string& shard) {
+    std::ofstream(model / "model.safetensors.index.json") << R"({"weight_map":{"a":")" + shard + R"("}})";
+  };
+  auto error_of_folder = [&](const fs::path& d) -> std::string {
+    try {
+      Weights::open_folder(d);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  fs::create_symlink(dir_ / "outside.safetensors", model / "abs.safetensors");
+  fs::create_symlink("../outside.safetensors", model / "rel.safetensors");
+  fs::create_symlink("inside.safetensors", model / "ok.safetensors");
+  for (const char* shard : {"abs.safetensors", "rel.safetensors"}) {
+    index(shard);
+    EXPECT_NE(error_of_folder(model).find("outside the model folder"), std::string::npos) << shard;
+  }
+  index("ok.safetensors");
+  EXPECT_EQ(error_of_folder(model), "");
+  // Hugging Face cache layout: snapshot files link to the repository's blobs folder.
+  const fs::path repo = dir_ / "models--x--y";
+  fs::create_directories(repo / "snapshots" / "abc");
+  fs::create_directories(repo / "blobs");
+  write(header, data, "models--x--y/blobs/0123");
+  fs::create_symlink("../../blobs/0123", repo / "snapshots" / "abc" / "shard.safetensors");
+  std::ofstream(repo / "snapshots" / "abc" / "model.safetensors.index.json") << R"({"weight_map":{"a":"shard.safetensors"}})";
+  EXPECT_EQ(error_of_folder(repo / "snapshots" / "abc"), "");
+  fs::create_symlink("../../../outside.safetensors", repo / "snapshots" / "abc" / "out.safetensors");
+  std::ofstream(repo / "snapshots" / "abc" / "model.safetensors.index.json") << R"({"weight_map":{"a":"out.safetensors"}})";
+  EXPECT_NE(error_of_folder(repo / "snapshots" / "abc").find("outside the model folder"), std::string::npos);
+}
+
 TEST_F(SafetensorsTest, HalfConversionsRoundTrip) {
   for (float v : {0.0f, 1.0f, -1.0f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f, 0.333251953125f}) {
     EXPECT_EQ(f16_to_f32(f32_to_f16(v)), v) << v;

@@ -42,7 +42,13 @@ class ModelFolderCopy {
   // Rewrites model.safetensors tensor by tensor: `edit` may rename a tensor, change its dtype and
   // shape in `info` and its bytes, or return false to drop it.
   using TensorEdit = std::function<bool(std::string& name, nlohmann::json& info, std::string& bytes)>;
-  void rewrite_tensors(const TensorEdit& edit) const {
+  struct ExtraTensor {
+    std::string name, dtype;
+    std::vector<int64_t> shape;
+    std::string bytes;
+  };
+  // `extra` tensors are appended (buffers some checkpoints carry that the model never reads).
+  void rewrite_tensors(const TensorEdit& edit, const std::vector<ExtraTensor>& extra = {}) const {
     std::ifstream in(src_ / "model.safetensors", std::ios::binary);
     uint64_t n = 0;
     in.read(reinterpret_cast<char*>(&n), 8);
@@ -62,6 +68,11 @@ class ModelFolderCopy {
       info["data_offsets"] = {kept_data.size(), kept_data.size() + bytes.size()};
       kept_data += bytes;
       kept[name] = info;
+    }
+    for (const auto& t : extra) {
+      kept[t.name] = {{"dtype", t.dtype}, {"shape", t.shape},
+                      {"data_offsets", {kept_data.size(), kept_data.size() + t.bytes.size()}}};
+      kept_data += t.bytes;
     }
     const std::string h = kept.dump();
     const uint64_t hn = h.size();
