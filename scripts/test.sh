@@ -17,7 +17,9 @@ cmake --build build -j2
 ctest --test-dir build -j2 --output-on-failure
 
 if [ "${TOKPROB_SKIP_SANITIZERS:-}" != 1 ]; then
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DTOKPROB_WERROR=ON -DTOKPROB_SANITIZE=ON \
+  # -O1 keeps this second build quick; GCC 12's maybe-uninitialized analysis gives false positives
+  # inside libstdc++ (std::regex, std::function) under ASan, so only that warning is off here.
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1 -Wno-maybe-uninitialized" -DTOKPROB_WERROR=ON -DTOKPROB_SANITIZE=ON \
     -DTOKPROB_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j2
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
