@@ -34,7 +34,8 @@ TEST(Bert, MaskLogitsAndTop10MatchGolden) {
   TOKPROB_REQUIRE_FIXTURE("bert-tiny-mlm");
   auto model = open_bert_mlm();
   const int64_t V = model->info().vocab_size;
-  for (const auto& f : golden()["fill_mask"]) {
+  const auto golden_json = golden();
+  for (const auto& f : golden_json["fill_mask"]) {
     const auto ids = f["input_ids"].get<std::vector<int32_t>>();
     const int64_t mask = f["mask_position"].get<int64_t>();
     EncoderSequence seq{ids, {}, {mask}};
@@ -60,7 +61,8 @@ TEST(Bert, AllPositionsArgmaxMatchesGolden) {
   TOKPROB_REQUIRE_FIXTURE("bert-tiny-mlm");
   auto model = open_bert_mlm();
   const int64_t V = model->info().vocab_size;
-  for (const auto& f : golden()["fill_mask"]) {
+  const auto golden_json = golden();
+  for (const auto& f : golden_json["fill_mask"]) {
     const auto ids = f["input_ids"].get<std::vector<int32_t>>();
     EncoderSequence seq{ids, {}, {}};
     for (size_t i = 0; i < ids.size(); ++i) seq.mlm_logits_for.push_back(static_cast<int64_t>(i));
@@ -116,7 +118,8 @@ TEST(Bert, HalfPrecisionCheckpoint) {
   copy.store_as_f16();
   auto model = load_masked_lm(copy.dir(), read_model_config(copy.dir()));
   const int64_t V = model->info().vocab_size;
-  for (const auto& f : golden()["fill_mask"]) {
+  const auto golden_json = golden();
+  for (const auto& f : golden_json["fill_mask"]) {
     const auto ids = f["input_ids"].get<std::vector<int32_t>>();
     EncoderSequence seq{ids, {}, {f["mask_position"].get<int64_t>()}};
     const auto out = model->forward(std::span(&seq, 1));

@@ -36,7 +36,8 @@ TEST(DistilBert, ClassifyLogitsMatchGolden) {
   const auto& info = model->info();
   EXPECT_EQ(info.head, EncoderHead::sequence_classification);
   EXPECT_EQ(info.type_vocab_size, 0);
-  for (const auto& c : golden()["classify"]) {
+  const auto golden_json = golden();
+  for (const auto& c : golden_json["classify"]) {
     EXPECT_EQ(info.labels, c["labels"].get<std::vector<std::string>>());
     const auto ids = c["input_ids"].get<std::vector<int32_t>>();
     EncoderSequence seq{ids, {}, {}};
@@ -127,7 +128,8 @@ TEST(DistilBert, MaskedLmFromRenamedBertMatchesBertGolden) {
   auto model = load_masked_lm(copy.dir(), read_model_config(copy.dir()));
   EXPECT_EQ(model->info().model_type, "distilbert");
   const int64_t V = model->info().vocab_size;
-  for (const auto& f : load_json(fixtures_dir() / "bert-tiny-mlm" / "golden.json")["fill_mask"]) {
+  const auto golden_json = load_json(fixtures_dir() / "bert-tiny-mlm" / "golden.json");
+  for (const auto& f : golden_json["fill_mask"]) {
     const auto ids = f["input_ids"].get<std::vector<int32_t>>();
     EncoderSequence seq{ids, {}, {f["mask_position"].get<int64_t>()}};
     const auto out = model->forward(std::span(&seq, 1));
