@@ -39,30 +39,14 @@ std::string error_of(const std::filesystem::path& dir) {
 // Rewrites every F32 tensor of model.safetensors with `convert` (returning the new dtype and bytes).
 void rewrite_tensors(const ModelFolderCopy& copy,
                      const std::function<std::pair<std::string, std::string>(const float*, size_t)>& convert) {
-  std::ifstream in(testing::fixtures_dir() / "llama-tiny" / "model.safetensors", std::ios::binary);
-  uint64_t n = 0;
-  in.read(reinterpret_cast<char*>(&n), 8);
-  std::string header(n, '\0');
-  in.read(header.data(), static_cast<std::streamsize>(n));
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto old = nlohmann::json::parse(header);
-  nlohmann::json out = nlohmann::json::object();
-  std::string out_data;
-  for (auto it = old.begin(); it != old.end(); ++it) {
-    if (it.key() == "__metadata__") continue;
-    auto t = it.value();
-    const auto b = t["data_offsets"][0].get<size_t>(), e = t["data_offsets"][1].get<size_t>();
-    std::vector<float> f((e - b) / 4);
-    std::memcpy(f.data(), data.data() + b, e - b);
-    auto [dtype, bytes] = convert(f.data(), f.size());
-    t["dtype"] = dtype;
-    t["data_offsets"] = {out_data.size(), out_data.size() + bytes.size()};
-    out_data += bytes;
-    out[it.key()] = t;
-  }
-  const std::string h = out.dump();
-  const uint64_t hn = h.size();
-  copy.write("model.safetensors", std::string(reinterpret_cast<const char*>(&hn), 8) + h + out_data);
+  copy.rewrite_tensors([&](std::string&, nlohmann::json& info, std::string& bytes) {
+    std::vector<float> f(bytes.size() / 4);
+    std::memcpy(f.data(), bytes.data(), bytes.size());
+    auto [dtype, converted] = convert(f.data(), f.size());
+    info["dtype"] = dtype;
+    bytes = std::move(converted);
+    return true;
+  });
 }
 
 template <typename Half>
