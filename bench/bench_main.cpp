@@ -46,7 +46,7 @@ struct Settings {
 
 struct ThreadFigures {
   int threads = 1;
-  std::optional<double> bandwidth_gbs, sgemm_gflops;
+  std::optional<Rate> bandwidth_gbs, sgemm_gflops;
   std::optional<Summary> cold, warm, prefill, decode;
 };
 
@@ -65,36 +65,50 @@ double prefill_flops(const Gpt2Shape& s, int64_t batch, int64_t length) {
   return matmul + attention + head;
 }
 
+// The figures of one thread count against their bounds, either all by wall time or all by CPU
+// time (CPU seconds / threads: what the run would take if it had had the cores to itself).
 struct Derived {
-  double one_pass_s = 0;  // reading every weight once at the measured bandwidth
-  std::optional<double> cold_passes, warm_passes, prefill_tok_s, prefill_gflops, prefill_peak_pct,
-      decode_bound_s, decode_bound_pct;
+  std::optional<double> cold_s, warm_s, prefill_s, decode_s;  // the median of each figure
+  std::optional<double> one_pass_s, decode_bound_s;            // from the bandwidth
+  std::optional<double> cold_passes, warm_passes, prefill_gflops, prefill_peak_pct, decode_bound_pct;
 };
 
-Derived derive(const BenchModel& m, const ThreadFigures& f) {
+Derived derive(const BenchModel& m, const ThreadFigures& f, bool by_cpu) {
   Derived d;
-  if (f.prefill) {
-    d.prefill_tok_s = static_cast<double>(kBatch * kBatchLength) / f.prefill->median;
-    d.prefill_gflops = prefill_flops(m.shape, kBatch, kBatchLength) / f.prefill->median / 1e9;
-    if (f.sgemm_gflops) d.prefill_peak_pct = 100.0 * *d.prefill_gflops / *f.sgemm_gflops;
+  auto time = [&](const std::optional<Summary>& s) -> std::optional<double> {
+    if (!s) return std::nullopt;
+    return by_cpu ? s->cpu_median / f.threads : s->median;
+  };
+  d.cold_s = time(f.cold);
+  d.warm_s = time(f.warm);
+  d.prefill_s = time(f.prefill);
+  d.decode_s = time(f.decode);
+  if (d.prefill_s) {
+    d.prefill_gflops = prefill_flops(m.shape, kBatch, kBatchLength) / *d.prefill_s / 1e9;
+    if (f.sgemm_gflops)
+      d.prefill_peak_pct = 100.0 * *d.prefill_gflops / (by_cpu ? f.sgemm_gflops->cpu : f.sgemm_gflops->wall);
   }
   if (!f.bandwidth_gbs) return d;
-  const double bw = *f.bandwidth_gbs * 1e9;
+  const double bw = (by_cpu ? f.bandwidth_gbs->cpu : f.bandwidth_gbs->wall) * 1e9;
   d.one_pass_s = static_cast<double>(m.weight_bytes) / bw;
-  if (f.cold) d.cold_passes = f.cold->median / d.one_pass_s;
-  if (f.warm) d.warm_passes = f.warm->median / d.one_pass_s;
   d.decode_bound_s = static_cast<double>(m.bytes_per_token) / bw;
-  if (f.decode) d.decode_bound_pct = 100.0 * *d.decode_bound_s / f.decode->median;
+  if (d.cold_s) d.cold_passes = *d.cold_s / *d.one_pass_s;
+  if (d.warm_s) d.warm_passes = *d.warm_s / *d.one_pass_s;
+  if (d.decode_s) d.decode_bound_pct = 100.0 * *d.decode_bound_s / *d.decode_s;
   return d;
 }
 
-std::string fmt(const char* format, double v) {
+std::string fmt(const char* format, std::optional<double> v, double scale = 1) {
+  if (!v) return "-";
   char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
+  std::snprintf(buf, sizeof buf, format, *v * scale);
   return buf;
 }
 
-std::string verdict(bool met) { return met ? "met" : "MISSED"; }
+// "12.3 passes ok" / "12.3 passes MISS" against a target, or "-".
+std::string judged(const char* format, std::optional<double> v, bool met) {
+  return v ? fmt(format, v) + (met ? " ok" : " MISS") : "-";
+}
 
 void print_table(const BenchModel& m, const Settings& st, const std::vector<ThreadFigures>& all,
                  const std::optional<LoadBreakdown>& load) {
@@ -103,70 +117,98 @@ void print_table(const BenchModel& m, const Settings& st, const std::vector<Thre
               "%.1f MB\n",
               static_cast<long long>(s.n_layer), static_cast<long long>(s.n_embd), static_cast<long long>(s.n_head),
               static_cast<long long>(s.vocab), m.weight_bytes / 1e6);
-  std::printf("model folder %s (%s); %u CPUs; %d repeats; bounds are the best of their runs, engine figures the "
-              "median.\nOther processes on the machine make every figure noisy; compare runs on a quiet machine.\n",
+  std::printf("model folder %s (%s); %u CPUs; %d repeats. Bounds: best run; figures: median.\n"
+              "Columns 'wall' use wall time; columns 'cpu' use CPU time / threads, what the run would take with the\n"
+              "cores to itself (exact for 1 thread, a lower bound for more). Where they differ, other processes had\n"
+              "the cores: the figures are noisy.\n",
               m.dir.string().c_str(), m.reused ? "reused" : "written", std::thread::hardware_concurrency(), st.repeats);
-  const char* row = "  %-34s %14s %12s   %-30s %-16s %-9s %s\n";
+  const char* row = "  %-30s %11s %11s   %-26s %-20s %-20s %s\n";
   for (const auto& f : all) {
-    const Derived d = derive(m, f);
+    const Derived w = derive(m, f, false), c = derive(m, f, true);
     std::printf("\nthreads %d\n", f.threads);
-    if (f.bandwidth_gbs) std::printf("  memory read bandwidth (1 GiB, %d threads)  %8.2f GB/s\n", f.threads,
-                                     *f.bandwidth_gbs);
-    if (f.sgemm_gflops) std::printf("  sgemm peak (%d^3, OpenBLAS)              %8.2f GFLOP/s\n", kSgemmSize,
-                                    *f.sgemm_gflops);
-    std::printf(row, "figure", "median", "best", "bound", "ratio", "target", "");
-    const std::string pass = d.one_pass_s > 0 ? "one weight pass " + fmt("%.1f ms", d.one_pass_s * 1e3) : "-";
+    if (f.bandwidth_gbs)
+      std::printf("  memory read bandwidth, 1 GiB buffer: %.2f GB/s wall, %.2f GB/s cpu\n", f.bandwidth_gbs->wall,
+                  f.bandwidth_gbs->cpu);
+    if (f.sgemm_gflops)
+      std::printf("  sgemm peak, OpenBLAS %d^3:           %.2f GFLOP/s wall, %.2f GFLOP/s cpu\n", kSgemmSize,
+                  f.sgemm_gflops->wall, f.sgemm_gflops->cpu);
+    std::printf(row, "figure", "wall", "cpu", "bound (wall / cpu)", "ratio wall", "ratio cpu", "target");
     if (f.cold)
-      std::printf(row, "cold start (tokprob next, 5 tok)", fmt("%.1f ms", f.cold->median * 1e3).c_str(),
-                  fmt("%.1f ms", f.cold->best * 1e3).c_str(), pass.c_str(),
-                  d.cold_passes ? fmt("%.1f passes", *d.cold_passes).c_str() : "-",
-                  fmt("<= %.0f", kColdStartMaxPasses).c_str(),
-                  d.cold_passes ? verdict(*d.cold_passes <= kColdStartMaxPasses).c_str() : "");
+      std::printf(row, "cold start, ms", fmt("%.1f", w.cold_s, 1e3).c_str(), fmt("%.1f", c.cold_s, 1e3).c_str(),
+                  (fmt("pass %.1f", w.one_pass_s, 1e3) + " / " + fmt("%.1f", c.one_pass_s, 1e3)).c_str(),
+                  judged("%.1f passes", w.cold_passes, w.cold_passes <= kColdStartMaxPasses).c_str(),
+                  judged("%.1f passes", c.cold_passes, c.cold_passes <= kColdStartMaxPasses).c_str(),
+                  fmt("<= %.0f passes", kColdStartMaxPasses).c_str());
     if (f.warm)
-      std::printf(row, "warm next-token latency (5 tok)", fmt("%.2f ms", f.warm->median * 1e3).c_str(),
-                  fmt("%.2f ms", f.warm->best * 1e3).c_str(), pass.c_str(),
-                  d.warm_passes ? fmt("%.2f passes", *d.warm_passes).c_str() : "-", "-", "");
+      std::printf(row, "warm next-token latency, ms", fmt("%.2f", w.warm_s, 1e3).c_str(),
+                  fmt("%.2f", c.warm_s, 1e3).c_str(),
+                  (fmt("pass %.1f", w.one_pass_s, 1e3) + " / " + fmt("%.1f", c.one_pass_s, 1e3)).c_str(),
+                  fmt("%.2f passes", w.warm_passes).c_str(), fmt("%.2f passes", c.warm_passes).c_str(), "-");
     if (f.prefill) {
       const double tokens = static_cast<double>(kBatch * kBatchLength);
-      const double flops = prefill_flops(m.shape, kBatch, kBatchLength);
-      std::printf(row, "prefill 32x16, tokens/s", fmt("%.0f", tokens / f.prefill->median).c_str(),
-                  fmt("%.0f", tokens / f.prefill->best).c_str(), "", "", "", "");
-      std::printf(row, "prefill 32x16, GFLOP/s", fmt("%.1f", flops / f.prefill->median / 1e9).c_str(),
-                  fmt("%.1f", flops / f.prefill->best / 1e9).c_str(),
-                  f.sgemm_gflops ? ("sgemm peak " + fmt("%.1f", *f.sgemm_gflops)).c_str() : "-",
-                  d.prefill_peak_pct ? fmt("%.0f %% of peak", *d.prefill_peak_pct).c_str() : "-",
-                  fmt(">= %.0f %%", kPrefillMinPeakPct).c_str(),
-                  d.prefill_peak_pct ? verdict(*d.prefill_peak_pct >= kPrefillMinPeakPct).c_str() : "");
+      std::printf(row, "prefill 32x16, tokens/s", fmt("%.0f", tokens / *w.prefill_s).c_str(),
+                  fmt("%.0f", tokens / *c.prefill_s).c_str(), "", "", "", "");
+      std::printf(row, "prefill 32x16, GFLOP/s", fmt("%.1f", w.prefill_gflops).c_str(),
+                  fmt("%.1f", c.prefill_gflops).c_str(),
+                  f.sgemm_gflops ? ("peak " + fmt("%.1f", f.sgemm_gflops->wall) + " / " +
+                                    fmt("%.1f", f.sgemm_gflops->cpu)).c_str()
+                                 : "-",
+                  judged("%.0f %% of peak", w.prefill_peak_pct, w.prefill_peak_pct >= kPrefillMinPeakPct).c_str(),
+                  judged("%.0f %% of peak", c.prefill_peak_pct, c.prefill_peak_pct >= kPrefillMinPeakPct).c_str(),
+                  fmt(">= %.0f %%", kPrefillMinPeakPct).c_str());
     }
     if (f.decode)
-      std::printf(row, "decode, ms/token (KV cache)", fmt("%.2f", f.decode->median * 1e3).c_str(),
-                  fmt("%.2f", f.decode->best * 1e3).c_str(),
-                  d.decode_bound_s ? ("bandwidth bound " + fmt("%.2f", *d.decode_bound_s * 1e3)).c_str() : "-",
-                  d.decode_bound_pct ? fmt("%.0f %% of bound", *d.decode_bound_pct).c_str() : "-",
-                  fmt(">= %.0f %%", kDecodeMinBoundPct).c_str(),
-                  d.decode_bound_pct ? verdict(*d.decode_bound_pct >= kDecodeMinBoundPct).c_str() : "");
+      std::printf(row, "decode, ms/token (KV cache)", fmt("%.2f", w.decode_s, 1e3).c_str(),
+                  fmt("%.2f", c.decode_s, 1e3).c_str(),
+                  (fmt("bw %.2f", w.decode_bound_s, 1e3) + " / " + fmt("%.2f", c.decode_bound_s, 1e3)).c_str(),
+                  judged("%.0f %% of bound", w.decode_bound_pct, w.decode_bound_pct >= kDecodeMinBoundPct).c_str(),
+                  judged("%.0f %% of bound", c.decode_bound_pct, c.decode_bound_pct >= kDecodeMinBoundPct).c_str(),
+                  fmt(">= %.0f %%", kDecodeMinBoundPct).c_str());
   }
   if (load) {
-    std::printf("\ncold start, the in-process part (threads %d, page cache warm): tokenizer %.1f ms, model load "
-                "%.1f ms,\n  first answer %.1f ms (faults the mapped weights in), second answer %.1f ms; the rest of a "
-                "cold start is\n  process start-up, dynamic loading and exit.\n",
-                all.front().threads, load->tokenizer_s * 1e3, load->model_s * 1e3, load->first_answer_s * 1e3,
-                load->second_answer_s * 1e3);
+    auto part = [](const LoadBreakdown::Part& p) {
+      return fmt("%.1f", p.wall_s, 1e3) + " / " + fmt("%.1f", p.cpu_s, 1e3) + " ms";
+    };
+    std::printf("\ncold start, the in-process part (threads %d, page cache warm; wall / cpu):\n"
+                "  tokenizer load %s, model load %s, first answer %s (faults the mapped weights in),\n"
+                "  second answer %s. The rest of a cold start is process start-up, dynamic loading and exit.\n",
+                all.front().threads, part(load->tokenizer).c_str(), part(load->model).c_str(),
+                part(load->first_answer).c_str(), part(load->second_answer).c_str());
   }
-  std::printf("\nbounds: one weight pass = %.1f MB / bandwidth; decode bound = %.1f MB per token (all weights but "
-              "the position table) / bandwidth;\n  prefill GFLOP = %.2f per batch (2·params·tokens + causal attention + "
-              "LM head on 32 rows).\n",
+  std::printf("\nbounds: pass = one read of the %.1f MB of weights at the measured bandwidth; bw = the %.1f MB one "
+              "decode step\n  reads (all weights but the position table) at that bandwidth; prefill = %.2f GFLOP per "
+              "batch (2·params·tokens\n  + causal attention + LM head on 32 rows) against the sgemm peak.\n",
               m.weight_bytes / 1e6, m.bytes_per_token / 1e6, prefill_flops(m.shape, kBatch, kBatchLength) / 1e9);
 }
 
 nlohmann::json summary_json(const std::optional<Summary>& s) {
   if (!s) return nullptr;
-  return {{"best_s", s->best}, {"median_s", s->median}, {"runs_s", s->runs}};
+  return {{"best_s", s->best},
+          {"median_s", s->median},
+          {"cpu_median_s", s->cpu_median},
+          {"runs_s", s->runs},
+          {"cpu_runs_s", s->cpu_runs}};
 }
 
-template <class T>
-nlohmann::json opt(const std::optional<T>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+nlohmann::json rate_json(const std::optional<Rate>& r) {
+  if (!r) return nullptr;
+  return {{"wall", r->wall}, {"cpu", r->cpu}};
+}
+
+nlohmann::json derived_json(const Derived& d) {
+  return {{"cold_start_s", opt(d.cold_s)},
+          {"warm_next_s", opt(d.warm_s)},
+          {"prefill_s", opt(d.prefill_s)},
+          {"decode_per_token_s", opt(d.decode_s)},
+          {"one_pass_s", opt(d.one_pass_s)},
+          {"decode_bound_s", opt(d.decode_bound_s)},
+          {"cold_start_passes", opt(d.cold_passes)},
+          {"warm_next_passes", opt(d.warm_passes)},
+          {"prefill_gflops", opt(d.prefill_gflops)},
+          {"prefill_pct_of_sgemm_peak", opt(d.prefill_peak_pct)},
+          {"decode_pct_of_bound", opt(d.decode_bound_pct)}};
 }
 
 void print_json(const BenchModel& m, const Settings& st, const std::vector<ThreadFigures>& all,
@@ -180,29 +222,29 @@ void print_json(const BenchModel& m, const Settings& st, const std::vector<Threa
                    {"sgemm_n", kSgemmSize}, {"read_buffer_bytes", kReadBufferBytes},
                    {"cpus", std::thread::hardware_concurrency()}};
   j["prefill_flops"] = prefill_flops(m.shape, kBatch, kBatchLength);
+  j["targets"] = {{"cold_start_max_passes", kColdStartMaxPasses},
+                  {"prefill_min_pct_of_peak", kPrefillMinPeakPct},
+                  {"decode_min_pct_of_bound", kDecodeMinBoundPct}};
+  j["threads"] = nlohmann::json::array();
   for (const auto& f : all) {
-    const Derived d = derive(m, f);
     j["threads"].push_back({{"threads", f.threads},
-                            {"bandwidth_gbs", opt(f.bandwidth_gbs)},
-                            {"sgemm_gflops", opt(f.sgemm_gflops)},
+                            {"bandwidth_gbs", rate_json(f.bandwidth_gbs)},
+                            {"sgemm_gflops", rate_json(f.sgemm_gflops)},
                             {"cold_start", summary_json(f.cold)},
                             {"warm_next", summary_json(f.warm)},
                             {"prefill", summary_json(f.prefill)},
                             {"decode_per_token", summary_json(f.decode)},
-                            {"one_pass_s", d.one_pass_s > 0 ? nlohmann::json(d.one_pass_s) : nlohmann::json(nullptr)},
-                            {"cold_start_passes", opt(d.cold_passes)},
-                            {"warm_next_passes", opt(d.warm_passes)},
-                            {"prefill_tokens_per_s", opt(d.prefill_tok_s)},
-                            {"prefill_gflops", opt(d.prefill_gflops)},
-                            {"prefill_pct_of_sgemm_peak", opt(d.prefill_peak_pct)},
-                            {"decode_bound_s", opt(d.decode_bound_s)},
-                            {"decode_pct_of_bound", opt(d.decode_bound_pct)}});
+                            {"by_wall", derived_json(derive(m, f, false))},
+                            {"by_cpu", derived_json(derive(m, f, true))}});
   }
   if (load)
-    j["cold_start_in_process"] = {{"tokenizer_s", load->tokenizer_s},
-                                  {"model_load_s", load->model_s},
-                                  {"first_answer_s", load->first_answer_s},
-                                  {"second_answer_s", load->second_answer_s}};
+  {
+    auto part = [](const LoadBreakdown::Part& p) { return nlohmann::json{{"wall_s", p.wall_s}, {"cpu_s", p.cpu_s}}; };
+    j["cold_start_in_process"] = {{"tokenizer", part(load->tokenizer)},
+                                  {"model_load", part(load->model)},
+                                  {"first_answer", part(load->first_answer)},
+                                  {"second_answer", part(load->second_answer)}};
+  }
   std::cout << j.dump(2) << '\n';
 }
 
@@ -289,8 +331,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"bounds", "cold", "warm", "prefill", "decode"}));
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "tokprob_bench: " << e.what() << " (see --help)\n";
+    return 2;
   }
   for (int n : st.threads)
     if (n < 1) {

@@ -23,10 +23,16 @@ class ReadBuffer {
   size_t floats_;
 };
 
-// Best read bandwidth in GB/s (1e9 bytes/s) of `threads` threads each summing its slice of `buf`.
-double read_bandwidth_gbs(const ReadBuffer& buf, int threads, int repeats);
+// The best rate of several runs, by wall time and by CPU time (see timing.hpp): on a shared machine
+// the CPU-time rate is closer to what the hardware does while the benchmark has the cores.
+struct Rate {
+  double wall = 0, cpu = 0;
+};
 
-// Best cblas_sgemm rate in GFLOP/s (2n^3 flops) on n×n matrices with `threads` BLAS threads.
-double sgemm_gflops(int n, int threads, int repeats);
+// Read bandwidth in GB/s (1e9 bytes/s) of `threads` threads each summing its slice of `buf`.
+Rate read_bandwidth_gbs(const ReadBuffer& buf, int threads, int repeats);
+
+// cblas_sgemm rate in GFLOP/s (2n^3 flops) on n×n matrices with `threads` BLAS threads.
+Rate sgemm_gflops(int n, int threads, int repeats);
 
 }  // namespace tokprob::bench

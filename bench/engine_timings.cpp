@@ -1,12 +1,15 @@
 #include "engine_timings.hpp"
 
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <utility>
 
 #include "models/registry.hpp"
 #include "tasks/next.hpp"
@@ -18,8 +21,9 @@ namespace tokprob::bench {
 
 namespace {
 
-// Runs argv to completion with stdout captured; returns the wall time. Throws on failure.
-double run_command(const std::vector<std::string>& args, std::string& output) {
+// Runs argv to completion with stdout captured; returns its wall time and sets `cpu_s` to the CPU
+// time the child used. Throws on failure.
+double run_command(const std::vector<std::string>& args, std::string& output, double& cpu_s) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -49,9 +53,12 @@ double run_command(const std::vector<std::string>& args, std::string& output) {
   }
   close(out[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   const double seconds = seconds_since(start);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  cpu_s = sec(usage.ru_utime) + sec(usage.ru_stime);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     fail(args[0] + " failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
   return seconds;
@@ -64,29 +71,33 @@ Summary cold_start(const std::filesystem::path& tokprob, const std::filesystem::
   const std::vector<std::string> args = {tokprob.string(), "next", "-m", model_dir.string(), "--threads",
                                          std::to_string(threads), prompt};
   std::string output;
-  run_command(args, output);
+  double cpu = 0;
+  run_command(args, output, cpu);
   if (output.empty()) fail(tokprob.string() + " next printed nothing");
-  std::vector<double> times;
-  for (int i = 0; i < runs; ++i) times.push_back(run_command(args, output));
-  return summarize(std::move(times));
+  std::vector<double> wall, cpus;
+  for (int i = 0; i < runs; ++i) {
+    wall.push_back(run_command(args, output, cpu));
+    cpus.push_back(cpu);
+  }
+  return summarize(std::move(wall), std::move(cpus));
 }
 
 LoadBreakdown load_breakdown(const std::filesystem::path& model_dir, const std::string& prompt) {
+  auto timed = [](auto&& fn) {
+    const double cpu = process_cpu_seconds();
+    const auto start = Clock::now();
+    fn();
+    return LoadBreakdown::Part{seconds_since(start), process_cpu_seconds() - cpu};
+  };
   LoadBreakdown b;
-  auto start = Clock::now();
-  const Tokenizer tokenizer = Tokenizer::from_folder(model_dir);
-  b.tokenizer_s = seconds_since(start);
-  start = Clock::now();
-  const auto model = load_causal_lm(model_dir, read_model_config(model_dir));
-  b.model_s = seconds_since(start);
+  std::optional<Tokenizer> tokenizer;
+  std::unique_ptr<CausalLM> model;
+  b.tokenizer = timed([&] { tokenizer.emplace(Tokenizer::from_folder(model_dir)); });
+  b.model = timed([&] { model = load_causal_lm(model_dir, read_model_config(model_dir)); });
   const std::string texts[] = {prompt};
-  NextOptions options;
-  start = Clock::now();
-  next_token_distribution(*model, tokenizer, texts, options);
-  b.first_answer_s = seconds_since(start);
-  start = Clock::now();
-  next_token_distribution(*model, tokenizer, texts, options);
-  b.second_answer_s = seconds_since(start);
+  const NextOptions options;
+  b.first_answer = timed([&] { next_token_distribution(*model, *tokenizer, texts, options); });
+  b.second_answer = timed([&] { next_token_distribution(*model, *tokenizer, texts, options); });
   return b;
 }
 
@@ -125,18 +136,23 @@ Summary decode(const CausalLM& model, const std::vector<int32_t>& prompt, int st
     auto state = model.new_state();
     std::vector<DecodeChunk> chunk = {{state.get(), prompt, {static_cast<int64_t>(prompt.size()) - 1}}};
     std::vector<float> logits = model.forward(chunk);
+    const double cpu_start = process_cpu_seconds();
     const auto start = Clock::now();
     for (int s = 0; s < steps; ++s) {
       const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.begin() + V) - logits.begin());
       chunk = {{state.get(), std::span<const int32_t>(&next, 1), {0}}};
       logits = model.forward(chunk);
     }
-    return seconds_since(start) / steps;
+    return std::pair{seconds_since(start) / steps, (process_cpu_seconds() - cpu_start) / steps};
   };
   run();  // warm-up
-  std::vector<double> per_token;
-  for (int r = 0; r < repeats; ++r) per_token.push_back(run());
-  return summarize(std::move(per_token));
+  std::vector<double> wall, cpu;
+  for (int r = 0; r < repeats; ++r) {
+    const auto [w, c] = run();
+    wall.push_back(w);
+    cpu.push_back(c);
+  }
+  return summarize(std::move(wall), std::move(cpu));
 }
 
 }  // namespace tokprob::bench

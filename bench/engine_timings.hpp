@@ -21,10 +21,13 @@ Summary cold_start(const std::filesystem::path& tokprob, const std::filesystem::
 // The parts of a start that happen inside the process, timed in-process (page cache warm), to tell
 // what dominates the cold start; the rest of it is process start-up, dynamic loading and exit.
 struct LoadBreakdown {
-  double tokenizer_s = 0;      // Tokenizer::from_folder
-  double model_s = 0;          // read_model_config + load_causal_lm (maps the weights)
-  double first_answer_s = 0;   // first next_token_distribution: faults the mapped weights in
-  double second_answer_s = 0;  // the same again, pages now mapped
+  struct Part {
+    double wall_s = 0, cpu_s = 0;
+  };
+  Part tokenizer;      // Tokenizer::from_folder
+  Part model;          // read_model_config + load_causal_lm (maps the weights)
+  Part first_answer;   // first next_token_distribution: faults the mapped weights in
+  Part second_answer;  // the same again, pages now mapped
 };
 LoadBreakdown load_breakdown(const std::filesystem::path& model_dir, const std::string& prompt);
 
