@@ -17,10 +17,25 @@ void add_common_options(CLI::App& sub, CommonOptions& options) {
   sub.add_option("--format", options.format, "Output: table, json (one object per line) or csv")
       ->capture_default_str();
   sub.add_option("--threads", options.threads, "Threads (0 = all cores)")->capture_default_str();
+  add_dtype_option(sub, options.dtype);
+}
+
+void add_dtype_option(CLI::App& sub, std::string& dtype) {
+  sub.add_option("--dtype", dtype,
+                 "Weight format of the matrix products, converted at load: fp32 (exact to the reference), bf16, "
+                 "f16 or int8 (per-block scales); faster, slightly different numbers")
+      ->capture_default_str();
+}
+
+LoadOptions load_options(const CommonOptions& options) {
+  LoadOptions load;
+  load.weights = parse_weight_format(options.dtype);
+  return load;
 }
 
 std::filesystem::path prepare(const CommonOptions& options) {
   if (options.threads < 0) usage_error("--threads must be 0 (all cores) or more");
+  parse_weight_format(options.dtype);  // a bad --dtype is reported before any download or load
   set_num_threads(options.threads);
   return resolve_model(options.model, HubFiles::model);
 }

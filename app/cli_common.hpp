@@ -11,6 +11,7 @@
 
 #include "format/output_format.hpp"
 #include "io/config.hpp"
+#include "models/load_options.hpp"
 #include "tokprob/tokenizer.hpp"
 
 namespace tokprob::cli {
@@ -19,10 +20,17 @@ struct CommonOptions {
   std::string model;
   std::string format = "table";
   int threads = 0;
+  std::string dtype = "fp32";
 };
 
-// Adds -m/--model, --format, --threads to a subcommand.
+// Adds -m/--model, --format, --threads, --dtype to a subcommand.
 void add_common_options(CLI::App& sub, CommonOptions& options);
+
+// Adds --dtype (the weight format of the matrix products) to a subcommand.
+void add_dtype_option(CLI::App& sub, std::string& dtype);
+
+// How to load the model: --dtype checked and converted (a usage error names a bad value).
+LoadOptions load_options(const CommonOptions& options);
 
 // Applies --threads and resolves --model to a folder: an existing folder as it is, else a
 // Hugging Face model id found in, or downloaded into, the Hugging Face cache (io/hub.hpp).

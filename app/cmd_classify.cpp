@@ -33,7 +33,7 @@ Runner add_classify_command(CLI::App& app) {
     const OutputFormat format = parse_output_format(st->common.format);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_sequence_classifier(dir, config);
+    auto model = load_sequence_classifier(dir, config, load_options(st->common));
     const Tokenizer tokenizer = Tokenizer::from_folder(dir);
     const auto results = classify(*model, tokenizer, st->texts, st->classify);
     write_classify(std::cout, results, format, stdout_style());

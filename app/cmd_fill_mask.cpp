@@ -34,7 +34,7 @@ Runner add_fill_mask_command(CLI::App& app) {
     if (st->fill.top_k < 1) usage_error("-k must be at least 1, got " + std::to_string(st->fill.top_k));
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_masked_lm(dir, config);
+    auto model = load_masked_lm(dir, config, load_options(st->common));
     const Tokenizer tokenizer = Tokenizer::from_folder(dir);
     const auto results = fill_mask(*model, tokenizer, st->texts, st->fill);
     write_fill_mask(std::cout, results, format, stdout_style());

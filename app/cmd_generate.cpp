@@ -67,7 +67,7 @@ Runner add_generate_command(CLI::App& app) {
     if (st->stream && format == OutputFormat::csv) usage_error("--stream needs --format json or table");
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_causal_lm(dir, config);
+    auto model = load_causal_lm(dir, config, load_options(st->common));
     const Tokenizer tokenizer = Tokenizer::from_folder(dir);
     if (auto eos = read_eos_token_ids(dir); !eos.empty()) g.eos_token_ids = eos;
 

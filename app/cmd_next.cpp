@@ -48,7 +48,7 @@ Runner add_next_command(CLI::App& app) {
     if (st->next.top_k < 1) usage_error("-k must be at least 1, got " + std::to_string(st->next.top_k));
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_causal_lm(dir, config);
+    auto model = load_causal_lm(dir, config, load_options(st->common));
     const Tokenizer tokenizer = Tokenizer::from_folder(dir);
     const auto results = next_token_distribution(*model, tokenizer, st->texts, st->next);
     write_next(std::cout, results, format, stdout_style());

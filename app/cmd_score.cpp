@@ -31,7 +31,7 @@ Runner add_score_command(CLI::App& app) {
     const OutputFormat format = parse_output_format(st->common.format);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_causal_lm(dir, config);
+    auto model = load_causal_lm(dir, config, load_options(st->common));
     const Tokenizer tokenizer = Tokenizer::from_folder(dir);
     const auto results = score_texts(*model, tokenizer, st->texts, st->score);
     write_score(std::cout, results, format, stdout_style());

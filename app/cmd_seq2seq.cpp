@@ -36,7 +36,7 @@ Runner add_seq2seq_command(CLI::App& app) {
       usage_error("--max-new-tokens must be at least 1, got " + std::to_string(st->seq2seq.max_new_tokens));
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_seq2seq_lm(dir, config);
+    auto model = load_seq2seq_lm(dir, config, load_options(st->common));
     const Tokenizer tokenizer = Tokenizer::from_folder(dir);
     const auto results = seq2seq_step_distributions(*model, tokenizer, st->texts, st->seq2seq);
     write_seq2seq(std::cout, results, format, stdout_style());

@@ -30,12 +30,14 @@ Runner add_serve_command(CLI::App& app) {
   struct State {
     std::string model;
     int threads = 0;
+    std::string dtype = "fp32";
     ServerOptions server;
   };
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand("serve", "HTTP server: OpenAI-style completions with logprobs, task endpoints, a web page");
   sub->add_option("-m,--model", st->model, "Hugging Face model folder")->required();
   sub->add_option("--threads", st->threads, "Compute threads (0 = all cores)")->capture_default_str();
+  add_dtype_option(*sub, st->dtype);
   sub->add_option("--host", st->server.host, "Address to listen on")->capture_default_str();
   sub->add_option("--port", st->server.port, "Port (0: any free one, printed at start)")->capture_default_str();
   sub->add_option("--http-threads", st->server.http_threads, "Requests handled at once; more wait")
@@ -56,9 +58,10 @@ Runner add_serve_command(CLI::App& app) {
     CommonOptions common;
     common.model = st->model;
     common.threads = st->threads;
+    common.dtype = st->dtype;
     const auto dir = prepare(common);
 
-    HttpServer server(load_served_model(dir, st->server.max_batch), st->server);
+    HttpServer server(load_served_model(dir, st->server.max_batch, load_options(common)), st->server);
     const int port = server.bind();
     // BLAS threads exist before main(), so a signal cannot be kept to one thread by masking: the
     // handler only writes to a pipe, and a thread reading it stops the server outside the handler.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "io/mapped_file.hpp"
+#include "kernels/half_float.hpp"
 
 namespace tokprob {
 
@@ -69,10 +70,5 @@ class Weights {
   mutable std::deque<std::vector<float>> converted_;
 };
 
-// Half-precision conversions used by loaders and kernels.
-float bf16_to_f32(uint16_t v);
-float f16_to_f32(uint16_t v);
-uint16_t f32_to_bf16(float v);  // round to nearest even
-uint16_t f32_to_f16(float v);
 
 }  // namespace tokprob

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 
+#include "kernels/cpu_isa.hpp"
 #include "kernels/vector_math.hpp"
 #include "tokprob/error.hpp"
 
@@ -39,7 +40,7 @@ inline float activate(Activation act, float x) {
   return x;
 }
 
-// One loop per activation so that each vectorises; the clones pick AVX-512 or AVX2 at run time.
+// One loop per activation so that each vectorises; the variants below pick AVX-512 or AVX2 at run time.
 template <Activation A>
 [[gnu::always_inline]] inline void apply_loop(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = activate(A, x[i]);
@@ -49,9 +50,7 @@ template <Activation A>
   for (int64_t i = 0; i < n; ++i) out[i] = activate(A, gate[i]) * up[i];
 }
 
-#define TOKPROB_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
-TOKPROB_CLONES void apply_dispatch(Activation act, float* x, int64_t n) {
+[[gnu::always_inline]] inline void apply_dispatch(Activation act, float* x, int64_t n) {
   switch (act) {
     case Activation::gelu_tanh: return apply_loop<Activation::gelu_tanh>(x, n);
     case Activation::gelu_erf: return apply_loop<Activation::gelu_erf>(x, n);
@@ -63,7 +62,7 @@ TOKPROB_CLONES void apply_dispatch(Activation act, float* x, int64_t n) {
   }
 }
 
-TOKPROB_CLONES void gated_dispatch(Activation act, const float* gate, const float* up, float* out, int64_t n) {
+[[gnu::always_inline]] inline void gated_dispatch(Activation act, const float* gate, const float* up, float* out, int64_t n) {
   switch (act) {
     case Activation::gelu_tanh: return gated_loop<Activation::gelu_tanh>(gate, up, out, n);
     case Activation::gelu_erf: return gated_loop<Activation::gelu_erf>(gate, up, out, n);
@@ -75,12 +74,30 @@ TOKPROB_CLONES void gated_dispatch(Activation act, const float* gate, const floa
   }
 }
 
+// One instantiation per instruction-set variant (kernels/cpu_isa.hpp).
+TOKPROB_TARGET_AVX512 void apply_avx512(Activation act, float* x, int64_t n) { apply_dispatch(act, x, n); }
+TOKPROB_TARGET_AVX2 void apply_avx2(Activation act, float* x, int64_t n) { apply_dispatch(act, x, n); }
+void apply_portable(Activation act, float* x, int64_t n) { apply_dispatch(act, x, n); }
+
+TOKPROB_TARGET_AVX512 void gated_avx512(Activation act, const float* gate, const float* up, float* out, int64_t n) {
+  gated_dispatch(act, gate, up, out, n);
+}
+TOKPROB_TARGET_AVX2 void gated_avx2(Activation act, const float* gate, const float* up, float* out, int64_t n) {
+  gated_dispatch(act, gate, up, out, n);
+}
+void gated_portable(Activation act, const float* gate, const float* up, float* out, int64_t n) {
+  gated_dispatch(act, gate, up, out, n);
+}
+
 }  // namespace
 
-void apply_activation(Activation act, float* x, int64_t n) { apply_dispatch(act, x, n); }
+void apply_activation(Activation act, float* x, int64_t n) {
+  dispatch_isa([&] { apply_portable(act, x, n); }, [&] { apply_avx2(act, x, n); }, [&] { apply_avx512(act, x, n); });
+}
 
 void gated_activation(Activation act, const float* gate, const float* up, float* out, int64_t n) {
-  gated_dispatch(act, gate, up, out, n);
+  dispatch_isa([&] { gated_portable(act, gate, up, out, n); }, [&] { gated_avx2(act, gate, up, out, n); },
+               [&] { gated_avx512(act, gate, up, out, n); });
 }
 
 }  // namespace tokprob

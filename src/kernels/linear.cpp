@@ -3,7 +3,9 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <vector>
 
+#include "kernels/packed_gemm.hpp"
 #include "kernels/skinny_gemm.hpp"
 #include "kernels/thread_pool.hpp"
 
@@ -26,6 +28,23 @@ void blas_block(const float* x, int64_t rows, const LinearWeights& w, int64_t c0
                 static_cast<int>(w.out));
 }
 
+// Reduced-precision weights with many rows: widened to fp32 a few columns at a time into a buffer
+// that stays in cache, then multiplied by BLAS; widening costs O(in·out) against the product's
+// O(rows·in·out).
+void widened_blas_block(const float* x, int64_t rows, const LinearWeights& w, int64_t c0, int64_t c1, float* y,
+                        float beta) {
+  constexpr int64_t kWidenColumns = 64;
+  thread_local std::vector<float> widened;
+  widened.resize(static_cast<size_t>(kWidenColumns * w.in));
+  for (int64_t s0 = c0; s0 < c1; s0 += kWidenColumns) {
+    const int64_t s1 = std::min(c1, s0 + kWidenColumns);
+    widen_rows(w, s0, s1, widened.data());
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(s1 - s0),
+                static_cast<int>(w.in), 1.0f, x, static_cast<int>(w.in), widened.data(), static_cast<int>(w.in), beta,
+                y + s0, static_cast<int>(w.out));
+  }
+}
+
 }  // namespace
 
 void linear(const float* x, int64_t rows, const LinearWeights& w, float* y, bool accumulate) {
@@ -36,8 +55,13 @@ void linear(const float* x, int64_t rows, const LinearWeights& w, float* y, bool
   // Each thread takes whole column blocks; the BLAS library runs single-threaded inside them.
   parallel_for(blocks, rows <= kSkinnyMaxRows ? 8 : 4, [&](int64_t b0, int64_t b1) {
     const int64_t c0 = b0 * kColumnAlign, c1 = std::min(w.out, b1 * kColumnAlign);
-    if (rows <= kSkinnyMaxRows)
+    const bool packed = w.format != WeightFormat::f32;
+    if (rows <= kSkinnyMaxRows && packed)
+      packed_skinny_gemm(x, rows, w, c0, c1, y, accumulate);
+    else if (rows <= kSkinnyMaxRows)
       skinny_gemm(x, rows, w.in, w.w, w.out, w.stored_in_out, c0, c1, y, accumulate);
+    else if (packed)
+      widened_blas_block(x, rows, w, c0, c1, y, accumulate ? 1.0f : 0.0f);
     else
       blas_block(x, rows, w, c0, c1, y, accumulate ? 1.0f : 0.0f);
     if (w.b)

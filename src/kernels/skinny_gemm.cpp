@@ -2,7 +2,9 @@
 
 #include <cstring>
 
-// The 64-byte vector helpers below are inlined into each target clone; the warning that their
+#include "kernels/cpu_isa.hpp"
+
+// The 64-byte vector helpers below are inlined into each variant's instantiation; the warning that their
 // (never materialised) ABI differs between targets does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
@@ -89,8 +91,8 @@ template <int M>
   }
 }
 
-// Inlined into each clone of dispatch(): a separate function would be compiled for the baseline
-// target only, without the wide registers.
+// Inlined into each variant's instantiation: a separate function would be compiled for the
+// baseline target only, without the wide registers.
 template <int M>
 [[gnu::always_inline]] inline void kernel(const float* x, int64_t in, const float* w, int64_t out, bool stored_in_out, int64_t o_begin,
             int64_t o_end, float* y, bool accumulate) {
@@ -100,9 +102,9 @@ template <int M>
     rows_dot<M>(x, in, w, out, o_begin, o_end, y, accumulate);
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-void dispatch(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, bool stored_in_out,
-              int64_t o_begin, int64_t o_end, float* y, bool accumulate) {
+[[gnu::always_inline]] inline void by_rows(const float* x, int64_t rows, int64_t in, const float* w, int64_t out,
+                                           bool stored_in_out, int64_t o_begin, int64_t o_end, float* y,
+                                           bool accumulate) {
   switch (rows) {
     case 1: return kernel<1>(x, in, w, out, stored_in_out, o_begin, o_end, y, accumulate);
     case 2: return kernel<2>(x, in, w, out, stored_in_out, o_begin, o_end, y, accumulate);
@@ -115,11 +117,21 @@ void dispatch(const float* x, int64_t rows, int64_t in, const float* w, int64_t 
   }
 }
 
+// One instantiation per instruction-set variant (kernels/cpu_isa.hpp).
+template <class... A>
+TOKPROB_TARGET_AVX512 void by_rows_avx512(A... a) { by_rows(a...); }
+template <class... A>
+TOKPROB_TARGET_AVX2 void by_rows_avx2(A... a) { by_rows(a...); }
+template <class... A>
+void by_rows_portable(A... a) { by_rows(a...); }
+
 }  // namespace
 
 void skinny_gemm(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, bool stored_in_out,
                  int64_t o_begin, int64_t o_end, float* y, bool accumulate) {
-  dispatch(x, rows, in, w, out, stored_in_out, o_begin, o_end, y, accumulate);
+  dispatch_isa([&] { by_rows_portable(x, rows, in, w, out, stored_in_out, o_begin, o_end, y, accumulate); },
+               [&] { by_rows_avx2(x, rows, in, w, out, stored_in_out, o_begin, o_end, y, accumulate); },
+               [&] { by_rows_avx512(x, rows, in, w, out, stored_in_out, o_begin, o_end, y, accumulate); });
 }
 
 }  // namespace tokprob

@@ -7,7 +7,8 @@
 
 namespace tokprob {
 
-std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, EncoderHead head) {
+std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, EncoderHead head,
+                                              const LoadOptions& options) {
   const std::string file = config.file().string();
   PostLnEncoderSpec s;
   const int64_t C = s.hidden = config.get_size("hidden_size");
@@ -35,7 +36,8 @@ std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, E
 
   // Heads saved with BertFor* carry the "bert." prefix; a bare BertModel has none.
   const std::string p = weights.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
-  const EncoderTensors r{weights};
+  LinearPacker packer(options.weights);
+  const EncoderTensors r{weights, packer};
   s.word_embeddings = r.w(p + "embeddings.word_embeddings.weight", {V, C});
   s.position_embeddings = r.w(p + "embeddings.position_embeddings.weight", {I.max_positions, C});
   s.type_embeddings = r.w(p + "embeddings.token_type_embeddings.weight", {I.type_vocab_size, C});
@@ -67,8 +69,9 @@ std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, E
     m.act = s.act;
     std::tie(m.norm_g, m.norm_b) = r.norm("cls.predictions.transform.LayerNorm", C);
     m.eps = s.eps;
-    m.decoder = {tied ? s.word_embeddings : r.w("cls.predictions.decoder.weight", {V, C}), r.w(bias, {V}), C, V,
-                 false};
+    m.decoder = packer.pack(
+        {tied ? s.word_embeddings : r.w("cls.predictions.decoder.weight", {V, C}), r.w(bias, {V}), C, V, false},
+        "cls.predictions.decoder.weight");
     s.mlm = m;
   } else {
     require_head_tensors(weights, config, "sequence-classification",
@@ -81,7 +84,7 @@ std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, E
     c.out = r.linear("classifier", C, static_cast<int64_t>(I.labels.size()));
     s.classifier = c;
   }
-  return make_post_ln_encoder(std::move(s), std::move(weights));
+  return make_post_ln_encoder(std::move(s), std::move(weights), std::move(packer));
 }
 
 }  // namespace tokprob

@@ -7,7 +7,8 @@
 
 namespace tokprob {
 
-std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weights, EncoderHead head) {
+std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weights, EncoderHead head,
+                                              const LoadOptions& options) {
   const std::string file = config.file().string();
   PostLnEncoderSpec s;
   const int64_t C = s.hidden = config.get_size("dim");
@@ -29,7 +30,8 @@ std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weig
   if (config.has("pad_token_id")) I.pad_token_id = static_cast<int32_t>(config.get_int("pad_token_id"));
 
   const std::string p = weights.has("distilbert.embeddings.word_embeddings.weight") ? "distilbert." : "";
-  const EncoderTensors r{weights};
+  LinearPacker packer(options.weights);
+  const EncoderTensors r{weights, packer};
   s.word_embeddings = r.w(p + "embeddings.word_embeddings.weight", {V, C});
   // sinusoidal_pos_embds only changes how the table was initialised: it is saved like a learned one.
   s.position_embeddings = r.w(p + "embeddings.position_embeddings.weight", {I.max_positions, C});
@@ -57,8 +59,9 @@ std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weig
     m.act = s.act;
     std::tie(m.norm_g, m.norm_b) = r.norm("vocab_layer_norm", C);
     m.eps = 1e-12f;
-    m.decoder = {tied ? s.word_embeddings : r.w("vocab_projector.weight", {V, C}), r.w("vocab_projector.bias", {V}),
-                 C, V, false};
+    m.decoder = packer.pack({tied ? s.word_embeddings : r.w("vocab_projector.weight", {V, C}),
+                             r.w("vocab_projector.bias", {V}), C, V, false},
+                            "vocab_projector.weight");
     s.mlm = m;
   } else {
     require_head_tensors(weights, config, "sequence-classification",
@@ -71,7 +74,7 @@ std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weig
     c.out = r.linear("classifier", C, static_cast<int64_t>(I.labels.size()));
     s.classifier = c;
   }
-  return make_post_ln_encoder(std::move(s), std::move(weights));
+  return make_post_ln_encoder(std::move(s), std::move(weights), std::move(packer));
 }
 
 }  // namespace tokprob

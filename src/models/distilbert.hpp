@@ -7,10 +7,12 @@
 
 #include "io/config.hpp"
 #include "io/safetensors.hpp"
+#include "models/load_options.hpp"
 #include "models/encoder_model.hpp"
 
 namespace tokprob {
 
-std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weights, EncoderHead head);
+std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weights, EncoderHead head,
+                                              const LoadOptions& options = {});
 
 }  // namespace tokprob

@@ -7,6 +7,7 @@
 #include "kernels/activations.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/linear.hpp"
+#include "kernels/linear_packer.hpp"
 #include "kernels/norms.hpp"
 #include "models/kv_cache.hpp"
 #include "tokprob/error.hpp"
@@ -22,7 +23,8 @@ struct Gpt2Layer {
 
 class Gpt2 final : public CausalLM {
  public:
-  Gpt2(const Config& config, Weights weights) : weights_(std::move(weights)) {
+  Gpt2(const Config& config, Weights weights, const LoadOptions& options)
+      : weights_(std::move(weights)), packer_(options.weights) {
     n_embd_ = config.get_size("n_embd");
     n_head_ = config.get_size("n_head");
     n_layer_ = config.get_size("n_layer");
@@ -54,8 +56,9 @@ class Gpt2 final : public CausalLM {
     lnf_g_ = w(prefix_ + "ln_f.weight", {C});
     lnf_b_ = w(prefix_ + "ln_f.bias", {C});
     const bool tied = config.get_bool("tie_word_embeddings", true);
-    head_ = {tied || !weights_.has("lm_head.weight") ? wte_ : w("lm_head.weight", {vocab_, C}), nullptr, C, vocab_,
-             false};
+    head_ = packer_.pack({tied || !weights_.has("lm_head.weight") ? wte_ : w("lm_head.weight", {vocab_, C}), nullptr,
+                          C, vocab_, false},
+                         "lm_head.weight");
     for (int64_t l = 0; l < n_layer_; ++l) {
       const std::string p = prefix_ + "h." + std::to_string(l) + ".";
       Gpt2Layer L{};
@@ -63,10 +66,10 @@ class Gpt2 final : public CausalLM {
       L.ln1_b = w(p + "ln_1.bias", {C});
       L.ln2_g = w(p + "ln_2.weight", {C});
       L.ln2_b = w(p + "ln_2.bias", {C});
-      L.attn_qkv = {w(p + "attn.c_attn.weight", {C, 3 * C}), w(p + "attn.c_attn.bias", {3 * C}), C, 3 * C, true};
-      L.attn_out = {w(p + "attn.c_proj.weight", {C, C}), w(p + "attn.c_proj.bias", {C}), C, C, true};
-      L.fc = {w(p + "mlp.c_fc.weight", {C, n_inner_}), w(p + "mlp.c_fc.bias", {n_inner_}), C, n_inner_, true};
-      L.proj = {w(p + "mlp.c_proj.weight", {n_inner_, C}), w(p + "mlp.c_proj.bias", {C}), n_inner_, C, true};
+      L.attn_qkv = conv1d(p + "attn.c_attn", C, 3 * C);
+      L.attn_out = conv1d(p + "attn.c_proj", C, C);
+      L.fc = conv1d(p + "mlp.c_fc", C, n_inner_);
+      L.proj = conv1d(p + "mlp.c_proj", n_inner_, C);
       layers_.push_back(L);
     }
   }
@@ -149,8 +152,13 @@ class Gpt2 final : public CausalLM {
 
  private:
   const float* w(const std::string& name, const std::vector<int64_t>& shape) { return weights_.f32(name, shape); }
+  // GPT-2's Conv1D: name.weight [in, out] and name.bias [out].
+  LinearWeights conv1d(const std::string& name, int64_t in, int64_t out) {
+    return packer_.pack({w(name + ".weight", {in, out}), w(name + ".bias", {out}), in, out, true}, name + ".weight");
+  }
 
   Weights weights_;
+  LinearPacker packer_;
   ModelInfo info_;
   std::string prefix_;
   int64_t n_embd_, n_head_, n_layer_, n_pos_, vocab_, n_inner_;
@@ -164,8 +172,8 @@ class Gpt2 final : public CausalLM {
 
 }  // namespace
 
-std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights) {
-  return std::make_unique<Gpt2>(config, std::move(weights));
+std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights, const LoadOptions& options) {
+  return std::make_unique<Gpt2>(config, std::move(weights), options);
 }
 
 }  // namespace tokprob

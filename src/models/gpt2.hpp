@@ -6,10 +6,11 @@
 
 #include "io/config.hpp"
 #include "io/safetensors.hpp"
+#include "models/load_options.hpp"
 #include "models/causal_lm.hpp"
 
 namespace tokprob {
 
-std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights);
+std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights, const LoadOptions& options = {});
 
 }  // namespace tokprob

@@ -6,6 +6,7 @@
 #include "kernels/activations.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/linear.hpp"
+#include "kernels/linear_packer.hpp"
 #include "kernels/norms.hpp"
 #include "models/kv_cache.hpp"
 #include "tokprob/error.hpp"
@@ -34,7 +35,8 @@ std::optional<int32_t> first_token_id(const Config& config, const char* key) {
 
 class Llama final : public CausalLM {
  public:
-  Llama(const Config& config, Weights weights, Family family) : weights_(std::move(weights)) {
+  Llama(const Config& config, Weights weights, Family family, const LoadOptions& options)
+      : weights_(std::move(weights)), packer_(options.weights) {
     const std::string file = config.file().string();
     hidden_ = config.get_size("hidden_size");
     n_heads_ = config.get_size("num_attention_heads");
@@ -87,11 +89,12 @@ class Llama final : public CausalLM {
       embed_ = w("model.embed_tokens.weight", {vocab_, C});  // throws naming the missing tensor
     }
     const float* head = tied ? embed_ : w("lm_head.weight", {vocab_, C});
-    head_ = {head, nullptr, C, vocab_, false};
+    head_ = packer_.pack({head, nullptr, C, vocab_, false}, "lm_head.weight");
     final_norm_ = w("model.norm.weight", {C});
 
     auto lin = [&](const std::string& name, int64_t in, int64_t out, bool bias) {
-      return LinearWeights{w(name + ".weight", {out, in}), bias ? w(name + ".bias", {out}) : nullptr, in, out, false};
+      return packer_.pack({w(name + ".weight", {out, in}), bias ? w(name + ".bias", {out}) : nullptr, in, out, false},
+                          name + ".weight");
     };
     for (int64_t l = 0; l < n_layers_; ++l) {
       const std::string p = "model.layers." + std::to_string(l) + ".";
@@ -243,6 +246,7 @@ class Llama final : public CausalLM {
   }
 
   Weights weights_;
+  LinearPacker packer_;
   ModelInfo info_;
   int64_t hidden_, n_heads_, n_kv_heads_, n_layers_, inter_, vocab_, n_pos_, head_dim_;
   int64_t window_ = 0;
@@ -258,14 +262,14 @@ class Llama final : public CausalLM {
 
 }  // namespace
 
-std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights) {
-  return std::make_unique<Llama>(config, std::move(weights), Family::llama);
+std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights, const LoadOptions& options) {
+  return std::make_unique<Llama>(config, std::move(weights), Family::llama, options);
 }
-std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights) {
-  return std::make_unique<Llama>(config, std::move(weights), Family::mistral);
+std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights, const LoadOptions& options) {
+  return std::make_unique<Llama>(config, std::move(weights), Family::mistral, options);
 }
-std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights) {
-  return std::make_unique<Llama>(config, std::move(weights), Family::qwen2);
+std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, const LoadOptions& options) {
+  return std::make_unique<Llama>(config, std::move(weights), Family::qwen2, options);
 }
 
 }  // namespace tokprob

@@ -7,14 +7,15 @@
 
 #include "io/config.hpp"
 #include "io/safetensors.hpp"
+#include "models/load_options.hpp"
 #include "models/causal_lm.hpp"
 
 namespace tokprob {
 
-std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights);
+std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights, const LoadOptions& options = {});
 // Mistral: Llama's layout; its sliding window is enforced by refusing longer sequences.
-std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights);
+std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights, const LoadOptions& options = {});
 // Qwen2: Llama's layout with biases on the q/k/v projections.
-std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights);
+std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, const LoadOptions& options = {});
 
 }  // namespace tokprob

@@ -13,7 +13,8 @@ namespace {
 
 class PostLnEncoder final : public EncoderModel {
  public:
-  PostLnEncoder(PostLnEncoderSpec spec, Weights weights) : s_(std::move(spec)), weights_(std::move(weights)) {}
+  PostLnEncoder(PostLnEncoderSpec spec, Weights weights, LinearPacker packer)
+      : s_(std::move(spec)), weights_(std::move(weights)), packer_(std::move(packer)) {}
 
   const EncoderInfo& info() const override { return s_.info; }
 
@@ -149,19 +150,20 @@ class PostLnEncoder final : public EncoderModel {
 
   PostLnEncoderSpec s_;
   Weights weights_;
+  LinearPacker packer_;
 };
 
 }  // namespace
 
-std::unique_ptr<EncoderModel> make_post_ln_encoder(PostLnEncoderSpec spec, Weights weights) {
+std::unique_ptr<EncoderModel> make_post_ln_encoder(PostLnEncoderSpec spec, Weights weights, LinearPacker packer) {
   if (spec.hidden % spec.heads != 0)
     fail("hidden size " + std::to_string(spec.hidden) + " is not a multiple of the " + std::to_string(spec.heads) +
          " attention heads");
-  return std::make_unique<PostLnEncoder>(std::move(spec), std::move(weights));
+  return std::make_unique<PostLnEncoder>(std::move(spec), std::move(weights), std::move(packer));
 }
 
 LinearWeights EncoderTensors::linear(const std::string& name, int64_t in, int64_t out) const {
-  return {w(name + ".weight", {out, in}), w(name + ".bias", {out}), in, out, false};
+  return packer.pack({w(name + ".weight", {out, in}), w(name + ".bias", {out}), in, out, false}, name + ".weight");
 }
 
 std::pair<const float*, const float*> EncoderTensors::norm(const std::string& name, int64_t dim) const {

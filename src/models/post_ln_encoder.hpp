@@ -14,6 +14,7 @@
 #include "io/safetensors.hpp"
 #include "kernels/activations.hpp"
 #include "kernels/linear.hpp"
+#include "kernels/linear_packer.hpp"
 #include "models/encoder_model.hpp"
 
 namespace tokprob {
@@ -58,12 +59,14 @@ struct PostLnEncoderSpec {
   std::optional<ClassifierHeadWeights> classifier;  // set for EncoderHead::sequence_classification
 };
 
-// `weights` owns the memory the spec's pointers refer to and is kept alive by the model.
-std::unique_ptr<EncoderModel> make_post_ln_encoder(PostLnEncoderSpec spec, Weights weights);
+// `weights` and `packer` own the memory the spec's pointers refer to and are kept alive by the model.
+std::unique_ptr<EncoderModel> make_post_ln_encoder(PostLnEncoderSpec spec, Weights weights, LinearPacker packer);
 
-// Reads nn.Linear and LayerNorm parameters by module name, checking shapes.
+// Reads nn.Linear and LayerNorm parameters by module name, checking shapes; matrices go through
+// `packer` into the weight format chosen at load.
 struct EncoderTensors {
   const Weights& weights;
+  LinearPacker& packer;
   const float* w(const std::string& name, const std::vector<int64_t>& shape) const {
     return weights.f32(name, shape);
   }

@@ -15,7 +15,7 @@ namespace tokprob {
 
 namespace {
 
-using CausalLoader = std::function<std::unique_ptr<CausalLM>(const Config&, Weights)>;
+using CausalLoader = std::function<std::unique_ptr<CausalLM>(const Config&, Weights, const LoadOptions&)>;
 
 const std::map<std::string, CausalLoader>& causal_loaders() {
   static const std::map<std::string, CausalLoader> table = {
@@ -27,7 +27,7 @@ const std::map<std::string, CausalLoader>& causal_loaders() {
   return table;
 }
 
-using Seq2SeqLoader = std::function<std::unique_ptr<Seq2SeqLM>(const Config&, Weights)>;
+using Seq2SeqLoader = std::function<std::unique_ptr<Seq2SeqLM>(const Config&, Weights, const LoadOptions&)>;
 
 const std::map<std::string, Seq2SeqLoader>& seq2seq_loaders() {
   static const std::map<std::string, Seq2SeqLoader> table = {
@@ -37,7 +37,7 @@ const std::map<std::string, Seq2SeqLoader>& seq2seq_loaders() {
   return table;
 }
 
-using EncoderLoader = std::function<std::unique_ptr<EncoderModel>(const Config&, Weights, EncoderHead)>;
+using EncoderLoader = std::function<std::unique_ptr<EncoderModel>(const Config&, Weights, EncoderHead, const LoadOptions&)>;
 
 const std::map<std::string, EncoderLoader>& encoder_loaders() {
   static const std::map<std::string, EncoderLoader> table = {
@@ -65,7 +65,8 @@ Config read_model_config(const std::filesystem::path& dir) {
   return Config::load(cfg);
 }
 
-std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const Config& config) {
+std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const Config& config,
+                                         const LoadOptions& options) {
   const std::string type = config.model_type();
   const auto& table = causal_loaders();
   auto it = table.find(type);
@@ -76,10 +77,11 @@ std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const
          (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table) +
          (seq2seq_loaders().count(type) ? " (it is an encoder-decoder model: use seq2seq)" : ""));
   }
-  return it->second(config, Weights::open_folder(dir));
+  return it->second(config, Weights::open_folder(dir), options);
 }
 
-std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, const Config& config) {
+std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, const Config& config,
+                                           const LoadOptions& options) {
   const std::string type = config.model_type();
   const auto& table = seq2seq_loaders();
   auto it = table.find(type);
@@ -90,13 +92,13 @@ std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, con
          (arch.empty() ? "" : " (" + arch + ")") + " for sequence-to-sequence generation; supported: " + known(table) +
          (causal_loaders().count(type) ? " (it is a decoder-only model: use next)" : ""));
   }
-  return it->second(config, Weights::open_folder(dir));
+  return it->second(config, Weights::open_folder(dir), options);
 }
 
 namespace {
 
 std::unique_ptr<EncoderModel> load_encoder(const std::filesystem::path& dir, const Config& config, EncoderHead head,
-                                           const char* purpose) {
+                                           const char* purpose, const LoadOptions& options) {
   const std::string type = config.model_type();
   const auto& table = encoder_loaders();
   auto it = table.find(type);
@@ -106,17 +108,19 @@ std::unique_ptr<EncoderModel> load_encoder(const std::filesystem::path& dir, con
          (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
          (arch.empty() ? "" : " (" + arch + ")") + " for " + purpose + "; supported: " + known(table));
   }
-  return it->second(config, Weights::open_folder(dir), head);
+  return it->second(config, Weights::open_folder(dir), head, options);
 }
 
 }  // namespace
 
-std::unique_ptr<EncoderModel> load_masked_lm(const std::filesystem::path& dir, const Config& config) {
-  return load_encoder(dir, config, EncoderHead::masked_lm, "fill-mask (masked language modelling)");
+std::unique_ptr<EncoderModel> load_masked_lm(const std::filesystem::path& dir, const Config& config,
+                                             const LoadOptions& options) {
+  return load_encoder(dir, config, EncoderHead::masked_lm, "fill-mask (masked language modelling)", options);
 }
 
-std::unique_ptr<EncoderModel> load_sequence_classifier(const std::filesystem::path& dir, const Config& config) {
-  return load_encoder(dir, config, EncoderHead::sequence_classification, "sequence classification");
+std::unique_ptr<EncoderModel> load_sequence_classifier(const std::filesystem::path& dir, const Config& config,
+                                                       const LoadOptions& options) {
+  return load_encoder(dir, config, EncoderHead::sequence_classification, "sequence classification", options);
 }
 
 }  // namespace tokprob

@@ -7,6 +7,7 @@
 #include "kernels/activations.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/linear.hpp"
+#include "kernels/linear_packer.hpp"
 #include "kernels/norms.hpp"
 #include "models/kv_cache.hpp"
 #include "tokprob/error.hpp"
@@ -89,7 +90,8 @@ class T5State final : public Seq2SeqState {
 
 class T5 final : public Seq2SeqLM {
  public:
-  T5(const Config& config, Weights weights) : weights_(std::move(weights)) {
+  T5(const Config& config, Weights weights, const LoadOptions& options)
+      : weights_(std::move(weights)), packer_(options.weights) {
     const std::string file = config.file().string();
     d_model_ = config.get_size("d_model");
     d_kv_ = config.get_size("d_kv");
@@ -129,11 +131,11 @@ class T5 final : public Seq2SeqLM {
                                                                                  : "shared.weight";
     embed_ = w(embed_name, {vocab_, d});
     if (tied_) {
-      head_ = {embed_, nullptr, d, vocab_, false};
+      head_ = packer_.pack({embed_, nullptr, d, vocab_, false}, "shared.weight");
       // Python's d_model ** -0.5, applied in float32.
       head_scale_ = static_cast<float>(std::pow(static_cast<double>(d), -0.5));
     } else {
-      head_ = {w("lm_head.weight", {vocab_, d}), nullptr, d, vocab_, false};
+      head_ = packer_.pack({w("lm_head.weight", {vocab_, d}), nullptr, d, vocab_, false}, "lm_head.weight");
       head_scale_ = 1.0f;
     }
     enc_bias_table_ = w("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", {buckets_, heads_});
@@ -350,24 +352,26 @@ class T5 final : public Seq2SeqLM {
     act_ = parse_activation(act, file + " feed_forward_proj");
   }
 
+  // name.weight [out, in], no bias (T5 has none).
+  LinearWeights lin(const std::string& name, int64_t in, int64_t out) {
+    return packer_.pack({w(name + ".weight", {out, in}), nullptr, in, out, false}, name + ".weight");
+  }
+
   T5Attention attention_weights(const std::string& p) {
     const int64_t d = d_model_;
-    return {{w(p + "q.weight", {inner_, d}), nullptr, d, inner_, false},
-            {w(p + "k.weight", {inner_, d}), nullptr, d, inner_, false},
-            {w(p + "v.weight", {inner_, d}), nullptr, d, inner_, false},
-            {w(p + "o.weight", {d, inner_}), nullptr, inner_, d, false}};
+    return {lin(p + "q", d, inner_), lin(p + "k", d, inner_), lin(p + "v", d, inner_), lin(p + "o", inner_, d)};
   }
 
   T5FeedForward feed_forward_weights(const std::string& p) {
     const int64_t d = d_model_;
     T5FeedForward f{};
     if (gated_) {
-      f.wi = {w(p + "wi_0.weight", {d_ff_, d}), nullptr, d, d_ff_, false};
-      f.wi_up = {w(p + "wi_1.weight", {d_ff_, d}), nullptr, d, d_ff_, false};
+      f.wi = lin(p + "wi_0", d, d_ff_);
+      f.wi_up = lin(p + "wi_1", d, d_ff_);
     } else {
-      f.wi = {w(p + "wi.weight", {d_ff_, d}), nullptr, d, d_ff_, false};
+      f.wi = lin(p + "wi", d, d_ff_);
     }
-    f.wo = {w(p + "wo.weight", {d, d_ff_}), nullptr, d_ff_, d, false};
+    f.wo = lin(p + "wo", d_ff_, d);
     return f;
   }
 
@@ -410,6 +414,7 @@ class T5 final : public Seq2SeqLM {
   }
 
   Weights weights_;
+  LinearPacker packer_;
   Seq2SeqInfo info_;
   int64_t d_model_, d_kv_, heads_, d_ff_, n_enc_, n_dec_, vocab_, buckets_, max_distance_, inner_;
   float eps_;
@@ -424,8 +429,8 @@ class T5 final : public Seq2SeqLM {
 
 }  // namespace
 
-std::unique_ptr<Seq2SeqLM> load_t5(const Config& config, Weights weights) {
-  return std::make_unique<T5>(config, std::move(weights));
+std::unique_ptr<Seq2SeqLM> load_t5(const Config& config, Weights weights, const LoadOptions& options) {
+  return std::make_unique<T5>(config, std::move(weights), options);
 }
 
 }  // namespace tokprob

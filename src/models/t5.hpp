@@ -8,11 +8,12 @@
 
 #include "io/config.hpp"
 #include "io/safetensors.hpp"
+#include "models/load_options.hpp"
 #include "models/seq2seq_lm.hpp"
 
 namespace tokprob {
 
-std::unique_ptr<Seq2SeqLM> load_t5(const Config& config, Weights weights);
+std::unique_ptr<Seq2SeqLM> load_t5(const Config& config, Weights weights, const LoadOptions& options = {});
 
 // T5's bucket of a key at distance `relative_position` = key position - query position:
 // half the buckets for exact small distances, the rest logarithmic up to `max_distance`;

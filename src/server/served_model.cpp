@@ -14,7 +14,7 @@ std::vector<std::string> ServedModel::endpoints() const {
   return out;
 }
 
-ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batch) {
+ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batch, const LoadOptions& options) {
   const Config config = read_model_config(dir);
   ServedModel m;
   m.name = std::filesystem::absolute(dir).lexically_normal().filename().string();
@@ -23,14 +23,14 @@ ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batc
   const std::string arch = config.first_architecture();
   const auto ends_with = [&](std::string_view suffix) { return arch.ends_with(suffix); };
   if (ends_with("ForSequenceClassification")) {
-    m.encoder = load_sequence_classifier(dir, config);
+    m.encoder = load_sequence_classifier(dir, config, options);
     m.kind = "classifier";
   } else if (ends_with("ForMaskedLM")) {
-    m.encoder = load_masked_lm(dir, config);
+    m.encoder = load_masked_lm(dir, config, options);
     m.kind = "masked-lm";
   }
   else if (ends_with("ForConditionalGeneration")) {
-    m.seq2seq = load_seq2seq_lm(dir, config);
+    m.seq2seq = load_seq2seq_lm(dir, config, options);
     m.kind = "seq2seq";
     m.model_type = m.seq2seq->info().model_type;
     m.max_positions = m.seq2seq->info().max_positions;
@@ -39,7 +39,7 @@ ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batc
     m.model_type = m.encoder->info().model_type;
     m.max_positions = m.encoder->info().max_positions;
   } else if (!m.seq2seq) {
-    std::shared_ptr<const CausalLM> model = load_causal_lm(dir, config);
+    std::shared_ptr<const CausalLM> model = load_causal_lm(dir, config, options);
     m.kind = "causal-lm";
     m.model_type = model->info().model_type;
     m.max_positions = model->info().max_positions;

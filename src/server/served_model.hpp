@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/encoder_model.hpp"
+#include "models/load_options.hpp"
 #include "models/seq2seq_lm.hpp"
 #include "server/batching_causal_lm.hpp"
 #include "tokprob/tokenizer.hpp"
@@ -33,6 +34,6 @@ struct ServedModel {
 
 // Loads the model folder `dir` and its tokenizer; fails naming the folder when its architecture
 // has no task the server offers.
-ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batch);
+ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batch, const LoadOptions& options = {});
 
 }  // namespace tokprob

@@ -6,6 +6,7 @@
 
 #include "kernels/activations.hpp"
 #include "kernels/vector_math.hpp"
+#include "kernels/forced_isa.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -28,8 +29,10 @@ TEST(Activations, MatchFormulasAcrossTheRange) {
   std::vector<float> xs;
   for (int i = -20000; i <= 20000; ++i) xs.push_back(static_cast<float>(i) * 1e-3f);  // [-20, 20]
   for (float v : {-100.0f, -87.0f, 50.0f, 100.0f, 1e-8f, -1e-8f}) xs.push_back(v);
+  for (Isa isa : supported_isas())
   for (Activation a : {Activation::gelu_tanh, Activation::gelu_erf, Activation::quick_gelu, Activation::relu,
                        Activation::silu, Activation::tanh, Activation::sigmoid}) {
+    const ForcedIsa forced(isa);
     std::vector<float> y = xs;
     apply_activation(a, y.data(), static_cast<int64_t>(y.size()));
     double worst = 0;
@@ -37,7 +40,7 @@ TEST(Activations, MatchFormulasAcrossTheRange) {
       const double ref = reference(a, xs[i]);
       worst = std::max(worst, std::abs(y[i] - ref) / std::max(1.0, std::abs(ref)));
     }
-    EXPECT_LT(worst, 2e-6) << "activation " << static_cast<int>(a);
+    EXPECT_LT(worst, 2e-6) << "activation " << static_cast<int>(a) << " on " << isa_name(isa);
   }
 }
 

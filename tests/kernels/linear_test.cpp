@@ -1,4 +1,5 @@
-// linear() in both weight layouts, one row and many, against a naive triple loop.
+// linear() in both weight layouts, one row and many, on every instruction-set variant, against a
+// naive triple loop.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -6,6 +7,7 @@
 
 #include "kernels/linear.hpp"
 #include "kernels/norms.hpp"
+#include "kernels/forced_isa.hpp"
 
 namespace tokprob {
 namespace {
@@ -20,6 +22,7 @@ std::vector<float> random_vector(size_t n, uint32_t seed) {
 
 TEST(Linear, MatchesNaiveInBothLayoutsAndRowCounts) {
   const std::pair<int64_t, int64_t> shapes[] = {{37, 19}, {70, 101}, {64, 256}};
+  for (Isa isa : supported_isas())
   for (auto [in, out] : shapes)
   for (int64_t rows : {1, 2, 7, 8, 9, 33})
     for (bool in_out : {false, true})
@@ -33,9 +36,10 @@ TEST(Linear, MatchesNaiveInBothLayoutsAndRowCounts) {
             for (int64_t i = 0; i < in; ++i) s += double(x[r * in + i]) * (in_out ? w[i * out + o] : w[o * in + i]);
             expected[r * out + o] = static_cast<float>(acc ? expected[r * out + o] + s : s);
           }
+        const ForcedIsa forced(isa);
         linear(x.data(), rows, {w.data(), b.data(), in, out, in_out}, y.data(), acc);
         for (size_t i = 0; i < y.size(); ++i)
-          ASSERT_NEAR(y[i], expected[i], 1e-4) << "rows " << rows << " in_out " << in_out << " acc " << acc;
+          ASSERT_NEAR(y[i], expected[i], 1e-4) << isa_name(isa) << " rows " << rows << " in_out " << in_out << " acc " << acc;
       }
 }
 

@@ -1,0 +1,40 @@
+// Converts a model's fp32 matrix weights into the weight format chosen at load (--dtype) and keeps
+// the converted copies for the model's lifetime. Models build every LinearWeights through one.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kernels/linear.hpp"
+#include "kernels/weight_format.hpp"
+
+namespace tokprob {
+
+class LinearPacker {
+ public:
+  explicit LinearPacker(WeightFormat format = WeightFormat::f32) : format_(format) {}
+
+  WeightFormat format() const { return format_; }
+
+  // `w` (fp32, either layout) in this packer's format: [out, in] rows, int8 with a scale per
+  // kInt8Block weights (the largest magnitude maps to ±127). fp32 returns `w` itself, no copy; a
+  // matrix packed before (a tied embedding) is converted once. Throws naming `name` for a weight
+  // the format cannot hold (not finite, or beyond f16's ±65504).
+  LinearWeights pack(const LinearWeights& w, const std::string& name);
+
+  // Bytes of converted weights held.
+  int64_t bytes() const { return bytes_; }
+
+ private:
+  WeightFormat format_;
+  std::deque<std::vector<uint16_t>> halves_;
+  std::deque<std::vector<int8_t>> quantized_;
+  std::deque<std::vector<float>> scales_;
+  std::map<const float*, LinearWeights> packed_;
+  int64_t bytes_ = 0;
+};
+
+}  // namespace tokprob
