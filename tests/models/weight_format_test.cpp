@@ -1,0 +1,181 @@
+// Models loaded with reduced-precision weights (LoadOptions / --dtype). Every architecture is
+// checked where the answer is exact: a checkpoint whose weights are already bf16 (or f16) values
+// loses nothing when packed to that format, so its numbers must equal the fp32 path's up to
+// summation order. Accuracy on real weights is checked on TinyStories, the one trained model.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "cli_runner.hpp"
+#include "fixtures.hpp"
+#include "generate/distribution_agreement.hpp"
+#include "models/model_folder_copy.hpp"
+#include "models/registry.hpp"
+#include "tokprob/tokenizer.hpp"
+
+namespace tokprob::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A copy of `fixture` with every tensor stored as `dtype` (BF16 or F16).
+std::unique_ptr<ModelFolderCopy> stored_as(const std::string& fixture, const std::string& dtype) {
+  auto copy = std::make_unique<ModelFolderCopy>(fixture, "stored_" + dtype);
+  copy->rewrite_tensors([&](std::string&, nlohmann::json& info, std::string& bytes) {
+    std::vector<float> f(bytes.size() / 4);
+    std::memcpy(f.data(), bytes.data(), bytes.size());
+    std::string out(f.size() * 2, '\0');
+    for (size_t i = 0; i < f.size(); ++i) {
+      const uint16_t h = dtype == "BF16" ? f32_to_bf16(f[i]) : f32_to_f16(f[i]);
+      std::memcpy(&out[i * 2], &h, 2);
+    }
+    info["dtype"] = dtype;
+    bytes = std::move(out);
+    return true;
+  });
+  return copy;
+}
+
+// A copy of `fixture` whose matrices are rounded to the int8 grid the packer uses: per output row,
+// blocks of kInt8Block inputs share a scale (the block's largest magnitude / 127). GPT-2's Conv1D
+// matrices are stored [in, out], so their input axis is the first; every other matrix is [out, in].
+std::unique_ptr<ModelFolderCopy> on_int8_grid(const std::string& fixture) {
+  auto copy = std::make_unique<ModelFolderCopy>(fixture, "int8_grid");
+  copy->rewrite_tensors([&](std::string& name, nlohmann::json& info, std::string& bytes) {
+    if (info["shape"].size() != 2) return true;
+    const int64_t d0 = info["shape"][0], d1 = info["shape"][1];
+    const bool in_first = name.find(".c_attn.") != std::string::npos || name.find(".c_proj.") != std::string::npos ||
+                          name.find(".c_fc.") != std::string::npos;
+    const int64_t out = in_first ? d1 : d0, in = in_first ? d0 : d1;
+    std::vector<float> f(bytes.size() / 4);
+    std::memcpy(f.data(), bytes.data(), bytes.size());
+    auto at = [&](int64_t o, int64_t k) -> float& { return in_first ? f[k * out + o] : f[o * in + k]; };
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t k0 = 0; k0 < in; k0 += kInt8Block) {
+        const int64_t k1 = std::min(in, k0 + kInt8Block);
+        float max_abs = 0;
+        for (int64_t k = k0; k < k1; ++k) max_abs = std::max(max_abs, std::abs(at(o, k)));
+        const float scale = max_abs / 127.0f;
+        for (int64_t k = k0; k < k1; ++k) at(o, k) = scale > 0 ? std::nearbyint(at(o, k) / scale) * scale : 0.0f;
+      }
+    std::memcpy(bytes.data(), f.data(), bytes.size());
+    return true;
+  });
+  return copy;
+}
+
+// Every logit a model of the folder's kind gives for a short input, in one vector.
+std::vector<float> logits_of(const fs::path& dir, const LoadOptions& options) {
+  const Config config = read_model_config(dir);
+  const auto tok = Tokenizer::from_folder(dir);
+  const std::string arch = config.first_architecture();
+  const std::string text = "The little dog ran to the park with the red ball.";
+  if (arch.ends_with("ForMaskedLM") || arch.ends_with("ForSequenceClassification")) {
+    const bool mlm = arch.ends_with("ForMaskedLM");
+    const auto model = mlm ? load_masked_lm(dir, config, options) : load_sequence_classifier(dir, config, options);
+    const auto ids = tok.encode(text).ids;
+    EncoderSequence seq;
+    seq.ids = ids;
+    if (mlm)
+      for (size_t i = 0; i < ids.size(); ++i) seq.mlm_logits_for.push_back(static_cast<int64_t>(i));
+    auto out = model->forward(std::span(&seq, 1));
+    return mlm ? out.mlm_logits : out.class_logits;
+  }
+  if (arch.ends_with("ForConditionalGeneration")) {
+    const auto model = load_seq2seq_lm(dir, config, options);
+    const std::vector<std::vector<int32_t>> source = {tok.encode(text).ids};
+    auto states = model->encode(source);
+    const std::vector<int32_t> decoder = {model->info().decoder_start_token_id, 37, 1782, 10};
+    DecodeChunk chunk{states[0].get(), decoder, {0, 1, 2, 3}};
+    return model->decode(std::span(&chunk, 1));
+  }
+  const auto model = load_causal_lm(dir, config, options);
+  const auto ids = tok.encode(text).ids;
+  auto state = model->new_state();
+  DecodeChunk chunk{state.get(), ids, {}};
+  for (size_t i = 0; i < ids.size(); ++i) chunk.logits_for.push_back(static_cast<int64_t>(i));
+  return model->forward(std::span(&chunk, 1));
+}
+
+// The fixtures' tolerance for fp32 logits: 1e-4, relative to the largest |logit| when that is > 1.
+void expect_same_logits(const std::vector<float>& want, const std::vector<float>& got, const std::string& what) {
+  ASSERT_EQ(want.size(), got.size()) << what;
+  float scale = 1;
+  for (float v : want) scale = std::max(scale, std::abs(v));
+  float worst = 0;
+  for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::abs(want[i] - got[i]));
+  EXPECT_LE(worst, 1e-4f * scale) << what;
+}
+
+const char* const kAllKinds[] = {"gpt2-tiny", "llama-tiny", "tinystories-656k", "bert-tiny-mlm", "distilbert-tiny-sst2",
+                                 "t5-tiny"};
+
+TEST(WeightFormats, Bf16PackingOfBf16WeightsIsExactForEveryArchitecture) {
+  for (const char* fixture : kAllKinds) {
+    TOKPROB_REQUIRE_FIXTURE(fixture);
+    const auto copy = stored_as(fixture, "BF16");
+    expect_same_logits(logits_of(copy->dir(), {}), logits_of(copy->dir(), {WeightFormat::bf16}),
+                       std::string(fixture) + " bf16");
+  }
+}
+
+TEST(WeightFormats, F16PackingOfF16WeightsIsExactForEveryArchitecture) {
+  for (const char* fixture : kAllKinds) {
+    TOKPROB_REQUIRE_FIXTURE(fixture);
+    const auto copy = stored_as(fixture, "F16");
+    expect_same_logits(logits_of(copy->dir(), {}), logits_of(copy->dir(), {WeightFormat::f16}),
+                       std::string(fixture) + " f16");
+  }
+}
+
+TEST(WeightFormats, Int8PackingOfInt8GridWeightsIsExactForEveryArchitecture) {
+  // Weights already on the int8 grid (each block of a row a multiple of its own scale) are held
+  // exactly by int8: the int8 path must then give the fp32 path's numbers.
+  for (const char* fixture : kAllKinds) {
+    TOKPROB_REQUIRE_FIXTURE(fixture);
+    const auto copy = on_int8_grid(fixture);
+    expect_same_logits(logits_of(copy->dir(), {}), logits_of(copy->dir(), {WeightFormat::int8}),
+                       std::string(fixture) + " int8");
+  }
+}
+
+// The accuracy targets on the trained model, over the story the accuracy benchmark scores.
+TEST(WeightFormats, TinyStoriesAgreementOnAStory) {
+  TOKPROB_REQUIRE_FIXTURE("tinystories-656k");
+  const fs::path dir = fixtures_dir() / "tinystories-656k";
+  const auto ids = Tokenizer::from_folder(dir).encode(read_file_text(fs::path(TOKPROB_SOURCE_DIR) /
+                                                                     "bench/accuracy/story.txt")).ids;
+  ASSERT_GT(ids.size(), 300u);
+  auto rows = [&](WeightFormat f) {
+    const auto model = load_causal_lm(dir, read_model_config(dir), {f});
+    auto state = model->new_state();
+    DecodeChunk chunk{state.get(), ids, {}};
+    for (size_t i = 0; i + 1 < ids.size(); ++i) chunk.logits_for.push_back(static_cast<int64_t>(i));
+    return model->forward(std::span(&chunk, 1));
+  };
+  const std::vector<int32_t> next(ids.begin() + 1, ids.end());
+  const auto ref = rows(WeightFormat::f32);
+  const int64_t vocab = static_cast<int64_t>(ref.size() / next.size());
+  const auto bf16 = compare_distributions(ref, rows(WeightFormat::bf16), vocab, next);
+  EXPECT_GE(bf16.top1_agreement, 0.99);
+  EXPECT_LT(bf16.mean_kl, 1e-4);
+  const auto int8 = compare_distributions(ref, rows(WeightFormat::int8), vocab, next);
+  EXPECT_GE(int8.top1_agreement, 0.97);
+  EXPECT_LT(int8.mean_kl, 1e-3);
+  EXPECT_LT(std::abs(std::exp(int8.nll) / std::exp(int8.reference_nll) - 1), 0.01) << "perplexity change";
+}
+
+TEST(WeightFormats, DtypeFlagOnTheCommandLine) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const std::string dir = (fixtures_dir() / "gpt2-tiny").string();
+  const auto ok = run_tokprob({"next", "-m", dir, "--dtype", "int8", "--format", "json", "Hello world"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("\"top\""), std::string::npos) << ok.out;
+  const auto bad = run_tokprob({"next", "-m", dir, "--dtype", "int4", "Hello"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("int4"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace tokprob::testing
