@@ -67,9 +67,9 @@ double run_command(const std::vector<std::string>& args, std::string& output, do
 }  // namespace
 
 Summary cold_start(const std::filesystem::path& tokprob, const std::filesystem::path& model_dir,
-                   const std::string& prompt, int threads, int runs) {
-  const std::vector<std::string> args = {tokprob.string(), "next", "-m", model_dir.string(), "--threads",
-                                         std::to_string(threads), prompt};
+                   const std::string& prompt, int threads, int runs, const std::string& dtype) {
+  const std::vector<std::string> args = {tokprob.string(), "next", "-m",  model_dir.string(), "--threads",
+                                         std::to_string(threads), "--dtype", dtype, prompt};
   std::string output;
   double cpu = 0;
   run_command(args, output, cpu);

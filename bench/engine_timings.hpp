@@ -16,7 +16,7 @@ namespace tokprob::bench {
 // Wall time from spawning `tokprob next -m DIR --threads N PROMPT` to its exit (its top-10 printed),
 // `runs` times after one unmeasured run that warms the page cache. Throws if the command fails.
 Summary cold_start(const std::filesystem::path& tokprob, const std::filesystem::path& model_dir,
-                   const std::string& prompt, int threads, int runs);
+                   const std::string& prompt, int threads, int runs, const std::string& dtype = "fp32");
 
 // The parts of a start that happen inside the process, timed in-process (page cache warm), to tell
 // what dominates the cold start; the rest of it is process start-up, dynamic loading and exit.

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "kernels/weight_format.hpp"
+
 namespace tokprob::bench {
 
 // distilgpt2's config.json values that decide the cost of a forward pass.
@@ -15,6 +17,13 @@ struct Gpt2Shape {
   // embeddings are looked up, and the tied LM head is counted apart (it runs on fewer rows).
   int64_t block_matmul_params() const { return n_layer * (4 * n_embd * n_embd + 2 * n_embd * n_inner()); }
   int64_t lm_head_params() const { return vocab * n_embd; }
+  // Bytes of every multiplied matrix (blocks and LM head) held in `format`, scales included.
+  int64_t matmul_bytes(WeightFormat format) const {
+    const int64_t C = n_embd, I = n_inner();
+    return n_layer * (weight_format_bytes(format, 3 * C, C) + weight_format_bytes(format, C, C) +
+                      weight_format_bytes(format, I, C) + weight_format_bytes(format, C, I)) +
+           weight_format_bytes(format, vocab, C);
+  }
 };
 
 struct BenchModel {

@@ -1,14 +1,20 @@
 #include "kernels/packed_gemm.hpp"
 
-#include <bit>
+#include <immintrin.h>
+
 #include <cstring>
 
 #include "kernels/cpu_isa.hpp"
+#include "kernels/half_float.hpp"
 #include "kernels/skinny_gemm.hpp"
 
 // The 64-byte vector helpers below are inlined into each variant's instantiation; the warning
 // that their (never materialised) ABI differs between targets does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
+// GCC 12's AVX-512 intrinsics start from a self-initialised "undefined" register, which it then
+// reports as used uninitialised (a known false positive of the intrinsics headers).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace tokprob {
 
@@ -16,11 +22,9 @@ namespace {
 
 // 16 lanes: one AVX-512 register, split by GCC into two AVX2 or four SSE registers elsewhere.
 typedef float v16 __attribute__((vector_size(64)));
-typedef uint32_t v16u __attribute__((vector_size(64)));
-typedef int32_t v16i __attribute__((vector_size(64)));
-typedef uint16_t v16h __attribute__((vector_size(32)));
-typedef int8_t v16b __attribute__((vector_size(16)));
 
+// Widening to fp32 is done with each variant's own instructions: GCC's generic vector conversions
+// from 8- and 16-bit lanes come out as scalar code.
 [[gnu::always_inline]] inline v16 load(const float* p) {
   v16 v;
   std::memcpy(&v, p, sizeof v);
@@ -32,192 +36,90 @@ typedef int8_t v16b __attribute__((vector_size(16)));
   return s;
 }
 
-// Each format widens 16 consecutive weights of a row, or one, to fp32. `scaled` formats carry a
-// scale per kInt8Block weights of a row.
-struct Bf16 {
-  using T = uint16_t;
-  static constexpr bool scaled = false;
-  [[gnu::always_inline]] static v16 widen16(const T* p) {
-    v16h h;
-    std::memcpy(&h, p, sizeof h);
-    return reinterpret_cast<v16>(__builtin_convertvector(h, v16u) << 16);
-  }
-  [[gnu::always_inline]] static float widen1(T v) { return std::bit_cast<float>(static_cast<uint32_t>(v) << 16); }
-};
+namespace portable {
 
-// IEEE half by integer moves and one multiply (F16C is not in every variant): the 15 magnitude bits
-// placed in an fp32's exponent and mantissa and scaled by 2^(127-15) give every finite half,
-// subnormals included, exactly. The packer refuses weights that are not finite halves.
-struct F16 {
-  using T = uint16_t;
-  static constexpr bool scaled = false;
-  [[gnu::always_inline]] static v16 widen16(const T* p) {
-    v16h h;
-    std::memcpy(&h, p, sizeof h);
-    const v16u u = __builtin_convertvector(h, v16u);
-    const v16 magnitude = reinterpret_cast<v16>((u & 0x7fffu) << 13) * 0x1p112f;
-    return reinterpret_cast<v16>(reinterpret_cast<v16u>(magnitude) | ((u & 0x8000u) << 16));
-  }
-  [[gnu::always_inline]] static float widen1(T v) {
-    const float magnitude = std::bit_cast<float>(static_cast<uint32_t>(v & 0x7fffu) << 13) * 0x1p112f;
-    return std::bit_cast<float>(std::bit_cast<uint32_t>(magnitude) | (static_cast<uint32_t>(v & 0x8000u) << 16));
-  }
-};
-
-struct Int8 {
-  using T = int8_t;
-  static constexpr bool scaled = true;
-  [[gnu::always_inline]] static v16 widen16(const T* p) {
-    v16b b;
-    std::memcpy(&b, p, sizeof b);
-    return __builtin_convertvector(__builtin_convertvector(b, v16i), v16);
-  }
-  [[gnu::always_inline]] static float widen1(T v) { return static_cast<float>(v); }
-};
-
-// N consecutive outputs from `o` for M rows of x. Sums run per block of weights sharing a scale
-// (the whole row when the format has none) and are scaled once per block. N outputs at a time
-// give M·N independent accumulator chains, so a single row (decoding) does not wait on the
-// latency of one chain of fused multiply-adds.
-template <class F, int M, int N>
-[[gnu::always_inline]] inline void dot_outputs(const float* x, const LinearWeights& w, int64_t o, float* y,
-                                               bool accumulate) {
-  const int64_t in = w.in;
-  const auto* rows = static_cast<const typename F::T*>(w.packed) + o * in;
-  const int64_t block = F::scaled ? kInt8Block : in;
-  const int64_t blocks = F::scaled ? (in + kInt8Block - 1) / kInt8Block : 1;
-  v16 acc[N][M] = {};
-  float tail[N][M] = {};
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t k0 = b * block, k1 = k0 + block < in ? k0 + block : in;
-    const int64_t kv = k0 + ((k1 - k0) & ~int64_t{15});
-    v16 part[N][M] = {};
-    for (int64_t k = k0; k < kv; k += 16) {
-      v16 xv[M];
-      for (int r = 0; r < M; ++r) xv[r] = load(x + r * in + k);
-      for (int n = 0; n < N; ++n) {
-        const v16 wv = F::widen16(rows + n * in + k);
-        for (int r = 0; r < M; ++r) part[n][r] += xv[r] * wv;
-      }
-    }
-    float rest[N][M] = {};
-    for (int64_t k = kv; k < k1; ++k)
-      for (int n = 0; n < N; ++n) {
-        const float wk = F::widen1(rows[n * in + k]);
-        for (int r = 0; r < M; ++r) rest[n][r] += x[r * in + k] * wk;
-      }
-    for (int n = 0; n < N; ++n) {
-      const float s = F::scaled ? w.scales[(o + n) * blocks + b] : 1.0f;
-      for (int r = 0; r < M; ++r) {
-        if constexpr (F::scaled) {
-          acc[n][r] += part[n][r] * s;
-          tail[n][r] += rest[n][r] * s;
-        } else {
-          acc[n][r] += part[n][r];
-          tail[n][r] += rest[n][r];
-        }
-      }
-    }
-  }
-  for (int n = 0; n < N; ++n)
-    for (int r = 0; r < M; ++r) {
-      const float s = hsum(acc[n][r]) + tail[n][r];
-      float& out = y[r * w.out + o + n];
-      out = accumulate ? out + s : s;
-    }
+[[gnu::always_inline]] inline v16 widen_bf16x16(const uint16_t* p) {
+  v16 v;
+  for (int i = 0; i < 16; ++i) v[i] = bf16_to_f32(p[i]);
+  return v;
+}
+[[gnu::always_inline]] inline v16 widen_f16x16(const uint16_t* p) {
+  v16 v;
+  for (int i = 0; i < 16; ++i) v[i] = f16_to_f32(p[i]);
+  return v;
+}
+[[gnu::always_inline]] inline v16 widen_i8x16(const int8_t* p) {
+  v16 v;
+  for (int i = 0; i < 16; ++i) v[i] = static_cast<float>(p[i]);
+  return v;
 }
 
-template <class F, int M>
-[[gnu::always_inline]] inline void outputs(const float* x, const LinearWeights& w, int64_t o_begin, int64_t o_end,
-                                           float* y, bool accumulate) {
-  constexpr int N = M == 1 ? 4 : M == 2 ? 2 : 1;
-  int64_t o = o_begin;
-  for (; o + N <= o_end; o += N) dot_outputs<F, M, N>(x, w, o, y, accumulate);
-  for (; o < o_end; ++o) dot_outputs<F, M, 1>(x, w, o, y, accumulate);
+#include "kernels/packed_gemm_kernels.inc"
+
+}  // namespace portable
+
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v3")
+namespace avx2 {
+
+// Two 8-lane halves joined into the 16-lane type (GCC keeps them in two ymm registers).
+[[gnu::always_inline]] inline v16 join(__m256 lo, __m256 hi) {
+  v16 v;
+  std::memcpy(&v, &lo, sizeof lo);
+  std::memcpy(reinterpret_cast<char*>(&v) + sizeof lo, &hi, sizeof hi);
+  return v;
+}
+[[gnu::always_inline]] inline __m256 bf16x8(const uint16_t* p) {
+  const __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
+}
+[[gnu::always_inline]] inline v16 widen_bf16x16(const uint16_t* p) { return join(bf16x8(p), bf16x8(p + 8)); }
+[[gnu::always_inline]] inline v16 widen_f16x16(const uint16_t* p) {
+  return join(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
+              _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8))));
+}
+[[gnu::always_inline]] inline __m256 i8x8(const int8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+[[gnu::always_inline]] inline v16 widen_i8x16(const int8_t* p) { return join(i8x8(p), i8x8(p + 8)); }
+
+#include "kernels/packed_gemm_kernels.inc"
+
+}  // namespace avx2
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4")
+namespace avx512 {
+
+[[gnu::always_inline]] inline v16 widen_bf16x16(const uint16_t* p) {
+  const __m512i u = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return reinterpret_cast<v16>(_mm512_slli_epi32(u, 16));
+}
+[[gnu::always_inline]] inline v16 widen_f16x16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+[[gnu::always_inline]] inline v16 widen_i8x16(const int8_t* p) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 
-template <class F>
-[[gnu::always_inline]] inline void by_rows(const float* x, int64_t rows, const LinearWeights& w, int64_t o_begin,
-                                           int64_t o_end, float* y, bool accumulate) {
-  switch (rows) {
-    case 1: return outputs<F, 1>(x, w, o_begin, o_end, y, accumulate);
-    case 2: return outputs<F, 2>(x, w, o_begin, o_end, y, accumulate);
-    case 3: return outputs<F, 3>(x, w, o_begin, o_end, y, accumulate);
-    case 4: return outputs<F, 4>(x, w, o_begin, o_end, y, accumulate);
-    case 5: return outputs<F, 5>(x, w, o_begin, o_end, y, accumulate);
-    case 6: return outputs<F, 6>(x, w, o_begin, o_end, y, accumulate);
-    case 7: return outputs<F, 7>(x, w, o_begin, o_end, y, accumulate);
-    default: return outputs<F, 8>(x, w, o_begin, o_end, y, accumulate);
-  }
-}
+#include "kernels/packed_gemm_kernels.inc"
 
-[[gnu::always_inline]] inline void by_format(const float* x, int64_t rows, const LinearWeights& w, int64_t o_begin,
-                                             int64_t o_end, float* y, bool accumulate) {
-  switch (w.format) {
-    case WeightFormat::bf16: return by_rows<Bf16>(x, rows, w, o_begin, o_end, y, accumulate);
-    case WeightFormat::f16: return by_rows<F16>(x, rows, w, o_begin, o_end, y, accumulate);
-    case WeightFormat::int8: return by_rows<Int8>(x, rows, w, o_begin, o_end, y, accumulate);
-    case WeightFormat::f32: break;  // linear() sends fp32 to skinny_gemm
-  }
-}
-
-template <class F>
-[[gnu::always_inline]] inline void widen_format(const LinearWeights& w, int64_t o_begin, int64_t o_end, float* dst) {
-  const int64_t in = w.in, in16 = in & ~int64_t{15};
-  const int64_t blocks = (in + kInt8Block - 1) / kInt8Block;
-  for (int64_t o = o_begin; o < o_end; ++o) {
-    const auto* row = static_cast<const typename F::T*>(w.packed) + o * in;
-    float* d = dst + (o - o_begin) * in;
-    for (int64_t k = 0; k < in16; k += 16) {
-      v16 v = F::widen16(row + k);
-      if constexpr (F::scaled) v *= w.scales[o * blocks + k / kInt8Block];
-      std::memcpy(d + k, &v, sizeof v);
-    }
-    for (int64_t k = in16; k < in; ++k) {
-      float v = F::widen1(row[k]);
-      if constexpr (F::scaled) v *= w.scales[o * blocks + k / kInt8Block];
-      d[k] = v;
-    }
-  }
-}
-
-[[gnu::always_inline]] inline void widen_by_format(const LinearWeights& w, int64_t o_begin, int64_t o_end,
-                                                   float* dst) {
-  switch (w.format) {
-    case WeightFormat::bf16: return widen_format<Bf16>(w, o_begin, o_end, dst);
-    case WeightFormat::f16: return widen_format<F16>(w, o_begin, o_end, dst);
-    case WeightFormat::int8: return widen_format<Int8>(w, o_begin, o_end, dst);
-    case WeightFormat::f32: break;
-  }
-}
-
-// One instantiation per instruction-set variant (kernels/cpu_isa.hpp).
-template <class... A>
-TOKPROB_TARGET_AVX512 void gemm_avx512(A... a) { by_format(a...); }
-template <class... A>
-TOKPROB_TARGET_AVX2 void gemm_avx2(A... a) { by_format(a...); }
-template <class... A>
-void gemm_portable(A... a) { by_format(a...); }
-template <class... A>
-TOKPROB_TARGET_AVX512 void widen_avx512(A... a) { widen_by_format(a...); }
-template <class... A>
-TOKPROB_TARGET_AVX2 void widen_avx2(A... a) { widen_by_format(a...); }
-template <class... A>
-void widen_portable(A... a) { widen_by_format(a...); }
+}  // namespace avx512
+#pragma GCC pop_options
 
 }  // namespace
 
 void packed_skinny_gemm(const float* x, int64_t rows, const LinearWeights& w, int64_t o_begin, int64_t o_end,
                         float* y, bool accumulate) {
-  dispatch_isa([&] { gemm_portable(x, rows, w, o_begin, o_end, y, accumulate); },
-               [&] { gemm_avx2(x, rows, w, o_begin, o_end, y, accumulate); },
-               [&] { gemm_avx512(x, rows, w, o_begin, o_end, y, accumulate); });
+  dispatch_isa([&] { portable::gemm(x, rows, w, o_begin, o_end, y, accumulate); },
+               [&] { avx2::gemm(x, rows, w, o_begin, o_end, y, accumulate); },
+               [&] { avx512::gemm(x, rows, w, o_begin, o_end, y, accumulate); });
 }
 
 void widen_rows(const LinearWeights& w, int64_t o_begin, int64_t o_end, float* dst) {
-  dispatch_isa([&] { widen_portable(w, o_begin, o_end, dst); },
-               [&] { widen_avx2(w, o_begin, o_end, dst); },
-               [&] { widen_avx512(w, o_begin, o_end, dst); });
+  dispatch_isa([&] { portable::widen(w, o_begin, o_end, dst); }, [&] { avx2::widen(w, o_begin, o_end, dst); },
+               [&] { avx512::widen(w, o_begin, o_end, dst); });
 }
 
 }  // namespace tokprob
