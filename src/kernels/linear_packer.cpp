@@ -12,33 +12,33 @@ namespace tokprob {
 
 namespace {
 
-// Rows converted per task: GPT-2's [in, out] matrices are read a tile of columns at a time, so a
-// tile of 16 rows reads 64 contiguous bytes of every stored row.
-constexpr int64_t kTile = 16;
-
-// Weight row o of `w` as fp32 into `row` ([in]), whichever layout it is stored in.
-void gather_rows(const LinearWeights& w, int64_t o0, int64_t o1, float* rows) {
-  if (!w.stored_in_out) {
-    std::copy(w.w + o0 * w.in, w.w + o1 * w.in, rows);
-    return;
-  }
-  for (int64_t k = 0; k < w.in; ++k) {
-    const float* src = w.w + k * w.out;
-    for (int64_t o = o0; o < o1; ++o) rows[(o - o0) * w.in + k] = src[o];
-  }
-}
+// Rows converted per task. GPT-2's [in, out] matrices are transposed a tile of 64 columns at a
+// time (256 contiguous bytes of every stored row), in squares of kSquare so that reads and writes
+// both stay within a few cache lines.
+constexpr int64_t kTile = 64;
+constexpr int64_t kSquare = 16;
 
 // Converts every row with `convert(o, row)`, which returns false for a weight it cannot hold.
+// [out, in] rows are read where they are; [in, out] (Conv1D) is transposed a tile of rows at a
+// time, so each stored row is read 64 contiguous bytes at a time.
 template <class Convert>
 bool convert_rows(const LinearWeights& w, Convert convert) {
   std::atomic<bool> ok{true};
   parallel_for((w.out + kTile - 1) / kTile, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<float> rows(kTile * w.in);
+    std::vector<float> tile(w.stored_in_out ? kTile * w.in : 0);
     for (int64_t t = t0; t < t1 && ok.load(std::memory_order_relaxed); ++t) {
       const int64_t o0 = t * kTile, o1 = std::min(w.out, o0 + kTile);
-      gather_rows(w, o0, o1, rows.data());
-      for (int64_t o = o0; o < o1; ++o)
-        if (!convert(o, rows.data() + (o - o0) * w.in)) ok.store(false, std::memory_order_relaxed);
+      if (w.stored_in_out)
+        for (int64_t k0 = 0; k0 < w.in; k0 += kSquare)
+          for (int64_t s0 = o0; s0 < o1; s0 += kSquare)
+            for (int64_t k = k0; k < std::min(w.in, k0 + kSquare); ++k) {
+              const float* src = w.w + k * w.out;
+              for (int64_t o = s0; o < std::min(o1, s0 + kSquare); ++o) tile[(o - o0) * w.in + k] = src[o];
+            }
+      for (int64_t o = o0; o < o1; ++o) {
+        const float* row = w.stored_in_out ? tile.data() + (o - o0) * w.in : w.w + o * w.in;
+        if (!convert(o, row)) ok.store(false, std::memory_order_relaxed);
+      }
     }
   });
   return ok.load();
@@ -60,25 +60,28 @@ LinearWeights LinearPacker::pack(const LinearWeights& w, const std::string& name
   switch (format_) {
     case WeightFormat::bf16:
     case WeightFormat::f16: {
-      auto& out = halves_.emplace_back(n);
+      auto& out = halves_.emplace_back(new uint16_t[n]);
       const bool bf16 = format_ == WeightFormat::bf16;
       ok = convert_rows(w, [&](int64_t o, const float* row) {
-        uint16_t* dst = out.data() + o * in;
+        uint16_t* dst = out.get() + o * in;
+        if (bf16) {
+          for (int64_t k = 0; k < in; ++k) dst[k] = f32_to_bf16(row[k]);
+          return true;
+        }
         bool finite = true;
         for (int64_t k = 0; k < in; ++k) {
-          dst[k] = bf16 ? f32_to_bf16(row[k]) : f32_to_f16(row[k]);
-          // The f16 kernels widen finite halves only (exponent field 31 is inf or NaN).
-          if (!bf16 && (dst[k] & 0x7c00u) == 0x7c00u) finite = false;
+          dst[k] = f32_to_f16(row[k]);
+          if ((dst[k] & 0x7c00u) == 0x7c00u) finite = false;  // exponent field 31: inf or NaN
         }
         return finite;
       });
-      p.packed = out.data();
+      p.packed = out.get();
       break;
     }
     case WeightFormat::int8: {
       const int64_t blocks = (in + kInt8Block - 1) / kInt8Block;
-      auto& q = quantized_.emplace_back(n);
-      auto& scales = scales_.emplace_back(w.out * blocks);
+      auto& q = quantized_.emplace_back(new int8_t[n]);
+      auto& scales = scales_.emplace_back(new float[w.out * blocks]);
       ok = convert_rows(w, [&](int64_t o, const float* row) {
         for (int64_t b = 0; b < blocks; ++b) {
           const int64_t k0 = b * kInt8Block, k1 = std::min(in, k0 + kInt8Block);
@@ -95,8 +98,8 @@ LinearWeights LinearPacker::pack(const LinearWeights& w, const std::string& name
         }
         return true;
       });
-      p.packed = q.data();
-      p.scales = scales.data();
+      p.packed = q.get();
+      p.scales = scales.get();
       break;
     }
     case WeightFormat::f32: break;

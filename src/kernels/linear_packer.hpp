@@ -3,8 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,9 +30,10 @@ class LinearPacker {
 
  private:
   WeightFormat format_;
-  std::deque<std::vector<uint16_t>> halves_;
-  std::deque<std::vector<int8_t>> quantized_;
-  std::deque<std::vector<float>> scales_;
+  // Filled by the conversion: allocated without zeroing, which would touch every page once more.
+  std::vector<std::unique_ptr<uint16_t[]>> halves_;
+  std::vector<std::unique_ptr<int8_t[]>> quantized_;
+  std::vector<std::unique_ptr<float[]>> scales_;
   std::map<const float*, LinearWeights> packed_;
   int64_t bytes_ = 0;
 };
