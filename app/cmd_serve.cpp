@@ -49,12 +49,16 @@ Runner add_serve_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--max-tokens", st->server.limits.max_tokens, "Most new tokens per completion")->capture_default_str();
   sub->add_option("--max-texts", st->server.limits.max_texts, "Most texts or prompts per request")->capture_default_str();
+  sub->add_option("--max-score-positions", st->server.limits.max_score_positions,
+                  "Most token positions one /v1/score request runs through the model (windows overlap)")
+      ->capture_default_str();
   return [st, sub]() -> int {
     if (!sub->parsed()) return -1;
     if (st->server.max_batch < 1) usage_error("--max-batch must be at least 1");
     if (st->server.limits.max_body_bytes < 1) usage_error("--max-body must be at least 1");
     if (st->server.limits.max_tokens < 0) usage_error("--max-tokens must be 0 or more");
     if (st->server.limits.max_texts < 1) usage_error("--max-texts must be at least 1");
+    if (st->server.limits.max_score_positions < 1) usage_error("--max-score-positions must be at least 1");
     CommonOptions common;
     common.model = st->model;
     common.threads = st->threads;

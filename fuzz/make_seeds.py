@@ -252,3 +252,30 @@ for i, t in enumerate(texts):
         if (i + k) % 3 == 0:
             put("encode", "t%d-%d" % (i, k), bytes([k]) + t.encode("utf-8"))
 put("encode", "invalid-utf8", b"\x00\xff\xfe\xc3\x28\xe2\x82\xf0\x9f\x98 ok \xed\xa0\x80")
+
+# http_body: request bodies, the endpoint's index (http_body_fuzz.cpp's kEndpoints) in the first byte.
+http_bodies = [
+    (0, {"prompt": "Hello world", "max_tokens": 3, "temperature": 0}),
+    (0, {"prompt": ["a b", "c"], "max_tokens": 2, "n": 2, "seed": 1, "logprobs": 2, "stop": ["\n"]}),
+    (0, {"prompt": "The cat", "max_tokens": 0, "echo": True, "logprobs": 1}),
+    (0, {"prompt": "x", "max_tokens": 2, "stream": True, "echo": True, "logprobs": 0, "top_p": 0.5}),
+    (1, {"text": "Hello world", "top_k": 3}),
+    (1, {"text": ["a", "b c d"], "all_positions": True, "targets": [" the", "x"]}),
+    (1, {"text": "one two", "position": -2, "model": "m"}),
+    (2, {"text": "Once upon", "max_new_tokens": 4, "do_sample": False, "logprobs": 2}),
+    (2, {"text": "a", "max_new_tokens": 3, "do_sample": True, "seed": 7, "top_k": 5, "top_p": 0.9, "min_p": 0.1,
+         "temperature": 0.7, "repetition_penalty": 1.2, "num_return_sequences": 2, "stop": ["."]}),
+    (2, {"text": ["b", "c"], "max_new_tokens": 3, "num_beams": 3, "num_return_sequences": 2,
+         "length_penalty": 0.5, "early_stopping": "never", "eos_token_ids": [0, 5]}),
+    (3, {"text": "The quick brown fox"}),
+    (3, {"text": ["a b c d e f g", "h"], "window": 4, "stride": 2}),
+    (4, {"text": "translate English to German: Hello", "max_new_tokens": 3, "top_k": 2}),
+    (4, {"text": ["a", "b"], "target": "Hallo"}),
+    (5, {"text": "The [MASK] sat.", "top_k": 3}),
+    (5, {"text": ["[MASK] [MASK]", "a [MASK]"], "targets": ["cat", "dog"]}),
+    (6, {"text": "a great movie", "function": "softmax"}),
+    (6, {"text": ["bad", "ok"], "pair": "fine", "function": "sigmoid"}),
+]
+for i, (endpoint, body) in enumerate(http_bodies):
+    put("http_body", "body%d" % i, bytes([endpoint]) + json.dumps(body, ensure_ascii=False).encode("utf-8"))
+put("http_body", "not-json", b"\x01{\"text\": ")

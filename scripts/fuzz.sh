@@ -4,7 +4,8 @@
 # tokprob::Error, a sanitizer report, an input slower than TOKPROB_FUZZ_TIMEOUT seconds (default 10)
 # or more than 2 GB of memory stops the run; the input is left in build-fuzz/artifacts/.
 # The corpus each target grows is kept in build-fuzz/corpus/<target>/ between runs; the committed
-# crash reproducers of fuzz/regressions/<target>/ are replayed first.
+# crash reproducers of fuzz/regressions/<target>/ are replayed first; fuzz/<target>.dict, when
+# there is one, is the target's dictionary.
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,10 +28,12 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 for t in "${targets[@]}"; do
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/seeds/$t" "fuzz/regressions/$t"
+  dict=()
+  if [ -f "fuzz/$t.dict" ]; then dict=(-dict="fuzz/$t.dict"); fi
   echo "== $t: ${seconds}s"
   if ! "build-fuzz/${t}_fuzz" -max_total_time="$seconds" -timeout="$timeout_s" -rss_limit_mb=2048 \
       -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$t-" \
-      "build-fuzz/corpus/$t" "build-fuzz/seeds/$t" "fuzz/regressions/$t" >"build-fuzz/logs/$t.log" 2>&1; then
+      "${dict[@]}" "build-fuzz/corpus/$t" "build-fuzz/seeds/$t" "fuzz/regressions/$t" >"build-fuzz/logs/$t.log" 2>&1; then
     tail -n 60 "build-fuzz/logs/$t.log" >&2
     echo "FUZZ FAILURE in $t: see build-fuzz/logs/$t.log and build-fuzz/artifacts/" >&2
     exit 1

@@ -88,7 +88,9 @@ std::vector<TensorView> read_safetensors_header(std::span<const uint8_t> bytes, 
     fail(fname + ": safetensors header is not valid JSON (" + std::string(e.what()) + ")");
   }
   if (!header.is_object()) fail(fname + ": safetensors header is not a JSON object");
-  if (header.size() > kMaxTensorCount) fail(fname + ": safetensors header lists too many tensors");
+  if (header.size() > kMaxTensorCount)
+    fail(fname + ": safetensors header lists " + std::to_string(header.size()) + " entries, more than the limit of " +
+         std::to_string(kMaxTensorCount) + " tensors");
 
   const uint8_t* data_begin = bytes.data() + 8 + header_len;
   const uint64_t data_size = bytes.size() - 8 - header_len;

@@ -191,9 +191,9 @@ GenerateOptions generate_options_for(const CompletionRequest& req, const ServedM
 
 }  // namespace
 
-void add_completions_route(httplib::Server& server, ServerContext ctx) {
+void add_completions_route(JsonRoutes& routes, ServerContext ctx) {
   if (!ctx.model->causal_lm) return;
-  post_json(server, "/v1/completions", [ctx](const nlohmann::json& body, httplib::Response& res) {
+  routes["/v1/completions"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
     const CompletionRequest req = completion_request_from_json(body, ctx.options->limits);
     check_prompt_tokens(ctx, req.prompts, "prompt");
     const Tokenizer& tok = *ctx.model->tokenizer;
@@ -316,7 +316,7 @@ void add_completions_route(httplib::Server& server, ServerContext ctx) {
           sink.done();
           return true;
         });
-  });
+  };
 }
 
 }  // namespace tokprob

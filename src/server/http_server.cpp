@@ -31,8 +31,10 @@ HttpServer::HttpServer(ServedModel model, ServerOptions options)
 
   const ServerContext ctx{&model_, &options_};
   add_info_routes(*http_, ctx);
-  add_native_routes(*http_, ctx);
-  add_completions_route(*http_, ctx);
+  for (auto& [path, handle] : json_routes(ctx))
+    http_->Post(path, [handle = std::move(handle)](const httplib::Request& req, httplib::Response& res) {
+      answer_json(handle, req.body, res);
+    });
 
   // httplib's own refusals (unknown path 404, body too large 413, ...) get a JSON body too.
   http_->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {

@@ -22,9 +22,9 @@ nlohmann::json results_json(const auto& results) {
 
 }  // namespace
 
-void add_native_routes(httplib::Server& server, ServerContext ctx) {
+void add_native_routes(JsonRoutes& routes, ServerContext ctx) {
   if (ctx.model->causal_lm) {
-    post_json(server, "/v1/next", [ctx](const nlohmann::json& body, httplib::Response& res) {
+    routes["/v1/next"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
       RequestFields fields(body);
       const auto texts = texts_from_json(fields, ctx.options->limits);
       const NextOptions options = next_options_from_json(fields, ctx.options->limits);
@@ -32,10 +32,10 @@ void add_native_routes(httplib::Server& server, ServerContext ctx) {
       fields.reject_unknown();
       check_prompt_tokens(ctx, texts, "text");
       set_json(res, results_json(next_token_distribution(*ctx.model->causal_lm, *ctx.model->tokenizer, texts, options)));
-    });
+    };
   }
   if (ctx.model->causal_lm) {
-    post_json(server, "/v1/generate", [ctx](const nlohmann::json& body, httplib::Response& res) {
+    routes["/v1/generate"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
       RequestFields fields(body);
       const auto texts = texts_from_json(fields, ctx.options->limits);
       const GenerateOptions options = generate_options_from_json(fields, ctx.options->limits, ctx.model->eos_token_ids);
@@ -45,19 +45,19 @@ void add_native_routes(httplib::Server& server, ServerContext ctx) {
       std::vector<GenerateResult> results;
       for (const auto& t : texts) results.push_back(generate_text(*ctx.model->causal_lm, *ctx.model->tokenizer, t, options));
       set_json(res, results_json(results));
-    });
-    post_json(server, "/v1/score", [ctx](const nlohmann::json& body, httplib::Response& res) {
+    };
+    routes["/v1/score"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
       RequestFields fields(body);
       const auto texts = texts_from_json(fields, ctx.options->limits);
-      const ScoreOptions options = score_options_from_json(fields);
+      const ScoreOptions options = score_options_from_json(fields, ctx.options->limits);
       fields.ignore("model");
       fields.reject_unknown();
-      // Longer texts than the model's positions are scored in windows, so only the server's limit applies.
+      // Longer texts than the model's positions are scored in windows: max_score_positions bounds the work.
       set_json(res, results_json(score_texts(*ctx.model->causal_lm, *ctx.model->tokenizer, texts, options)));
-    });
+    };
   }
   if (ctx.model->seq2seq) {
-    post_json(server, "/v1/seq2seq", [ctx](const nlohmann::json& body, httplib::Response& res) {
+    routes["/v1/seq2seq"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
       RequestFields fields(body);
       const auto texts = texts_from_json(fields, ctx.options->limits);
       const Seq2SeqOptions options = seq2seq_options_from_json(fields, ctx.options->limits);
@@ -65,10 +65,10 @@ void add_native_routes(httplib::Server& server, ServerContext ctx) {
       fields.reject_unknown();
       check_prompt_tokens(ctx, texts, "text");
       set_json(res, results_json(seq2seq_step_distributions(*ctx.model->seq2seq, *ctx.model->tokenizer, texts, options)));
-    });
+    };
   }
   if (ctx.model->kind == "masked-lm") {
-    post_json(server, "/v1/fill-mask", [ctx](const nlohmann::json& body, httplib::Response& res) {
+    routes["/v1/fill-mask"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
       RequestFields fields(body);
       const auto texts = texts_from_json(fields, ctx.options->limits);
       const FillMaskOptions options = fill_mask_options_from_json(fields, ctx.options->limits);
@@ -76,10 +76,10 @@ void add_native_routes(httplib::Server& server, ServerContext ctx) {
       fields.reject_unknown();
       check_prompt_tokens(ctx, texts, "text");
       set_json(res, results_json(fill_mask(*ctx.model->encoder, *ctx.model->tokenizer, texts, options)));
-    });
+    };
   }
   if (ctx.model->kind == "classifier") {
-    post_json(server, "/v1/classify", [ctx](const nlohmann::json& body, httplib::Response& res) {
+    routes["/v1/classify"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
       RequestFields fields(body);
       const auto texts = texts_from_json(fields, ctx.options->limits);
       const ClassifyOptions options = classify_options_from_json(fields);
@@ -87,7 +87,7 @@ void add_native_routes(httplib::Server& server, ServerContext ctx) {
       fields.reject_unknown();
       check_prompt_tokens(ctx, texts, "text");
       set_json(res, results_json(classify(*ctx.model->encoder, *ctx.model->tokenizer, texts, options)));
-    });
+    };
   }
 }
 

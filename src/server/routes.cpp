@@ -12,26 +12,31 @@ void set_json(httplib::Response& res, const nlohmann::json& body, int status) {
 
 void set_error(httplib::Response& res, const ApiError& error) { set_json(res, to_json(error), error.status); }
 
-void post_json(httplib::Server& server, const std::string& path, JsonHandler handle) {
-  server.Post(path, [handle = std::move(handle)](const httplib::Request& req, httplib::Response& res) {
-    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) {
-      set_error(res, {400, "the request body is not valid JSON", "invalid_request_error", "invalid_json"});
-      return;
-    }
-    try {
-      handle(body, res);
-    } catch (...) {
-      set_error(res, api_error_from_current_exception());
-    }
-  });
+void answer_json(const JsonHandler& handle, const std::string& body, httplib::Response& res) {
+  const nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) {
+    set_error(res, {400, "the request body is not valid JSON", "invalid_request_error", "invalid_json"});
+    return;
+  }
+  try {
+    handle(json, res);
+  } catch (...) {
+    set_error(res, api_error_from_current_exception());
+  }
+}
+
+JsonRoutes json_routes(ServerContext ctx) {
+  JsonRoutes routes;
+  add_completions_route(routes, ctx);
+  add_native_routes(routes, ctx);
+  return routes;
 }
 
 void check_prompt_tokens(const ServerContext& ctx, std::span<const std::string> texts, const std::string& field) {
   int64_t limit = ctx.options->limits.max_prompt_tokens;
   const int64_t positions = ctx.model->max_positions;
   if (limit <= 0 || (positions > 0 && positions < limit)) limit = positions;
-  if (limit <= 0) return;
+  if (limit <= 0) limit = kPromptTokensWithoutPositions;
   for (size_t i = 0; i < texts.size(); ++i) {
     const auto n = static_cast<int64_t>(ctx.model->tokenizer->encode(texts[i], /*add_special_tokens=*/true).ids.size());
     if (n > limit) {

@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 
@@ -21,19 +22,29 @@ struct ServerContext {
   const ServerOptions* options;
 };
 
-void add_info_routes(httplib::Server& server, ServerContext ctx);         // /, /health, /v1/models
-void add_native_routes(httplib::Server& server, ServerContext ctx);       // /v1/next, ...
-void add_completions_route(httplib::Server& server, ServerContext ctx);   // /v1/completions
+// A JSON endpoint: fills the response from the parsed body; what it throws becomes a JSON error.
+using JsonHandler = std::function<void(const nlohmann::json& body, httplib::Response& res)>;
+// The POST endpoints that take a JSON body, by path.
+using JsonRoutes = std::map<std::string, JsonHandler>;
+
+void add_info_routes(httplib::Server& server, ServerContext ctx);  // /, /health, /v1/models
+void add_native_routes(JsonRoutes& routes, ServerContext ctx);     // /v1/next, ...
+void add_completions_route(JsonRoutes& routes, ServerContext ctx); // /v1/completions
+
+// Every JSON endpoint ctx.model answers (the paths of ServedModel::endpoints()).
+JsonRoutes json_routes(ServerContext ctx);
 
 void set_json(httplib::Response& res, const nlohmann::json& body, int status = 200);
 void set_error(httplib::Response& res, const ApiError& error);
 
-// Registers POST `path`: the body is parsed as JSON (400 "invalid_json" when it is not), then
-// `handle` fills the response; whatever it throws becomes a JSON error.
-using JsonHandler = std::function<void(const nlohmann::json& body, httplib::Response& res)>;
-void post_json(httplib::Server& server, const std::string& path, JsonHandler handle);
+// The answer to a POST of `body` to the endpoint `handle`, without sockets: the body is parsed as
+// JSON (400 "invalid_json" when it is not), then `handle` fills `res`; whatever it throws becomes
+// a JSON error. The HTTP server calls this with the body it read; the http_body fuzz target calls
+// it directly.
+void answer_json(const JsonHandler& handle, const std::string& body, httplib::Response& res);
 
-// Fails naming `field` when a text has more tokens than the server's limit or the model's positions.
+// Fails naming `field` when a text has more tokens than the server's limit or the model's positions
+// (kPromptTokensWithoutPositions when neither gives one).
 void check_prompt_tokens(const ServerContext& ctx, std::span<const std::string> texts, const std::string& field);
 
 }  // namespace tokprob

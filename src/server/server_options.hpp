@@ -7,13 +7,20 @@
 
 namespace tokprob {
 
+inline constexpr int64_t kPromptTokensWithoutPositions = 2048;
+
 struct ServerLimits {
   int64_t max_body_bytes = 1 << 20;  // request bodies larger than this get 413
-  int64_t max_prompt_tokens = 0;     // per text; 0: the model's own limit (its positions)
+  // Per text; 0: the model's positions, or kPromptTokensWithoutPositions for a model that has no
+  // fixed limit (T5's relative positions: its attention memory grows with the square of the length).
+  int64_t max_prompt_tokens = 0;
   int64_t max_tokens = 256;          // new tokens per completion choice
   int64_t max_texts = 64;            // texts (prompts) per request
   int64_t max_choices = 16;          // completions per prompt (`n`)
   int64_t max_top_k = 1000;          // tokens listed per distribution (top_k, logprobs)
+  // Token positions one /v1/score request may run through the model: its windows overlap when the
+  // stride is shorter than the window, so a stride of 1 costs about text length x window.
+  int64_t max_score_positions = int64_t{1} << 18;
 };
 
 struct ServerOptions {

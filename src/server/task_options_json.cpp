@@ -94,8 +94,9 @@ GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLi
   return o;
 }
 
-ScoreOptions score_options_from_json(RequestFields& fields) {
+ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& limits) {
   ScoreOptions o;
+  o.max_positions_run = limits.max_score_positions;
   o.window = fields.integer("window", o.window, 0, std::numeric_limits<int32_t>::max());
   o.stride = fields.integer("stride", o.stride, 0, std::numeric_limits<int32_t>::max());
   return o;

@@ -31,8 +31,8 @@ ClassifyOptions classify_options_from_json(RequestFields& fields);
 GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLimits& limits,
                                            const std::vector<int32_t>& default_eos);
 
-// window, stride.
-ScoreOptions score_options_from_json(RequestFields& fields);
+// window, stride (the work they imply bounded by limits.max_score_positions).
+ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& limits);
 
 // top_k, max_new_tokens, target.
 Seq2SeqOptions seq2seq_options_from_json(RequestFields& fields, const ServerLimits& limits);

@@ -64,6 +64,16 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
     }
   }
 
+  if (options.max_positions_run > 0) {
+    int64_t positions = 0;
+    for (const Window& win : windows) positions += win.end - win.begin;
+    if (positions > options.max_positions_run)
+      usage_error("scoring these texts runs " + std::to_string(positions) +
+                  " token positions through the model (overlapping windows, stride " + std::to_string(stride) +
+                  "), more than the limit of " + std::to_string(options.max_positions_run) +
+                  ": give a longer stride or shorter texts");
+  }
+
   // Windows go through the model in batches whose logits stay under the memory bound.
   size_t w = 0;
   while (w < windows.size()) {

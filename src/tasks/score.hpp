@@ -19,6 +19,10 @@ struct ScoreOptions {
   // earlier tokens as context (the Hugging Face perplexity guide's sliding window).
   int64_t window = 0;  // 0: the model's max_positions (the whole text when the model has no limit)
   int64_t stride = 0;  // 0: half the window; must be 1..window
+  // Most token positions the windows may run through the model in all (a window runs all its
+  // tokens, so a short stride costs about text length x window); 0: no limit. The server sets one
+  // so that a small stride on a long text cannot hold a worker for minutes.
+  int64_t max_positions_run = 0;
 };
 
 struct ScoredToken {
@@ -36,7 +40,7 @@ struct ScoreResult {
   double perplexity = 0;            // exp(-total_logprob / scored_tokens); NaN when nothing was scored
 };
 
-// Throws tokprob::Error for an empty text or bad window/stride.
+// Throws tokprob::Error for an empty text, bad window/stride or more work than max_positions_run.
 std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tokenizer,
                                      std::span<const std::string> texts, const ScoreOptions& options);
 

@@ -52,6 +52,25 @@ TEST(TopKBounds, BeyondTheVocabularyListsTheWholeDistribution) {
   }
 }
 
+// Negative is a usage error; any positive count is accepted and generation stops at the model's
+// positions (the last new token comes from the logits at the last position: one past them).
+TEST(MaxNewTokensBounds, NegativeIsRefusedHugeStopsAtThePositions) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const auto dir = (fixtures_dir() / "gpt2-tiny").string();
+  for (const char* n : {"-1", "-9223372036854775807", "x"}) {
+    const auto bad = run_tokprob({"generate", "-m", dir, "--max-new-tokens", n, "Hello"});
+    EXPECT_EQ(bad.exit_code, 2) << n << ": " << bad.err;
+    EXPECT_EQ(line_count(bad.err), 1u) << bad.err;
+  }
+  const auto r = run_tokprob({"generate", "-m", dir, "--format", "json", "--max-new-tokens", "9223372036854775807", "Hello"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto o = json_lines(r.out).at(0);
+  const auto& s = o["sequences"].at(0);
+  const int64_t positions = load_json(fixtures_dir() / "gpt2-tiny" / "config.json")["n_positions"];
+  EXPECT_EQ(static_cast<int64_t>(o["input_ids"].size() + s["new_ids"].size()), positions + 1);
+  EXPECT_EQ(s["finish_reason"], "length");
+}
+
 TEST(OutputSize, WholeDistributionsAtEveryPositionAreRefused) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
   const auto dir = (fixtures_dir() / "gpt2-tiny").string();

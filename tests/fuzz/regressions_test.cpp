@@ -52,11 +52,16 @@ TEST(FuzzRegressions, Encode) {
   replay("encode");
 }
 
+TEST(FuzzRegressions, HttpBody) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  replay("http_body");
+}
+
 TEST(FuzzRegressions, EveryTargetHasATest) {
   for (const auto& [name, f] : fuzz::registered_targets())
     EXPECT_TRUE(name == "safetensors" || name == "safetensors_index" || name == "tokenizer_json" ||
                 name == "legacy_bpe" || name == "legacy_wordpiece" || name == "sentencepiece" || name == "config" ||
-                name == "model_config" || name == "encode")
+                name == "model_config" || name == "encode" || name == "http_body")
         << name;
 }
 

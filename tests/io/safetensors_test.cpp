@@ -96,6 +96,24 @@ TEST_F(SafetensorsTest, RejectsBrokenFiles) {
   EXPECT_NE(error_of(dir_ / "nope.safetensors").find("cannot open"), std::string::npos);
 }
 
+// The count is checked before any entry is read: a header of a million tiny entries is refused
+// without building a million tensor views.
+TEST_F(SafetensorsTest, RefusesMoreTensorsThanTheLimit) {
+  std::string header = "{";
+  for (size_t i = 0; i <= kMaxTensorCount; ++i) {
+    if (i) header += ',';
+    header += '"' + std::to_string(i) + "\":0";
+  }
+  header += '}';
+  ASSERT_LE(header.size(), kMaxSafetensorsHeaderBytes);
+  const std::string error = error_of(write(header, ""));
+  EXPECT_NE(error.find(std::to_string(kMaxTensorCount + 1) + " entries, more than the limit of " +
+                       std::to_string(kMaxTensorCount) + " tensors"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos);
+}
+
 TEST_F(SafetensorsTest, ShardedIndexStaysInsideTheFolder) {
   float f[2] = {1, 2};
   write(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", std::string(reinterpret_cast<char*>(f), 8),

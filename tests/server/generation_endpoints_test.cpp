@@ -160,5 +160,22 @@ TEST(ServerSeq2Seq, GreedyOutputMatchesGolden) {
   }
 }
 
+// T5 has no fixed positions, so without --max-prompt-tokens a text's length would be bounded only
+// by the body size, and the encoder's attention memory grows with its square.
+TEST(ServerSeq2Seq, TextLengthIsBoundedWithoutModelPositions) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  RunningServer server("t5-tiny");
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += " a";
+  auto [status, body] = server.post("/v1/seq2seq", nlohmann::json{{"text", text}});
+  EXPECT_EQ(status, 400) << body.dump().substr(0, 300);
+  EXPECT_NE(body["error"]["message"].get<std::string>().find(
+                "more than the limit of " + std::to_string(kPromptTokensWithoutPositions)),
+            std::string::npos)
+      << body.dump();
+  std::tie(status, body) = server.post("/v1/seq2seq", nlohmann::json{{"text", text.substr(0, 1000)}, {"max_new_tokens", 2}});
+  EXPECT_EQ(status, 200) << body.dump().substr(0, 300);
+}
+
 }  // namespace
 }  // namespace tokprob::testing

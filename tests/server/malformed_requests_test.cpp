@@ -93,6 +93,19 @@ TEST_F(ServerMalformed, HugeBodyAndLongPrompt) {
                400, "more than the limit of 40");
 }
 
+// Found while bounding the http_body fuzz target (fuzz/regressions/http_body/score-stride-1): a
+// stride of 1 runs every token's whole window, minutes of work from a 6 kB body. The default
+// --max-score-positions refuses it at once; the same text at the default stride is scored.
+TEST_F(ServerMalformed, ScoreWithTinyStrideOnLongTextIsRefused) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += " a";
+  expect_error(server_->post("/v1/score", nlohmann::json{{"text", text}, {"stride", 1}}), 400,
+               "more than the limit of " + std::to_string(ServerLimits{}.max_score_positions));
+  const auto r = server_->post("/v1/score", nlohmann::json{{"text", text}});
+  EXPECT_EQ(r.first, 200) << r.second.dump().substr(0, 300);
+}
+
 TEST_F(ServerMalformed, UnknownPathIsJson404) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
   expect_error(server_->post("/v1/nothing", nlohmann::json::object()), 404, "/v1/nothing");

@@ -118,5 +118,35 @@ TEST(ScoreTask, RejectsBadOptionsAndEmptyText) {
   EXPECT_THROW(score_texts(*model, tok, std::vector<std::string>{""}, ScoreOptions{}), Error);
 }
 
+// Windows run all their tokens: with stride 1 a text of n tokens costs about n x window positions.
+// The limit counts them before anything runs.
+TEST(ScoreTask, PositionLimitCountsOverlappingWindows) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const auto dir = fixtures_dir() / "gpt2-tiny";
+  const auto model = load_causal_lm(dir, read_model_config(dir));
+  const auto tok = Tokenizer::from_folder(dir);
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += " a";
+  const auto n = static_cast<int64_t>(tok.encode(text).ids.size());
+  ASSERT_GE(n, 40);
+  ScoreOptions o;
+  o.window = 8;
+  o.stride = 1;
+  // Windows start at 0, 1, ... up to the one that reaches the end: n - 7 windows of 8 tokens.
+  o.max_positions_run = (n - 7) * 8;
+  EXPECT_EQ(score_texts(*model, tok, std::vector<std::string>{text}, o)[0].scored_tokens, n - 1);
+  o.max_positions_run -= 1;
+  try {
+    score_texts(*model, tok, std::vector<std::string>{text}, o);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(std::to_string((n - 7) * 8) + " token positions"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("limit of " + std::to_string(o.max_positions_run)), std::string::npos) << e.what();
+  }
+  // Two texts count together.
+  o.max_positions_run = 2 * (n - 7) * 8 - 1;
+  EXPECT_THROW(score_texts(*model, tok, std::vector<std::string>{text, text}, o), Error);
+}
+
 }  // namespace
 }  // namespace tokprob
