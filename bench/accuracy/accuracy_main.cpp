@@ -64,16 +64,15 @@ Scorer causal(const fs::path& dir, const std::string& text) {
     const int64_t window = std::min<int64_t>(kWindow, model->info().max_positions > 0 ? model->info().max_positions : kWindow);
     Rows rows;
     rows.vocab = model->info().vocab_size;
+    // Token by token with the KV cache, as generation and short prompts run (one row per product).
     for (const auto& w : windows(ids, window)) {
-      if (w.size() < 2) continue;
       auto state = model->new_state();
-      DecodeChunk chunk{state.get(), w, {}};
       for (size_t i = 0; i + 1 < w.size(); ++i) {
-        chunk.logits_for.push_back(static_cast<int64_t>(i));
+        DecodeChunk chunk{state.get(), std::span(w).subspan(i, 1), {0}};
+        const auto logits = model->forward(std::span(&chunk, 1));
+        rows.logits.insert(rows.logits.end(), logits.begin(), logits.end());
         rows.targets.push_back(w[i + 1]);
       }
-      const auto logits = model->forward(std::span(&chunk, 1));
-      rows.logits.insert(rows.logits.end(), logits.begin(), logits.end());
     }
     return rows;
   };
@@ -134,11 +133,12 @@ Scorer seq2seq(const fs::path& dir, const std::string& text) {
       const auto target = tok.encode(ss[i]).ids;
       std::vector<int32_t> input = {model->info().decoder_start_token_id};
       input.insert(input.end(), target.begin(), target.end() - 1);
-      DecodeChunk chunk{states[0].get(), input, {}};
-      for (size_t k = 0; k < input.size(); ++k) chunk.logits_for.push_back(static_cast<int64_t>(k));
+      for (size_t k = 0; k < input.size(); ++k) {  // step by step, as generation runs
+        DecodeChunk chunk{states[0].get(), std::span(input).subspan(k, 1), {0}};
+        const auto logits = model->decode(std::span(&chunk, 1));
+        rows.logits.insert(rows.logits.end(), logits.begin(), logits.end());
+      }
       rows.targets.insert(rows.targets.end(), target.begin(), target.end());
-      const auto logits = model->decode(std::span(&chunk, 1));
-      rows.logits.insert(rows.logits.end(), logits.begin(), logits.end());
     }
     return rows;
   };

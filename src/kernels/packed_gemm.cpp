@@ -2,7 +2,10 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "kernels/cpu_isa.hpp"
 #include "kernels/half_float.hpp"
@@ -22,6 +25,8 @@ namespace {
 
 // 16 lanes: one AVX-512 register, split by GCC into two AVX2 or four SSE registers elsewhere.
 typedef float v16 __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+typedef int16_t v32s __attribute__((vector_size(64)));
 
 // Widening to fp32 is done with each variant's own instructions: GCC's generic vector conversions
 // from 8- and 16-bit lanes come out as scalar code.
@@ -53,6 +58,16 @@ namespace portable {
   for (int i = 0; i < 16; ++i) v[i] = static_cast<float>(p[i]);
   return v;
 }
+[[gnu::always_inline]] inline v32s widen_i8_to_i16x32(const int8_t* p) {
+  v32s v;
+  for (int i = 0; i < 32; ++i) v[i] = p[i];
+  return v;
+}
+[[gnu::always_inline]] inline v16i madd_i16x32(v32s w, const int16_t* x) {
+  v16i v;
+  for (int i = 0; i < 16; ++i) v[i] = int32_t{w[2 * i]} * x[2 * i] + int32_t{w[2 * i + 1]} * x[2 * i + 1];
+  return v;
+}
 
 #include "kernels/packed_gemm_kernels.inc"
 
@@ -62,9 +77,10 @@ namespace portable {
 #pragma GCC target("arch=x86-64-v3")
 namespace avx2 {
 
-// Two 8-lane halves joined into the 16-lane type (GCC keeps them in two ymm registers).
-[[gnu::always_inline]] inline v16 join(__m256 lo, __m256 hi) {
-  v16 v;
+// Two 8-lane halves joined into one 16-lane type (GCC keeps them in two ymm registers).
+template <class V, class H>
+[[gnu::always_inline]] inline V join_halves(H lo, H hi) {
+  V v;
   std::memcpy(&v, &lo, sizeof lo);
   std::memcpy(reinterpret_cast<char*>(&v) + sizeof lo, &hi, sizeof hi);
   return v;
@@ -73,15 +89,26 @@ namespace avx2 {
   const __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   return _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
 }
-[[gnu::always_inline]] inline v16 widen_bf16x16(const uint16_t* p) { return join(bf16x8(p), bf16x8(p + 8)); }
+[[gnu::always_inline]] inline v16 widen_bf16x16(const uint16_t* p) { return join_halves<v16>(bf16x8(p), bf16x8(p + 8)); }
 [[gnu::always_inline]] inline v16 widen_f16x16(const uint16_t* p) {
-  return join(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
+  return join_halves<v16>(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
               _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8))));
 }
 [[gnu::always_inline]] inline __m256 i8x8(const int8_t* p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
 }
-[[gnu::always_inline]] inline v16 widen_i8x16(const int8_t* p) { return join(i8x8(p), i8x8(p + 8)); }
+[[gnu::always_inline]] inline v16 widen_i8x16(const int8_t* p) { return join_halves<v16>(i8x8(p), i8x8(p + 8)); }
+[[gnu::always_inline]] inline v32s widen_i8_to_i16x32(const int8_t* p) {
+  return join_halves<v32s>(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
+                           _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16))));
+}
+[[gnu::always_inline]] inline v16i madd_i16x32(v32s w, const int16_t* x) {
+  __m256i w_lo, w_hi;
+  std::memcpy(&w_lo, &w, sizeof w_lo);
+  std::memcpy(&w_hi, reinterpret_cast<const char*>(&w) + sizeof w_lo, sizeof w_hi);
+  return join_halves<v16i>(_mm256_madd_epi16(w_lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x))),
+                           _mm256_madd_epi16(w_hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16))));
+}
 
 #include "kernels/packed_gemm_kernels.inc"
 
@@ -101,6 +128,12 @@ namespace avx512 {
 }
 [[gnu::always_inline]] inline v16 widen_i8x16(const int8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+[[gnu::always_inline]] inline v32s widen_i8_to_i16x32(const int8_t* p) {
+  return reinterpret_cast<v32s>(_mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+}
+[[gnu::always_inline]] inline v16i madd_i16x32(v32s w, const int16_t* x) {
+  return reinterpret_cast<v16i>(_mm512_madd_epi16(reinterpret_cast<__m512i>(w), _mm512_loadu_si512(x)));
 }
 
 #include "kernels/packed_gemm_kernels.inc"
