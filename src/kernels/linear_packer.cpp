@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "kernels/half_float.hpp"
+#include "kernels/packed_gemm.hpp"
 #include "kernels/thread_pool.hpp"
 #include "tokprob/error.hpp"
 
@@ -68,11 +69,9 @@ LinearWeights LinearPacker::pack(const LinearWeights& w, const std::string& name
           for (int64_t k = 0; k < in; ++k) dst[k] = f32_to_bf16(row[k]);
           return true;
         }
+        narrow_to_f16(row, in, dst);
         bool finite = true;
-        for (int64_t k = 0; k < in; ++k) {
-          dst[k] = f32_to_f16(row[k]);
-          if ((dst[k] & 0x7c00u) == 0x7c00u) finite = false;  // exponent field 31: inf or NaN
-        }
+        for (int64_t k = 0; k < in; ++k) finite &= (dst[k] & 0x7c00u) != 0x7c00u;  // exponent 31: inf or NaN
         return finite;
       });
       p.packed = out.get();

@@ -58,6 +58,9 @@ namespace portable {
   for (int i = 0; i < 16; ++i) v[i] = static_cast<float>(p[i]);
   return v;
 }
+[[gnu::always_inline]] inline void narrow_f16x16(const float* p, uint16_t* out) {
+  for (int i = 0; i < 16; ++i) out[i] = f32_to_f16(p[i]);
+}
 [[gnu::always_inline]] inline v32s widen_i8_to_i16x32(const int8_t* p) {
   v32s v;
   for (int i = 0; i < 32; ++i) v[i] = p[i];
@@ -94,6 +97,11 @@ template <class V, class H>
   return join_halves<v16>(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
               _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8))));
 }
+[[gnu::always_inline]] inline void narrow_f16x16(const float* p, uint16_t* out) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_cvtps_ph(_mm256_loadu_ps(p), _MM_FROUND_TO_NEAREST_INT));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8),
+                   _mm256_cvtps_ph(_mm256_loadu_ps(p + 8), _MM_FROUND_TO_NEAREST_INT));
+}
 [[gnu::always_inline]] inline __m256 i8x8(const int8_t* p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
 }
@@ -129,6 +137,9 @@ namespace avx512 {
 [[gnu::always_inline]] inline v16 widen_i8x16(const int8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
+[[gnu::always_inline]] inline void narrow_f16x16(const float* p, uint16_t* out) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm512_cvtps_ph(_mm512_loadu_ps(p), _MM_FROUND_TO_NEAREST_INT));
+}
 [[gnu::always_inline]] inline v32s widen_i8_to_i16x32(const int8_t* p) {
   return reinterpret_cast<v32s>(_mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
 }
@@ -148,6 +159,11 @@ void packed_skinny_gemm(const float* x, int64_t rows, const LinearWeights& w, in
   dispatch_isa([&] { portable::gemm(x, rows, w, o_begin, o_end, y, accumulate); },
                [&] { avx2::gemm(x, rows, w, o_begin, o_end, y, accumulate); },
                [&] { avx512::gemm(x, rows, w, o_begin, o_end, y, accumulate); });
+}
+
+void narrow_to_f16(const float* src, int64_t n, uint16_t* dst) {
+  dispatch_isa([&] { portable::narrow_f16(src, n, dst); }, [&] { avx2::narrow_f16(src, n, dst); },
+               [&] { avx512::narrow_f16(src, n, dst); });
 }
 
 void widen_rows(const LinearWeights& w, int64_t o_begin, int64_t o_end, float* dst) {

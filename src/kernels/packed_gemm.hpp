@@ -18,4 +18,8 @@ void packed_skinny_gemm(const float* x, int64_t rows, const LinearWeights& w, in
 // many rows, where arithmetic, not memory, bounds the product).
 void widen_rows(const LinearWeights& w, int64_t o_begin, int64_t o_end, float* dst);
 
+// n fp32 values to IEEE half, rounded to nearest even (±inf beyond ±65504), with the CPU's
+// conversion instructions where it has them: the packer's f16 conversion.
+void narrow_to_f16(const float* src, int64_t n, uint16_t* dst);
+
 }  // namespace tokprob

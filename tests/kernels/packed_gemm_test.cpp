@@ -171,6 +171,19 @@ TEST(PackedLinear, WidenRowsGivesTheWeightsAsFp32) {
   }
 }
 
+TEST(PackedLinear, NarrowToF16MatchesTheScalarConversionOnEveryVariant) {
+  // Normals, halves' subnormals, values that round up to the next binade or overflow to inf.
+  std::vector<float> v = random_vector(1000, 9, 100.0f);
+  for (float x : {0.0f, -0.0f, 1e-8f, -3e-6f, 6.1e-5f, 65504.0f, 65519.0f, 65520.0f, -1e6f, 0.1f, 2049.0f})
+    v.push_back(x);
+  for (Isa isa : supported_isas()) {
+    const ForcedIsa forced(isa);
+    std::vector<uint16_t> out(v.size());
+    narrow_to_f16(v.data(), static_cast<int64_t>(v.size()), out.data());
+    for (size_t i = 0; i < v.size(); ++i) ASSERT_EQ(out[i], f32_to_f16(v[i])) << v[i] << " on " << isa_name(isa);
+  }
+}
+
 TEST(WeightFormat, NamesParseAndBadOnesAreUsageErrors) {
   EXPECT_EQ(parse_weight_format("fp32"), WeightFormat::f32);
   EXPECT_EQ(parse_weight_format("bfloat16"), WeightFormat::bf16);
