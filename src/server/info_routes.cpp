@@ -10,7 +10,7 @@ namespace {
 nlohmann::json model_json(const ServedModel& m) {
   return {{"id", m.name},       {"object", "model"},      {"created", 0},
           {"owned_by", "tokprob"}, {"kind", m.kind},      {"model_type", m.model_type},
-          {"max_positions", m.max_positions}, {"endpoints", m.endpoints()}};
+          {"max_positions", m.max_positions}, {"dtype", m.dtype}, {"endpoints", m.endpoints()}};
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batc
     m.max_positions = model->info().max_positions;
     m.causal_lm = std::make_shared<BatchingCausalLM>(std::move(model), max_batch);
   }
+  m.dtype = weight_format_name(options.weights);
   m.eos_token_ids = read_eos_token_ids(dir);
   m.tokenizer = std::make_shared<const Tokenizer>(Tokenizer::from_folder(dir));
   return m;

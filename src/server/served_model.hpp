@@ -19,6 +19,7 @@ struct ServedModel {
   std::string name;          // the model folder's name, as /v1/models lists it
   std::string kind;          // "causal-lm", "masked-lm", "classifier" or "seq2seq"
   std::string model_type;    // config.json model_type
+  std::string dtype = "fp32";  // weight format of the matrix products (--dtype)
   std::shared_ptr<const Tokenizer> tokenizer;
   std::shared_ptr<BatchingCausalLM> causal_lm;  // set for kind "causal-lm"
   // Set for "masked-lm" and "classifier". Called from many request threads at once (encoders

@@ -40,6 +40,7 @@ TEST_F(ServerEndpoints, HealthAndModelsNameTheModelKind) {
   ASSERT_EQ(models["data"].size(), 1u);
   EXPECT_EQ(models["data"][0]["id"], "gpt2-tiny");
   EXPECT_EQ(models["data"][0]["model_type"], "gpt2");
+  EXPECT_EQ(models["data"][0]["dtype"], "fp32");
   EXPECT_EQ(models["data"][0]["kind"], "causal-lm");
 }
 
