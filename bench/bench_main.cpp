@@ -295,7 +295,8 @@ int run(const Settings& st) {
   if (wanted("bounds")) buffer.emplace(kReadBufferBytes);
   const int decode_repeats = std::max(1, st.repeats / 2);
 
-  // The machine's bounds once per thread count; the engine's figures per weight format.
+  // The machine's bounds once per thread count (the bandwidth again before each decode figure);
+  // the engine's figures per weight format.
   std::map<int, std::pair<std::optional<Rate>, std::optional<Rate>>> bounds;
   for (int n : st.threads) {
     if (!wanted("bounds")) break;
@@ -305,7 +306,6 @@ int run(const Settings& st) {
     progress("sgemm peak" + t);
     bounds[n].second = sgemm_gflops(kSgemmSize, n, st.quick ? 2 : 3);
   }
-  buffer.reset();
 
   std::vector<ThreadFigures> all;
   std::optional<LoadBreakdown> load;
@@ -335,6 +335,12 @@ int run(const Settings& st) {
         f.prefill = prefill(*model, kBatch, kBatchLength, st.repeats);
       }
       if (wanted("decode")) {
+        // The bandwidth again, right before the decode figure it bounds: on a shared host it
+        // drifts by a third within minutes, which made ratios against a bound taken earlier noise.
+        if (buffer) {
+          progress("memory read bandwidth" + t);
+          f.bandwidth_gbs = read_bandwidth_gbs(*buffer, n, std::max(3, st.repeats));
+        }
         progress("decode" + t);
         f.decode = decode(*model, prompt_ids, kDecodeSteps, decode_repeats);
       }
