@@ -13,32 +13,36 @@ namespace tokprob {
 
 namespace {
 
-// Rows converted per task. GPT-2's [in, out] matrices are transposed a tile of 64 columns at a
-// time (256 contiguous bytes of every stored row), in squares of kSquare so that reads and writes
-// both stay within a few cache lines.
-constexpr int64_t kTile = 64;
-constexpr int64_t kSquare = 16;
+// Columns of an [in, out] matrix (GPT-2's Conv1D) converted per task.
+constexpr int64_t kColumns = 256;
 
-// Converts every row with `convert(o, row)`, which returns false for a weight it cannot hold.
-// [out, in] rows are read where they are; [in, out] (Conv1D) is transposed a tile of rows at a
-// time, so each stored row is read 64 contiguous bytes at a time.
+// Converts every row in segments of kInt8Block weights with `convert(o, k0, values, n)` (weights
+// k0..k0+n of output row o), which returns false for a weight it cannot hold. [out, in] rows are
+// read where they are. An [in, out] matrix is read a band of kInt8Block stored rows at a time,
+// gathering each output's segment down the band: the band's pages stay in the TLB and its lines
+// in cache (a tile of output rows that spanned every stored row stalled on page walks).
 template <class Convert>
-bool convert_rows(const LinearWeights& w, Convert convert) {
+bool convert_segments(const LinearWeights& w, Convert convert) {
   std::atomic<bool> ok{true};
-  parallel_for((w.out + kTile - 1) / kTile, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<float> tile(w.stored_in_out ? kTile * w.in : 0);
-    for (int64_t t = t0; t < t1 && ok.load(std::memory_order_relaxed); ++t) {
-      const int64_t o0 = t * kTile, o1 = std::min(w.out, o0 + kTile);
-      if (w.stored_in_out)
-        for (int64_t k0 = 0; k0 < w.in; k0 += kSquare)
-          for (int64_t s0 = o0; s0 < o1; s0 += kSquare)
-            for (int64_t k = k0; k < std::min(w.in, k0 + kSquare); ++k) {
-              const float* src = w.w + k * w.out;
-              for (int64_t o = s0; o < std::min(o1, s0 + kSquare); ++o) tile[(o - o0) * w.in + k] = src[o];
-            }
-      for (int64_t o = o0; o < o1; ++o) {
-        const float* row = w.stored_in_out ? tile.data() + (o - o0) * w.in : w.w + o * w.in;
-        if (!convert(o, row)) ok.store(false, std::memory_order_relaxed);
+  if (!w.stored_in_out) {
+    parallel_for(w.out, 16, [&](int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1 && ok.load(std::memory_order_relaxed); ++o)
+        for (int64_t k0 = 0; k0 < w.in; k0 += kInt8Block)
+          if (!convert(o, k0, w.w + o * w.in + k0, std::min(kInt8Block, w.in - k0)))
+            ok.store(false, std::memory_order_relaxed);
+    });
+    return ok.load();
+  }
+  parallel_for((w.out + kColumns - 1) / kColumns, 1, [&](int64_t c0, int64_t c1) {
+    float segment[kInt8Block];
+    for (int64_t c = c0; c < c1 && ok.load(std::memory_order_relaxed); ++c) {
+      const int64_t o0 = c * kColumns, o1 = std::min(w.out, o0 + kColumns);
+      for (int64_t k0 = 0; k0 < w.in; k0 += kInt8Block) {
+        const int64_t n = std::min(kInt8Block, w.in - k0);
+        for (int64_t o = o0; o < o1; ++o) {
+          for (int64_t k = 0; k < n; ++k) segment[k] = w.w[(k0 + k) * w.out + o];
+          if (!convert(o, k0, segment, n)) ok.store(false, std::memory_order_relaxed);
+        }
       }
     }
   });
@@ -63,15 +67,15 @@ LinearWeights LinearPacker::pack(const LinearWeights& w, const std::string& name
     case WeightFormat::f16: {
       auto& out = halves_.emplace_back(new uint16_t[n]);
       const bool bf16 = format_ == WeightFormat::bf16;
-      ok = convert_rows(w, [&](int64_t o, const float* row) {
-        uint16_t* dst = out.get() + o * in;
+      ok = convert_segments(w, [&](int64_t o, int64_t k0, const float* v, int64_t n) {
+        uint16_t* dst = out.get() + o * in + k0;
         if (bf16) {
-          for (int64_t k = 0; k < in; ++k) dst[k] = f32_to_bf16(row[k]);
+          for (int64_t k = 0; k < n; ++k) dst[k] = f32_to_bf16(v[k]);
           return true;
         }
-        narrow_to_f16(row, in, dst);
+        narrow_to_f16(v, n, dst);
         bool finite = true;
-        for (int64_t k = 0; k < in; ++k) finite &= (dst[k] & 0x7c00u) != 0x7c00u;  // exponent 31: inf or NaN
+        for (int64_t k = 0; k < n; ++k) finite &= (dst[k] & 0x7c00u) != 0x7c00u;  // exponent 31: inf or NaN
         return finite;
       });
       p.packed = out.get();
@@ -81,20 +85,17 @@ LinearWeights LinearPacker::pack(const LinearWeights& w, const std::string& name
       const int64_t blocks = (in + kInt8Block - 1) / kInt8Block;
       auto& q = quantized_.emplace_back(new int8_t[n]);
       auto& scales = scales_.emplace_back(new float[w.out * blocks]);
-      ok = convert_rows(w, [&](int64_t o, const float* row) {
-        for (int64_t b = 0; b < blocks; ++b) {
-          const int64_t k0 = b * kInt8Block, k1 = std::min(in, k0 + kInt8Block);
-          float max_abs = 0;
-          for (int64_t k = k0; k < k1; ++k) {
-            if (!std::isfinite(row[k])) return false;
-            max_abs = std::max(max_abs, std::fabs(row[k]));
-          }
-          const float scale = max_abs / 127.0f;
-          scales[o * blocks + b] = scale;
-          for (int64_t k = k0; k < k1; ++k)
-            q[o * in + k] = scale > 0 ? static_cast<int8_t>(std::clamp(std::nearbyint(row[k] / scale), -127.0f, 127.0f))
-                                      : int8_t{0};
+      ok = convert_segments(w, [&](int64_t o, int64_t k0, const float* v, int64_t n) {
+        float max_abs = 0;
+        for (int64_t k = 0; k < n; ++k) {
+          if (!std::isfinite(v[k])) return false;
+          max_abs = std::max(max_abs, std::fabs(v[k]));
         }
+        const float scale = max_abs / 127.0f;
+        scales[o * blocks + k0 / kInt8Block] = scale;
+        int8_t* dst = q.get() + o * in + k0;
+        for (int64_t k = 0; k < n; ++k)
+          dst[k] = scale > 0 ? static_cast<int8_t>(std::clamp(std::nearbyint(v[k] / scale), -127.0f, 127.0f)) : int8_t{0};
         return true;
       });
       p.packed = q.get();
