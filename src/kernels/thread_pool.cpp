@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -78,11 +79,12 @@ class Pool {
     in_pool_ = true;
     uint64_t seen = 0;
     while (true) {
+      spin_until_changed(seen);
       Job* job = nullptr;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return generation_ != seen; });
-        seen = generation_;
+        cv_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
+        seen = generation_.load(std::memory_order_relaxed);
         if (stop_) return;
         job = job_;
         if (!job) continue;
@@ -93,11 +95,23 @@ class Pool {
     }
   }
 
+  // Decoding runs a parallel region per matrix, tens of microseconds apart: a worker that went to
+  // sleep after each one woke too late for the next (the caller had done its chunks by then), so
+  // workers watch for the next region for a while before sleeping on the condition variable.
+  void spin_until_changed(uint64_t seen) const {
+    constexpr auto kSpin = std::chrono::microseconds(200);
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    for (int i = 1; generation_.load(std::memory_order_acquire) == seen; ++i) {
+      __builtin_ia32_pause();
+      if (i % 64 == 0 && std::chrono::steady_clock::now() > until) return;
+    }
+  }
+
   int size_ = 1;
   std::vector<std::thread> workers_;
   std::mutex mu_, run_mu_;
   std::condition_variable cv_;
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};  // written under mu_; read without it while spinning
   bool stop_ = false;
   Job* job_ = nullptr;
   static thread_local bool in_pool_;
