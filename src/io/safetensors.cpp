@@ -1,7 +1,6 @@
 #include "io/safetensors.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <fstream>
 #include <limits>
