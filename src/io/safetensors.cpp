@@ -159,8 +159,11 @@ Weights Weights::open_folder(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   const fs::path single = dir / "model.safetensors";
   const fs::path index = dir / "model.safetensors.index.json";
-  if (fs::exists(single)) return open_files({single});
-  if (fs::exists(index)) {
+  // The error_code overloads: a name the OS refuses (too long, a symlink loop, no permission)
+  // must be an Error naming it, not a std::filesystem_error.
+  std::error_code ec;
+  if (fs::exists(single, ec)) return open_files({single});
+  if (fs::exists(index, ec)) {
     std::ifstream in(index);
     nlohmann::json j;
     try {
@@ -184,7 +187,6 @@ Weights Weights::open_folder(const std::filesystem::path& dir) {
     // A shard may still be a symlink. It must resolve inside the folder, or, for a snapshot of the
     // Hugging Face cache (<repo>/snapshots/<revision>/, whose files link to <repo>/blobs/), inside
     // the repository's blobs folder.
-    std::error_code ec;
     const fs::path real_dir = fs::canonical(dir, ec);
     if (ec) fail("cannot resolve the model folder " + dir.string() + ": " + ec.message());
     std::vector<fs::path> allowed = {real_dir};
@@ -196,7 +198,9 @@ Weights Weights::open_folder(const std::filesystem::path& dir) {
     };
     std::vector<fs::path> files;
     for (const auto& n : shard_names) {
-      if (!fs::exists(dir / n)) fail(index.string() + ": shard '" + n + "' is missing from " + dir.string());
+      if (!fs::exists(dir / n, ec))
+        fail(index.string() + ": shard '" + n + "' is missing from " + dir.string() +
+             (ec ? " (" + ec.message() + ")" : ""));
       const fs::path real = fs::canonical(dir / n, ec);
       if (ec) fail(index.string() + ": cannot resolve shard '" + n + "': " + ec.message());
       if (std::none_of(allowed.begin(), allowed.end(), [&](const fs::path& a) { return inside(real, a); }))
@@ -206,7 +210,7 @@ Weights Weights::open_folder(const std::filesystem::path& dir) {
     return open_files(files);
   }
   fail("no model.safetensors or model.safetensors.index.json in " + dir.string() +
-       (fs::exists(dir / "pytorch_model.bin") ? " (only pytorch_model.bin, which tokprob does not read; "
+       (fs::exists(dir / "pytorch_model.bin", ec) ? " (only pytorch_model.bin, which tokprob does not read; "
                                                 "convert it to safetensors)"
                                               : ""));
 }

@@ -58,10 +58,12 @@ std::string known(const Table& t) {
 
 Config read_model_config(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
-  if (!fs::exists(dir)) fail("model folder not found: " + dir.string());
-  if (!fs::is_directory(dir)) fail("not a model folder (not a directory): " + dir.string());
+  // The error_code overloads: a path the OS refuses (too long, a symlink loop) is an Error naming it.
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) fail("model folder not found: " + dir.string() + (ec ? " (" + ec.message() + ")" : ""));
+  if (!fs::is_directory(dir, ec)) fail("not a model folder (not a directory): " + dir.string());
   const fs::path cfg = dir / "config.json";
-  if (!fs::exists(cfg)) fail("no config.json in " + dir.string() + " (not a Hugging Face model folder?)");
+  if (!fs::exists(cfg, ec)) fail("no config.json in " + dir.string() + " (not a Hugging Face model folder?)");
   return Config::load(cfg);
 }
 

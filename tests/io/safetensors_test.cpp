@@ -133,6 +133,27 @@ TEST_F(SafetensorsTest, ShardedIndexStaysInsideTheFolder) {
   }
 }
 
+// Found by the safetensors_index fuzz target (fuzz/regressions/safetensors_index/shard-name-too-long.json):
+// a shard name the OS refuses made std::filesystem::exists throw filesystem_error past the loader.
+TEST_F(SafetensorsTest, ShardNamesTheOsRefusesAreErrors) {
+  const auto error_for = [&](const std::string& shard) -> std::string {
+    std::ofstream(dir_ / "model.safetensors.index.json") << R"({"weight_map":{"a":")" + shard + R"("}})";
+    try {
+      Weights::open_folder(dir_);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const std::string long_name(300, 'n');  // longer than NAME_MAX
+  std::string e = error_for(long_name);
+  EXPECT_NE(e.find("shard '" + long_name + "' is missing"), std::string::npos) << e;
+  EXPECT_NE(e.find("too long"), std::string::npos) << e;
+  fs::create_symlink("loop.safetensors", dir_ / "loop.safetensors");
+  e = error_for("loop.safetensors");
+  EXPECT_NE(e.find("shard 'loop.safetensors' is missing"), std::string::npos) << e;
+}
+
 TEST_F(SafetensorsTest, ShardSymlinksMustResolveInsideTheFolder) {
   float f[2] = {1, 2};
   const std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
