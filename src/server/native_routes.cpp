@@ -33,8 +33,6 @@ void add_native_routes(JsonRoutes& routes, ServerContext ctx) {
       check_prompt_tokens(ctx, texts, "text");
       set_json(res, results_json(next_token_distribution(*ctx.model->causal_lm, *ctx.model->tokenizer, texts, options)));
     };
-  }
-  if (ctx.model->causal_lm) {
     routes["/v1/generate"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
       RequestFields fields(body);
       const auto texts = texts_from_json(fields, ctx.options->limits);
