@@ -36,6 +36,20 @@ std::string base64_decode(std::string_view text, const std::string& where) {
   return out;
 }
 
+namespace {
+
+// darts-clone unit layout: bit 8 = has_leaf, low 31 bits = value (on a leaf unit),
+// label = bits 0-7 plus bit 31, offset = bits 10-31 shifted by 8 more when bit 9 is set.
+uint32_t unit_offset(uint32_t u) { return (u >> 10) << ((u & (1u << 9)) >> 6); }
+uint32_t unit_label(uint32_t u) { return u & ((1u << 31) | 0xFFu); }
+bool unit_has_leaf(uint32_t u) { return ((u >> 8) & 1u) == 1u; }
+uint32_t unit_value(uint32_t u) { return u & ((1u << 31) - 1); }
+
+// libsentencepiece's common-prefix search keeps at most this many matches of one input.
+constexpr unsigned kMaxNestedKeys = 32;
+
+}  // namespace
+
 PrecompiledCharsmap::PrecompiledCharsmap(std::string_view blob, const std::string& where) {
   if (blob.size() < 4) fail(where + ": precompiled_charsmap is too short");
   uint32_t trie_size = 0;
@@ -48,27 +62,82 @@ PrecompiledCharsmap::PrecompiledCharsmap(std::string_view blob, const std::strin
     units_[i] = u;
   }
   normalized_ = std::string(blob.substr(4 + trie_size));
+  check_trie(where);
+}
+
+void PrecompiledCharsmap::check_trie(const std::string& where) const {
+  // Walks every node an input can reach, the way darts-clone's unchecked search does: from a node
+  // at base b the next byte c reads unit b ^ c, so the whole block [b & ~0xFF, b | 0xFF] must lie
+  // in the array, and a leaf's value must index the strings. darts-clone shares common suffixes,
+  // so nodes form a DAG (not a tree); a cycle means the map is corrupt. Along the way it counts the
+  // most keys one input can match, which libsentencepiece's fixed-size result array caps.
+  auto bad = [&](const char* what) { fail(where + ": precompiled_charsmap is malformed (" + what + ")"); };
+  if (units_.empty()) bad("an empty trie");
+  enum : uint8_t { kNew, kOpen, kDone };
+  std::vector<uint8_t> state(units_.size(), kNew);
+  std::vector<uint8_t> keys_below(units_.size(), 0);  // most keys matched from this base on
+  struct Frame {
+    size_t base;
+    uint32_t next_byte = 0;
+    unsigned most_keys = 0;
+    unsigned child_leaf = 0;  // 1 when the child being walked ends a key
+  };
+  std::vector<Frame> stack;
+  auto enter = [&](size_t base) {
+    if ((base | 0xFFu) >= units_.size()) bad("a node's children lie outside the trie");
+    state[base] = kOpen;
+    stack.push_back({base});
+  };
+  enter(unit_offset(units_[0]));
+  unsigned finished_keys = 0;  // keys_below of the frame just closed
+  bool returning = false;
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    if (returning) {
+      f.most_keys = std::max(f.most_keys, f.child_leaf + finished_keys);
+      ++f.next_byte;
+      returning = false;
+    }
+    bool descended = false;
+    for (; f.next_byte < 256; ++f.next_byte) {
+      const size_t child = f.base ^ f.next_byte;
+      const uint32_t unit = units_[child];
+      if (unit_label(unit) != f.next_byte) continue;
+      const size_t base = child ^ unit_offset(unit);
+      f.child_leaf = unit_has_leaf(unit) ? 1 : 0;
+      if (f.child_leaf) {
+        if (base >= units_.size()) bad("a value lies outside the trie");
+        if (unit_value(units_[base]) >= normalized_.size()) bad("a replacement lies outside the strings");
+      }
+      if (base >= units_.size() || state[base] == kNew) {
+        enter(base);  // may reallocate: `f` is not used after this
+        descended = true;
+        break;
+      }
+      if (state[base] == kOpen) bad("the trie has a cycle");
+      f.most_keys = std::max(f.most_keys, f.child_leaf + keys_below[base]);
+    }
+    if (descended) continue;
+    const Frame done = stack.back();
+    stack.pop_back();
+    if (done.most_keys > kMaxNestedKeys) bad("too many keys are prefixes of one another");
+    state[done.base] = kDone;
+    keys_below[done.base] = static_cast<uint8_t>(done.most_keys);
+    finished_keys = done.most_keys;
+    returning = true;
+  }
 }
 
 std::optional<std::string_view> PrecompiledCharsmap::lookup(std::string_view chunk) const {
-  // darts-clone unit layout: bit 8 = has_leaf, low 31 bits = value (on a leaf unit),
-  // label = bits 0-7 plus bit 31, offset = bits 10-31 shifted by 8 more when bit 9 is set.
-  auto offset = [](uint32_t u) { return (u >> 10) << ((u & (1u << 9)) >> 6); };
-  auto label = [](uint32_t u) { return u & ((1u << 31) | 0xFFu); };
-  auto has_leaf = [](uint32_t u) { return ((u >> 8) & 1u) == 1u; };
-  if (units_.empty()) return std::nullopt;
-  size_t pos = offset(units_[0]);
+  size_t pos = unit_offset(units_[0]);
   for (char ch : chunk) {
     const auto byte = static_cast<unsigned char>(ch);
-    pos ^= byte;
-    if (pos >= units_.size()) return std::nullopt;
+    pos ^= byte;  // in range: check_trie
     const uint32_t unit = units_[pos];
-    if (label(unit) != byte) return std::nullopt;
-    pos ^= offset(unit);
-    if (has_leaf(unit)) {
-      if (pos >= units_.size()) return std::nullopt;
-      const size_t index = units_[pos] & ((1u << 31) - 1);
-      if (index >= normalized_.size()) return std::nullopt;
+    if (unit_label(unit) != byte) return std::nullopt;
+    pos ^= unit_offset(unit);
+    if (unit_has_leaf(unit)) {
+      const size_t index = unit_value(units_[pos]);
       const size_t stop = normalized_.find('\0', index);
       return std::string_view(normalized_).substr(index, (stop == std::string::npos ? normalized_.size() : stop) - index);
     }

@@ -15,7 +15,8 @@ namespace tokprob::tok {
 
 class PrecompiledCharsmap {
  public:
-  // `blob`: the decoded bytes; `where` names the file for error messages.
+  // `blob`: the decoded bytes; `where` names the file for error messages. A trie that a search
+  // could follow outside the array, or whose values point outside the strings, is refused.
   PrecompiledCharsmap(std::string_view blob, const std::string& where);
   // The replacement `tokenizers` uses for `chunk`: the value of the shortest key that is a prefix
   // of it (that is what its common-prefix search hands back first), or nothing.
@@ -24,6 +25,8 @@ class PrecompiledCharsmap {
   void normalize(NormalizedString& s) const;
 
  private:
+  void check_trie(const std::string& where) const;
+
   std::vector<uint32_t> units_;
   std::string normalized_;
 };

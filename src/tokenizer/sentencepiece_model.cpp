@@ -2,6 +2,9 @@
 
 #include <sentencepiece_processor.h>
 
+#include "tokenizer/precompiled_charsmap.hpp"
+#include "tokenizer/sentencepiece_proto.hpp"
+#include "tokenizer/tokenizer_json_reader.hpp"
 #include "tokenizer/unicode_text.hpp"
 #include "tokprob/error.hpp"
 
@@ -163,15 +166,20 @@ void use_slow_decode_rules(SentencePieceFiles& files, SlowDecodeRules rules) {
 }
 
 SentencePieceFiles load_sentencepiece(const std::filesystem::path& file) {
+  const std::string where = file.string();
+  const std::string bytes = read_file(where);  // size-limited
+  // The library trusts the normalizers' character maps; an empty one means no map.
+  for (const std::string_view charsmap : sentencepiece_charsmaps(bytes, where))
+    if (!charsmap.empty()) PrecompiledCharsmap(charsmap, where);
   auto sp = std::make_shared<Processor>();
   sentencepiece::util::Status status;
   try {
-    status = sp->Load(file.string());
+    status = sp->LoadFromSerializedProto(bytes);
   } catch (const std::exception& e) {
     // The library throws from its trie builder on some malformed models (an empty piece; found by fuzzing).
-    fail(file.string() + ": cannot load the SentencePiece model (" + e.what() + ")");
+    fail(where + ": cannot load the SentencePiece model (" + e.what() + ")");
   }
-  if (!status.ok()) fail(file.string() + ": cannot load the SentencePiece model (" + status.ToString() + ")");
+  if (!status.ok()) fail(where + ": cannot load the SentencePiece model (" + status.ToString() + ")");
   SentencePieceFiles out;
   out.piece_count = sp->GetPieceSize();
   out.processor = sp;
