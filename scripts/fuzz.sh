@@ -6,7 +6,8 @@
 # script fails at the end); the input is left in build-fuzz/artifacts/.
 # The corpus each target grows is kept in build-fuzz/corpus/<target>/ between runs; the committed
 # crash reproducers of fuzz/regressions/<target>/ are replayed first; fuzz/<target>.dict, when
-# there is one, is the target's dictionary.
+# there is one, is the target's dictionary. TOKPROB_FUZZ_SEED fixes libFuzzer's random seed (CI
+# uses one, so that a red run can be replayed); unset or 0, every run draws a new one.
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ seconds="${1:-60}"
 shift || true
 export TOKPROB_FIXTURES="${TOKPROB_FIXTURES:-$(cd .. && pwd)/shared/fixtures}"
 timeout_s="${TOKPROB_FUZZ_TIMEOUT:-10}"
+seed="${TOKPROB_FUZZ_SEED:-0}"
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTOKPROB_FUZZ=ON -DTOKPROB_BUILD_TESTS=OFF -DTOKPROB_BUILD_BENCH=OFF >/dev/null
@@ -39,7 +41,7 @@ for t in "${targets[@]}"; do
   while [ "$left" -gt 0 ]; do
     began=$(date +%s)
     if "build-fuzz/${t}_fuzz" -max_total_time="$left" -timeout="$timeout_s" -rss_limit_mb=2048 \
-        -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$t-" \
+        -malloc_limit_mb=2048 -print_final_stats=1 -seed="$seed" -artifact_prefix="build-fuzz/artifacts/$t-" \
         "${dict[@]}" "build-fuzz/corpus/$t" "build-fuzz/seeds/$t" "fuzz/regressions/$t" >>"$log" 2>&1; then
       break
     fi

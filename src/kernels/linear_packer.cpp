@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
 
 #include "kernels/half_float.hpp"
 #include "kernels/packed_gemm.hpp"
@@ -16,11 +20,37 @@ namespace {
 // Columns of an [in, out] matrix (GPT-2's Conv1D) converted per task.
 constexpr int64_t kColumns = 256;
 
+// Transposes rows [0, n) x columns [0, cols) of a row-major block with row stride `stride` into
+// `tile`, column c at tile + c * kInt8Block. 4x4 blocks go through vector shuffles (SSE2 at
+// least, so every build has them); a scalar gather was nine times slower than the conversion.
+void transpose_band(const float* src, int64_t stride, int64_t n, int64_t cols, float* tile) {
+  typedef float v4 __attribute__((vector_size(16)));
+  int64_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    int64_t c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      v4 r[4];
+      for (int i = 0; i < 4; ++i) std::memcpy(&r[i], src + (k + i) * stride + c, sizeof(v4));
+      const v4 t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 1, 5);
+      const v4 t1 = __builtin_shufflevector(r[0], r[1], 2, 6, 3, 7);
+      const v4 t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 1, 5);
+      const v4 t3 = __builtin_shufflevector(r[2], r[3], 2, 6, 3, 7);
+      const v4 columns[4] = {__builtin_shufflevector(t0, t2, 0, 1, 4, 5), __builtin_shufflevector(t0, t2, 2, 3, 6, 7),
+                             __builtin_shufflevector(t1, t3, 0, 1, 4, 5), __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
+      for (int j = 0; j < 4; ++j) std::memcpy(tile + (c + j) * kInt8Block + k, &columns[j], sizeof(v4));
+    }
+    for (; c < cols; ++c)
+      for (int i = 0; i < 4; ++i) tile[c * kInt8Block + k + i] = src[(k + i) * stride + c];
+  }
+  for (; k < n; ++k)
+    for (int64_t c = 0; c < cols; ++c) tile[c * kInt8Block + k] = src[k * stride + c];
+}
+
 // Converts every row in segments of kInt8Block weights with `convert(o, k0, values, n)` (weights
 // k0..k0+n of output row o), which returns false for a weight it cannot hold. [out, in] rows are
-// read where they are. An [in, out] matrix is read a band of kInt8Block stored rows at a time,
-// gathering each output's segment down the band: the band's pages stay in the TLB and its lines
-// in cache (a tile of output rows that spanned every stored row stalled on page walks).
+// read where they are. An [in, out] matrix is read a band of kInt8Block stored rows and kColumns
+// columns at a time and transposed in cache: the band's pages stay in the TLB (a tile of output
+// rows that spanned every stored row stalled on page walks).
 template <class Convert>
 bool convert_segments(const LinearWeights& w, Convert convert) {
   std::atomic<bool> ok{true};
@@ -34,15 +64,14 @@ bool convert_segments(const LinearWeights& w, Convert convert) {
     return ok.load();
   }
   parallel_for((w.out + kColumns - 1) / kColumns, 1, [&](int64_t c0, int64_t c1) {
-    float segment[kInt8Block];
+    std::vector<float> tile(kColumns * kInt8Block);
     for (int64_t c = c0; c < c1 && ok.load(std::memory_order_relaxed); ++c) {
       const int64_t o0 = c * kColumns, o1 = std::min(w.out, o0 + kColumns);
       for (int64_t k0 = 0; k0 < w.in; k0 += kInt8Block) {
         const int64_t n = std::min(kInt8Block, w.in - k0);
-        for (int64_t o = o0; o < o1; ++o) {
-          for (int64_t k = 0; k < n; ++k) segment[k] = w.w[(k0 + k) * w.out + o];
-          if (!convert(o, k0, segment, n)) ok.store(false, std::memory_order_relaxed);
-        }
+        transpose_band(w.w + k0 * w.out + o0, w.out, n, o1 - o0, tile.data());
+        for (int64_t o = o0; o < o1; ++o)
+          if (!convert(o, k0, tile.data() + (o - o0) * kInt8Block, n)) ok.store(false, std::memory_order_relaxed);
       }
     }
   });
@@ -65,41 +94,53 @@ LinearWeights LinearPacker::pack(const LinearWeights& w, const std::string& name
   switch (format_) {
     case WeightFormat::bf16:
     case WeightFormat::f16: {
-      auto& out = halves_.emplace_back(new uint16_t[n]);
+      auto* out = static_cast<uint16_t*>(arena_.allocate(static_cast<size_t>(n) * sizeof(uint16_t)));
       const bool bf16 = format_ == WeightFormat::bf16;
       ok = convert_segments(w, [&](int64_t o, int64_t k0, const float* v, int64_t n) {
-        uint16_t* dst = out.get() + o * in + k0;
+        uint16_t* dst = out + o * in + k0;
         if (bf16) {
           for (int64_t k = 0; k < n; ++k) dst[k] = f32_to_bf16(v[k]);
           return true;
         }
         narrow_to_f16(v, n, dst);
-        bool finite = true;
-        for (int64_t k = 0; k < n; ++k) finite &= (dst[k] & 0x7c00u) != 0x7c00u;  // exponent 31: inf or NaN
-        return finite;
+        // Exponent 31 (all ones, the largest) is inf or NaN; a max reduction vectorises.
+        uint32_t max_exponent = 0;
+        for (int64_t k = 0; k < n; ++k) max_exponent = std::max<uint32_t>(max_exponent, dst[k] & 0x7c00u);
+        return max_exponent != 0x7c00u;
       });
-      p.packed = out.get();
+      p.packed = out;
       break;
     }
     case WeightFormat::int8: {
       const int64_t blocks = (in + kInt8Block - 1) / kInt8Block;
-      auto& q = quantized_.emplace_back(new int8_t[n]);
-      auto& scales = scales_.emplace_back(new float[w.out * blocks]);
+      auto* q = static_cast<int8_t*>(arena_.allocate(static_cast<size_t>(n)));
+      auto* scales = static_cast<float*>(arena_.allocate(static_cast<size_t>(w.out * blocks) * sizeof(float)));
       ok = convert_segments(w, [&](int64_t o, int64_t k0, const float* v, int64_t n) {
-        float max_abs = 0;
-        for (int64_t k = 0; k < n; ++k) {
-          if (!std::isfinite(v[k])) return false;
-          max_abs = std::max(max_abs, std::fabs(v[k]));
-        }
+        // Branch-free integer loops, so that they vectorise (a float max reduction does not
+        // without -ffast-math): magnitudes compare as their bit patterns, and NaN's lie above
+        // infinity's. Adding and subtracting 1.5 * 2^23 rounds |x| < 2^22 to the nearest
+        // integer, ties to even, as nearbyint does.
+        uint32_t max_bits = 0;
+        for (int64_t k = 0; k < n; ++k) max_bits = std::max(max_bits, std::bit_cast<uint32_t>(v[k]) & 0x7fffffffu);
+        const bool finite = max_bits < 0x7f800000u;
+        const float max_abs = std::bit_cast<float>(max_bits);
+        if (!finite) return false;
         const float scale = max_abs / 127.0f;
         scales[o * blocks + k0 / kInt8Block] = scale;
-        int8_t* dst = q.get() + o * in + k0;
+        int8_t* dst = q + o * in + k0;
+        if (scale == 0) {
+          std::fill(dst, dst + n, int8_t{0});
+          return true;
+        }
+        // |v / scale| <= 127 up to the division's rounding, except for a subnormal scale, whose
+        // rounding can be large: the clamp is for that (the quotient stays below 2^31 there).
+        constexpr float kRound = 0x1.8p23f;
         for (int64_t k = 0; k < n; ++k)
-          dst[k] = scale > 0 ? static_cast<int8_t>(std::clamp(std::nearbyint(v[k] / scale), -127.0f, 127.0f)) : int8_t{0};
+          dst[k] = static_cast<int8_t>(std::clamp(static_cast<int>((v[k] / scale + kRound) - kRound), -127, 127));
         return true;
       });
-      p.packed = q.get();
-      p.scales = scales.get();
+      p.packed = q;
+      p.scales = scales;
       break;
     }
     case WeightFormat::f32: break;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/linear.hpp"
+#include "kernels/weight_arena.hpp"
 #include "kernels/weight_format.hpp"
 
 namespace tokprob {
@@ -31,9 +32,7 @@ class LinearPacker {
  private:
   WeightFormat format_;
   // Filled by the conversion: allocated without zeroing, which would touch every page once more.
-  std::vector<std::unique_ptr<uint16_t[]>> halves_;
-  std::vector<std::unique_ptr<int8_t[]>> quantized_;
-  std::vector<std::unique_ptr<float[]>> scales_;
+  WeightArena arena_;
   std::map<const float*, LinearWeights> packed_;
   int64_t bytes_ = 0;
 };

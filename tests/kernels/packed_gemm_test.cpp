@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <utility>
 #include <random>
 #include <vector>
 
@@ -77,18 +79,50 @@ TEST(LinearPacker, ConversionErrorWithinTheFormatsPrecision) {
 }
 
 TEST(LinearPacker, BothLayoutsPackToTheSameRows) {
-  const int64_t in = 40, out = 35;
-  auto w = random_vector(in * out, 2);  // [out, in]
-  std::vector<float> t(in * out);       // the same matrix stored [in, out]
-  for (int64_t o = 0; o < out; ++o)
-    for (int64_t k = 0; k < in; ++k) t[k * out + o] = w[o * in + k];
-  for (WeightFormat f : kFormats) {
-    LinearPacker packer(f);
-    const LinearWeights a = packer.pack({w.data(), nullptr, in, out, false}, "a");
-    const LinearWeights b = packer.pack({t.data(), nullptr, in, out, true}, "b");
-    EXPECT_FALSE(b.stored_in_out);
+  // Sizes around the [in, out] path's bands (64 stored rows), column chunks (256) and 4x4
+  // transpose blocks; the last is large enough for the arena's mapped chunks.
+  for (const auto& [in, out] : {std::pair<int64_t, int64_t>{40, 35}, {150, 301}, {67, 517}, {130, 1030}}) {
+    auto w = random_vector(in * out, 2);  // [out, in]
+    std::vector<float> t(in * out);       // the same matrix stored [in, out]
     for (int64_t o = 0; o < out; ++o)
-      for (int64_t k = 0; k < in; ++k) ASSERT_EQ(widened(a, o, k), widened(b, o, k)) << weight_format_name(f);
+      for (int64_t k = 0; k < in; ++k) t[k * out + o] = w[o * in + k];
+    for (WeightFormat f : kFormats) {
+      LinearPacker packer(f);
+      const LinearWeights a = packer.pack({w.data(), nullptr, in, out, false}, "a");
+      const LinearWeights b = packer.pack({t.data(), nullptr, in, out, true}, "b");
+      EXPECT_FALSE(b.stored_in_out);
+      for (int64_t o = 0; o < out; ++o)
+        for (int64_t k = 0; k < in; ++k)
+          ASSERT_EQ(widened(a, o, k), widened(b, o, k)) << weight_format_name(f) << " " << in << "x" << out;
+    }
+  }
+}
+
+TEST(LinearPacker, Int8RoundsTiesToEvenAndStaysInRangeForSubnormalScales) {
+  std::vector<float> w(64, 0.0f);
+  w[0] = 127.0f;  // scale 1: the others are their own quantized values
+  w[1] = 2.5f;
+  w[2] = -3.5f;
+  w[3] = 0.5f;
+  LinearPacker int8(WeightFormat::int8);
+  const LinearWeights p = int8.pack({w.data(), nullptr, 64, 1, false}, "w");
+  const auto* q = static_cast<const int8_t*>(p.packed);
+  EXPECT_EQ(p.scales[0], 1.0f);
+  EXPECT_EQ(q[0], 127);
+  EXPECT_EQ(q[1], 2);
+  EXPECT_EQ(q[2], -4);
+  EXPECT_EQ(q[3], 0);
+  // A block of subnormals: the scale's own rounding is coarse there, yet no value may wrap.
+  std::vector<float> tiny(64);
+  for (int k = 0; k < 64; ++k) tiny[k] = (k % 2 ? -1.0f : 1.0f) * std::numeric_limits<float>::denorm_min() * float(190 - k);
+  LinearPacker int8_tiny(WeightFormat::int8);
+  const LinearWeights t = int8_tiny.pack({tiny.data(), nullptr, 64, 1, false}, "tiny");
+  for (int k = 0; k < 64; ++k) {
+    const int v = static_cast<const int8_t*>(t.packed)[k];
+    EXPECT_LE(std::abs(v), 127);
+    if (v != 0) {
+      EXPECT_EQ(v > 0, tiny[k] > 0) << k;
+    }
   }
 }
 
@@ -121,6 +155,11 @@ TEST(LinearPacker, RefusesWeightsTheFormatCannotHold) {
   w[9] = std::nanf("");
   LinearPacker int8(WeightFormat::int8);
   EXPECT_THROW(int8.pack({w.data(), nullptr, 8, 4, false}, "w"), Error);
+  w[9] = -std::numeric_limits<float>::infinity();
+  LinearPacker int8_inf(WeightFormat::int8);
+  EXPECT_THROW(int8_inf.pack({w.data(), nullptr, 8, 4, false}, "w"), Error);
+  LinearPacker f16_inf(WeightFormat::f16);
+  EXPECT_THROW(f16_inf.pack({w.data(), nullptr, 8, 4, false}, "w"), Error);
 }
 
 TEST(PackedLinear, MatchesTheWidenedProductOnEveryVariant) {
