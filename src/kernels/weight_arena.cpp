@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <new>
-#include <cstdlib>
 
 namespace tokprob {
 
@@ -47,11 +46,10 @@ void* WeightArena::allocate(size_t bytes) {
   if (chunks_.empty() || static_cast<size_t>(chunks_.back().end - chunks_.back().next) < bytes) {
     const size_t usable = std::max(kChunkBytes, round_up(bytes, kHugePage));
     const size_t mapping_bytes = usable + kHugePage;  // room to start on a 2 MiB boundary
-    static const int mode = getenv("ARENA_MODE") ? atoi(getenv("ARENA_MODE")) : 0;
-    void* mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (mode == 1 ? MAP_POPULATE : 0), -1, 0);
+    void* mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mapping == MAP_FAILED) throw std::bad_alloc();
     char* start = reinterpret_cast<char*>(round_up(reinterpret_cast<uintptr_t>(mapping), kHugePage));
-    if (mode == 0) madvise(start, usable, MADV_HUGEPAGE);  // advice only: without THP this is ordinary memory
+    madvise(start, usable, MADV_HUGEPAGE);  // advice only: without THP this is ordinary memory
     chunks_.push_back({mapping, mapping_bytes, start, start + usable});
   }
   Chunk& c = chunks_.back();
