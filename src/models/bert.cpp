@@ -7,10 +7,9 @@
 
 namespace tokprob {
 
-std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, EncoderHead head,
-                                              const LoadOptions& options) {
+void read_bert_backbone(const Config& config, const EncoderTensors& r, const std::string& p, EncoderHead head,
+                        PostLnEncoderSpec& s) {
   const std::string file = config.file().string();
-  PostLnEncoderSpec s;
   const int64_t C = s.hidden = config.get_size("hidden_size");
   s.heads = config.get_size("num_attention_heads");
   s.inner = config.get_size("intermediate_size");
@@ -23,7 +22,7 @@ std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, E
   if (const auto pet = config.get_string("position_embedding_type", "absolute"); pet != "absolute")
     fail(file + ": position_embedding_type '" + pet + "' is not supported (only 'absolute')");
   if (config.get_bool("is_decoder", false))
-    fail(file + ": is_decoder is true (a causal BERT); only the bidirectional encoder is supported");
+    fail(file + ": is_decoder is true (a causal model); only the bidirectional encoder is supported");
 
   EncoderInfo& I = s.info;
   I.model_type = config.model_type();
@@ -34,10 +33,6 @@ std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, E
   I.type_vocab_size = config.get_size("type_vocab_size", 2);
   if (config.has("pad_token_id")) I.pad_token_id = static_cast<int32_t>(config.get_int("pad_token_id"));
 
-  // Heads saved with BertFor* carry the "bert." prefix; a bare BertModel has none.
-  const std::string p = weights.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
-  LinearPacker packer(options.weights);
-  const EncoderTensors r{weights, packer};
   s.word_embeddings = r.w(p + "embeddings.word_embeddings.weight", {V, C});
   s.position_embeddings = r.w(p + "embeddings.position_embeddings.weight", {I.max_positions, C});
   s.type_embeddings = r.w(p + "embeddings.token_type_embeddings.weight", {I.type_vocab_size, C});
@@ -55,6 +50,18 @@ std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, E
     std::tie(L.ffn_norm_g, L.ffn_norm_b) = r.norm(q + "output.LayerNorm", C);
     s.layers.push_back(L);
   }
+}
+
+std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, EncoderHead head,
+                                        const LoadOptions& options) {
+  PostLnEncoderSpec s;
+  // Heads saved with BertFor* carry the "bert." prefix; a bare BertModel has none.
+  const std::string p = weights.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+  LinearPacker packer(options.weights);
+  const EncoderTensors r{weights, packer};
+  read_bert_backbone(config, r, p, head, s);
+  const int64_t C = s.hidden, V = s.info.vocab_size;
+  EncoderInfo& I = s.info;
 
   if (head == EncoderHead::masked_lm) {
     require_head_tensors(weights, config, "masked-LM", {"cls.predictions.transform.dense.weight"});

@@ -68,14 +68,17 @@ class PostLnEncoder final : public EncoderModel {
     return T;
   }
 
-  // x: [T, C] <- LayerNorm(word[id] + position[offset + i] + type[type_id])
+  // x: [T, C] <- LayerNorm(word[id] + position[p(i)] + type[type_id])
   void embed(std::span<const EncoderSequence> seqs, float* x) const {
     const int64_t C = s_.hidden;
+    const int32_t pad = s_.position_padding_idx;
     int64_t row = 0;
     for (const auto& sq : seqs) {
+      int64_t counted = 0;  // tokens other than padding so far (RoBERTa's numbering)
       for (size_t i = 0; i < sq.ids.size(); ++i, ++row) {
         const float* we = s_.word_embeddings + static_cast<int64_t>(sq.ids[i]) * C;
-        const float* pe = s_.position_embeddings + (s_.position_offset + static_cast<int64_t>(i)) * C;
+        const int64_t position = pad < 0 ? static_cast<int64_t>(i) : sq.ids[i] == pad ? pad : pad + ++counted;
+        const float* pe = s_.position_embeddings + position * C;
         float* xr = x + row * C;
         for (int64_t c = 0; c < C; ++c) xr[c] = we[c] + pe[c];
         if (s_.type_embeddings) {

@@ -49,8 +49,9 @@ struct PostLnEncoderSpec {
   int64_t hidden = 0, heads = 0, inner = 0;
   float eps = 1e-12f;
   Activation act = Activation::gelu_erf;
-  // Row of the position table for the first token (RoBERTa counts from padding_idx + 1).
-  int64_t position_offset = 0;
+  // -1: token i takes row i of the position table. Otherwise RoBERTa's numbering around its
+  // padding id: a padding token takes row padding_idx, the others padding_idx + 1, + 2, ... in order.
+  int32_t position_padding_idx = -1;
   const float *word_embeddings = nullptr, *position_embeddings = nullptr;
   const float* type_embeddings = nullptr;  // [info.type_vocab_size, hidden]; null when the model has none
   const float *embed_norm_g = nullptr, *embed_norm_b = nullptr;

@@ -6,6 +6,7 @@
 #include "io/safetensors.hpp"
 #include "models/bert.hpp"
 #include "models/distilbert.hpp"
+#include "models/roberta.hpp"
 #include "models/gpt2.hpp"
 #include "models/llama.hpp"
 #include "models/t5.hpp"
@@ -43,6 +44,8 @@ const std::map<std::string, EncoderLoader>& encoder_loaders() {
   static const std::map<std::string, EncoderLoader> table = {
       {"bert", load_bert},
       {"distilbert", load_distilbert},
+      {"roberta", load_roberta},
+      {"xlm-roberta", load_roberta},
   };
   return table;
 }

@@ -40,7 +40,8 @@ void add_role_tokens(Pipeline& impl, const json& config, const json& special_tok
     if (!source->is_object()) continue;
     for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token", "mask_token", "cls_token", "sep_token"}) {
       if (!source->contains(key)) continue;
-      auto content = token_content((*source)[key]);
+      const json& entry = (*source)[key];
+      auto content = token_content(entry);
       if (!content || impl.added.id_of(*content)) continue;
       if (auto id = impl.model->vocab().find(*content)) {
         AddedToken t;
@@ -48,10 +49,22 @@ void add_role_tokens(Pipeline& impl, const json& config, const json& special_tok
         t.id = *id;
         t.special = true;
         t.normalized = false;
+        // Written as an AddedToken object ({"content": ..., "lstrip": true, ...}): its flags hold.
+        auto flag = [&entry](const char* k) { return entry.is_object() && entry.contains(k) && entry[k].is_boolean() && entry[k].get<bool>(); };
+        t.lstrip = flag("lstrip");
+        t.rstrip = flag("rstrip");
+        t.single_word = flag("single_word");
         impl.added.add(t);
       }
     }
   }
+}
+
+std::optional<std::string> role_content(const json& config, const json& special_tokens_map, const char* key) {
+  for (const json* source : {&config, &special_tokens_map})
+    if (source->is_object() && source->contains(key))
+      if (auto content = token_content((*source)[key])) return content;
+  return std::nullopt;
 }
 
 std::optional<TemplateToken> role_token(const Pipeline& impl, const json& config, const json& special_tokens_map,
@@ -197,11 +210,25 @@ static std::unique_ptr<Pipeline> load_legacy_files_unguarded(const fs::path& dir
     }
   }
   add_role_tokens(*impl, config, special_tokens_map);
+  // RobertaTokenizer (and its byte-level BPE relatives) on vocab.json + merges.txt: <s> A </s>
+  // around each text, and a mask token that absorbs the spaces before it when the config names it
+  // by a plain string (the tokenizer's constructor then makes it lstrip).
+  const std::string gpt2_class = kind == Kind::gpt2 ? json_string(config, "tokenizer_class", "GPT2Tokenizer") : "";
+  const bool roberta = kind == Kind::gpt2 && (gpt2_class.rfind("Roberta", 0) == 0 || gpt2_class.rfind("Bart", 0) == 0 ||
+                                              gpt2_class.rfind("Longformer", 0) == 0);
+  std::optional<std::string> lstrip_mask;
+  if (roberta && !(config.is_object() && config.contains("added_tokens_decoder"))) {
+    bool written_as_object = false;
+    for (const json* source : {&config, &special_tokens_map})
+      if (source->is_object() && source->contains("mask_token") && (*source)["mask_token"].is_object()) written_as_object = true;
+    if (!written_as_object) lstrip_mask = role_content(config, special_tokens_map, "mask_token").value_or("<mask>");
+  }
   {
     std::vector<AddedToken> raw = impl->added.tokens();
     AddedVocabulary rebuilt;
     for (auto& t : raw) {
       t.normalized = false;
+      if (lstrip_mask && t.content == *lstrip_mask) t.lstrip = true;
       rebuilt.add(t);
     }
     impl->added = std::move(rebuilt);
@@ -212,7 +239,16 @@ static std::unique_ptr<Pipeline> load_legacy_files_unguarded(const fs::path& dir
   const auto eos = role_token(*impl, config, special_tokens_map, "eos_token");
   switch (kind) {
     case Kind::gpt2:
-      if (json_bool(config, "add_bos_token", false)) impl->post_processor = make_bos_eos_processor(bos, std::nullopt, false);
+      if (roberta) {
+        const auto cls = role_token(*impl, config, special_tokens_map, "cls_token");
+        const auto sep = role_token(*impl, config, special_tokens_map, "sep_token");
+        const TemplateToken c = cls.value_or(TemplateToken{"<s>", impl->token_to_id("<s>").value_or(0)});
+        const TemplateToken s = sep.value_or(TemplateToken{"</s>", impl->token_to_id("</s>").value_or(2)});
+        impl->post_processor = make_template_processor({c.token, "$A", s.token}, {c.token, "$A", s.token, s.token, "$B", s.token},
+                                                       {c, s}, dir.string());
+      } else if (json_bool(config, "add_bos_token", false)) {
+        impl->post_processor = make_bos_eos_processor(bos, std::nullopt, false);
+      }
       break;
     case Kind::bert: {
       const auto cls = role_token(*impl, config, special_tokens_map, "cls_token");

@@ -129,3 +129,43 @@ TEST(LegacyFiles, LlamaTokenizerModel) {
 }
 
 }  // namespace
+
+// RobertaTokenizer on vocab.json + merges.txt (gpt2-tiny's, with RoBERTa's special tokens added
+// to the vocabulary): <s> A </s> and <s> A </s></s> B </s>, and a mask token named by a plain
+// string absorbs the spaces before it (the slow tokenizer makes it lstrip), one written as an
+// AddedToken object keeps its own flags.
+TEST(LegacyFiles, RobertaTokenizerTemplateAndMask) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const fs::path dir = legacy_copy("gpt2-tiny", {"merges.txt"});
+  json vocab = tokprob::testing::load_json(tokprob::testing::fixtures_dir() / "gpt2-tiny" / "vocab.json");
+  const auto V = static_cast<int32_t>(vocab.size());
+  const int32_t s = V, pad = V + 1, e = V + 2, mask = V + 3;
+  vocab["<s>"] = s;
+  vocab["<pad>"] = pad;
+  vocab["</s>"] = e;
+  vocab["<mask>"] = mask;
+  std::ofstream(dir / "vocab.json") << vocab.dump();
+  json config = {{"tokenizer_class", "RobertaTokenizer"}, {"bos_token", "<s>"},   {"eos_token", "</s>"},
+                 {"sep_token", "</s>"},                   {"cls_token", "<s>"},   {"unk_token", "<|endoftext|>"},
+                 {"pad_token", "<pad>"},                  {"mask_token", "<mask>"}};
+  std::ofstream(dir / "tokenizer_config.json") << config.dump();
+  const auto gpt2 = tokprob::Tokenizer::from_folder(tokprob::testing::fixtures_dir() / "gpt2-tiny");
+  auto plain = [&](const std::string& text) { return gpt2.encode(text, false).ids; };
+  auto concat = [](std::initializer_list<std::vector<int32_t>> parts) {
+    std::vector<int32_t> out;
+    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+  };
+  {
+    const auto tok = tokprob::Tokenizer::from_folder(dir);
+    EXPECT_EQ(tok.encode("Hello <mask>.", true).ids, concat({{s}, plain("Hello"), {mask}, plain("."), {e}}));
+    EXPECT_EQ(tok.encode_pair("Hello", "world", true).ids, concat({{s}, plain("Hello"), {e, e}, plain("world"), {e}}));
+  }
+  config["mask_token"] = {{"content", "<mask>"}, {"lstrip", false}, {"rstrip", false}, {"single_word", false}};
+  std::ofstream(dir / "tokenizer_config.json") << config.dump();
+  {
+    const auto tok = tokprob::Tokenizer::from_folder(dir);
+    EXPECT_EQ(tok.encode("Hello <mask>.", true).ids, concat({{s}, plain("Hello "), {mask}, plain("."), {e}}));
+  }
+  fs::remove_all(dir);
+}
