@@ -60,36 +60,16 @@ std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, E
   LinearPacker packer(options.weights);
   const EncoderTensors r{weights, packer};
   read_bert_backbone(config, r, p, head, s);
-  const int64_t C = s.hidden, V = s.info.vocab_size;
-  EncoderInfo& I = s.info;
-
   if (head == EncoderHead::masked_lm) {
-    require_head_tensors(weights, config, "masked-LM", {"cls.predictions.transform.dense.weight"});
-    const bool tied = config.get_bool("tie_word_embeddings", true);
-    if (!tied) require_head_tensors(weights, config, "masked-LM", {"cls.predictions.decoder.weight"});
     // Older saves hold the decoder bias as cls.predictions.bias, newer ones as decoder.bias too.
     const std::string bias =
         weights.has("cls.predictions.bias") ? "cls.predictions.bias" : "cls.predictions.decoder.bias";
-    require_head_tensors(weights, config, "masked-LM", {bias});
-    MlmHeadWeights m;
-    m.transform = r.linear("cls.predictions.transform.dense", C, C);
-    m.act = s.act;
-    std::tie(m.norm_g, m.norm_b) = r.norm("cls.predictions.transform.LayerNorm", C);
-    m.eps = s.eps;
-    m.decoder = packer.pack(
-        {tied ? s.word_embeddings : r.w("cls.predictions.decoder.weight", {V, C}), r.w(bias, {V}), C, V, false},
-        "cls.predictions.decoder.weight");
-    s.mlm = m;
+    s.mlm = read_mlm_head(config, r, s,
+                          {"cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm",
+                           "cls.predictions.decoder.weight", bias},
+                          s.act, s.eps);
   } else {
-    require_head_tensors(weights, config, "sequence-classification",
-                         {p + "pooler.dense.weight", "classifier.weight", "classifier.bias"});
-    I.labels = read_labels(config);
-    I.problem_type = config.get_string("problem_type", "");
-    ClassifierHeadWeights c;
-    c.dense = r.linear(p + "pooler.dense", C, C);
-    c.act = Activation::tanh;
-    c.out = r.linear("classifier", C, static_cast<int64_t>(I.labels.size()));
-    s.classifier = c;
+    s.classifier = read_classifier_head(config, r, s.hidden, p + "pooler.dense", Activation::tanh, "classifier", s.info);
   }
   return make_post_ln_encoder(std::move(s), std::move(weights), std::move(packer));
 }

@@ -51,28 +51,11 @@ std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weig
   }
 
   if (head == EncoderHead::masked_lm) {
-    require_head_tensors(weights, config, "masked-LM", {"vocab_transform.weight", "vocab_projector.bias"});
-    const bool tied = config.get_bool("tie_word_embeddings", true);
-    if (!tied) require_head_tensors(weights, config, "masked-LM", {"vocab_projector.weight"});
-    MlmHeadWeights m;
-    m.transform = r.linear("vocab_transform", C, C);
-    m.act = s.act;
-    std::tie(m.norm_g, m.norm_b) = r.norm("vocab_layer_norm", C);
-    m.eps = 1e-12f;
-    m.decoder = packer.pack({tied ? s.word_embeddings : r.w("vocab_projector.weight", {V, C}),
-                             r.w("vocab_projector.bias", {V}), C, V, false},
-                            "vocab_projector.weight");
-    s.mlm = m;
+    // eps fixed in DistilBERT's modules, as in its layers.
+    s.mlm = read_mlm_head(config, r, s, {"vocab_transform", "vocab_layer_norm", "vocab_projector.weight", "vocab_projector.bias"},
+                          s.act, 1e-12f);
   } else {
-    require_head_tensors(weights, config, "sequence-classification",
-                         {"pre_classifier.weight", "classifier.weight", "classifier.bias"});
-    I.labels = read_labels(config);
-    I.problem_type = config.get_string("problem_type", "");
-    ClassifierHeadWeights c;
-    c.dense = r.linear("pre_classifier", C, C);
-    c.act = Activation::relu;
-    c.out = r.linear("classifier", C, static_cast<int64_t>(I.labels.size()));
-    s.classifier = c;
+    s.classifier = read_classifier_head(config, r, C, "pre_classifier", Activation::relu, "classifier", I);
   }
   return make_post_ln_encoder(std::move(s), std::move(weights), std::move(packer));
 }

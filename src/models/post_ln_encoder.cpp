@@ -1,5 +1,7 @@
 #include "models/post_ln_encoder.hpp"
 
+#include <tuple>
+
 #include <cmath>
 #include <cstring>
 
@@ -173,6 +175,37 @@ std::pair<const float*, const float*> EncoderTensors::norm(const std::string& na
   if (!weights.has(name + ".weight") && weights.has(name + ".gamma"))
     return {w(name + ".gamma", {dim}), w(name + ".beta", {dim})};
   return {w(name + ".weight", {dim}), w(name + ".bias", {dim})};
+}
+
+MlmHeadWeights read_mlm_head(const Config& config, const EncoderTensors& r, const PostLnEncoderSpec& s,
+                             const MlmHeadNames& names, Activation act, float eps) {
+  const int64_t C = s.hidden, V = s.info.vocab_size;
+  require_head_tensors(r.weights, config, "masked-LM", {names.transform + ".weight", names.bias});
+  const bool tied = config.get_bool("tie_word_embeddings", true);
+  if (!tied) require_head_tensors(r.weights, config, "masked-LM", {names.decoder_weight});
+  MlmHeadWeights m;
+  m.transform = r.linear(names.transform, C, C);
+  m.act = act;
+  std::tie(m.norm_g, m.norm_b) = r.norm(names.norm, C);
+  m.eps = eps;
+  m.decoder = r.packer.pack(
+      {tied ? s.word_embeddings : r.w(names.decoder_weight, {V, C}), r.w(names.bias, {V}), C, V, false},
+      names.decoder_weight);
+  return m;
+}
+
+ClassifierHeadWeights read_classifier_head(const Config& config, const EncoderTensors& r, int64_t hidden,
+                                           const std::string& dense, Activation act, const std::string& out,
+                                           EncoderInfo& info) {
+  require_head_tensors(r.weights, config, "sequence-classification",
+                       {dense + ".weight", out + ".weight", out + ".bias"});
+  info.labels = read_labels(config);
+  info.problem_type = config.get_string("problem_type", "");
+  ClassifierHeadWeights c;
+  c.dense = r.linear(dense, hidden, hidden);
+  c.act = act;
+  c.out = r.linear(out, hidden, static_cast<int64_t>(info.labels.size()));
+  return c;
 }
 
 std::vector<std::string> read_labels(const Config& config) {

@@ -77,6 +77,22 @@ struct EncoderTensors {
   std::pair<const float*, const float*> norm(const std::string& name, int64_t dim) const;
 };
 
+// A masked-LM head by its module names: `transform` (dense, C -> C) -> act -> `norm` (LayerNorm
+// with `eps`) -> the decoder, tied to the word embeddings unless config.json's
+// tie_word_embeddings is false (then `decoder_weight`), with bias tensor `bias`. Throws naming the
+// checkpoint when it has no such head.
+struct MlmHeadNames {
+  std::string transform, norm, decoder_weight, bias;
+};
+MlmHeadWeights read_mlm_head(const Config& config, const EncoderTensors& r, const PostLnEncoderSpec& s,
+                             const MlmHeadNames& names, Activation act, float eps);
+
+// A classification head, `dense` (C -> C) -> act -> `out` (C -> labels), with the labels and
+// problem_type of config.json written into `info`. Throws naming the checkpoint when it has no such head.
+ClassifierHeadWeights read_classifier_head(const Config& config, const EncoderTensors& r, int64_t hidden,
+                                           const std::string& dense, Activation act, const std::string& out,
+                                           EncoderInfo& info);
+
 // Label names by id from config.json: id2label (keys "0".."n-1"), else num_labels (default 2)
 // names LABEL_0..; throws naming config.json for a gap or a key that is not an id.
 std::vector<std::string> read_labels(const Config& config);

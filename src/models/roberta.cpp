@@ -1,7 +1,5 @@
 #include "models/roberta.hpp"
 
-#include <tuple>
-
 #include "models/bert.hpp"
 #include "models/post_ln_encoder.hpp"
 #include "tokprob/error.hpp"
@@ -16,7 +14,7 @@ std::unique_ptr<EncoderModel> load_roberta(const Config& config, Weights weights
   LinearPacker packer(options.weights);
   const EncoderTensors r{weights, packer};
   read_bert_backbone(config, r, p, head, s);
-  const int64_t C = s.hidden, V = s.info.vocab_size;
+  const int64_t V = s.info.vocab_size;
   EncoderInfo& I = s.info;
 
   // Positions count from padding_idx + 1 (create_position_ids_from_input_ids), so the table's
@@ -31,32 +29,15 @@ std::unique_ptr<EncoderModel> load_roberta(const Config& config, Weights weights
   I.max_positions -= pad + 1;
 
   if (head == EncoderHead::masked_lm) {
-    require_head_tensors(weights, config, "masked-LM", {"lm_head.dense.weight", "lm_head.layer_norm.weight"});
-    const bool tied = config.get_bool("tie_word_embeddings", true);
-    if (!tied) require_head_tensors(weights, config, "masked-LM", {"lm_head.decoder.weight"});
     // lm_head.bias is the decoder's bias (saved again as lm_head.decoder.bias by some versions).
     const std::string bias = weights.has("lm_head.bias") ? "lm_head.bias" : "lm_head.decoder.bias";
-    require_head_tensors(weights, config, "masked-LM", {bias});
-    MlmHeadWeights m;
-    m.transform = r.linear("lm_head.dense", C, C);
-    m.act = Activation::gelu_erf;  // RobertaLMHead calls gelu whatever hidden_act says
-    std::tie(m.norm_g, m.norm_b) = r.norm("lm_head.layer_norm", C);
-    m.eps = s.eps;
-    m.decoder = packer.pack(
-        {tied ? s.word_embeddings : r.w("lm_head.decoder.weight", {V, C}), r.w(bias, {V}), C, V, false},
-        "lm_head.decoder.weight");
-    s.mlm = m;
+    // RobertaLMHead calls gelu whatever hidden_act says.
+    s.mlm = read_mlm_head(config, r, s, {"lm_head.dense", "lm_head.layer_norm", "lm_head.decoder.weight", bias},
+                          Activation::gelu_erf, s.eps);
   } else {
-    // RobertaClassificationHead: on <s>, dense -> tanh -> out_proj; the backbone has no pooler.
-    require_head_tensors(weights, config, "sequence-classification",
-                         {"classifier.dense.weight", "classifier.out_proj.weight"});
-    I.labels = read_labels(config);
-    I.problem_type = config.get_string("problem_type", "");
-    ClassifierHeadWeights c;
-    c.dense = r.linear("classifier.dense", C, C);
-    c.act = Activation::tanh;
-    c.out = r.linear("classifier.out_proj", C, static_cast<int64_t>(I.labels.size()));
-    s.classifier = c;
+    // RobertaClassificationHead, on <s>: the backbone has no pooler.
+    s.classifier =
+        read_classifier_head(config, r, s.hidden, "classifier.dense", Activation::tanh, "classifier.out_proj", I);
   }
   return make_post_ln_encoder(std::move(s), std::move(weights), std::move(packer));
 }
