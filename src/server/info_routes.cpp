@@ -8,9 +8,13 @@ namespace tokprob {
 namespace {
 
 nlohmann::json model_json(const ServedModel& m) {
-  return {{"id", m.name},       {"object", "model"},      {"created", 0},
-          {"owned_by", "tokprob"}, {"kind", m.kind},      {"model_type", m.model_type},
-          {"max_positions", m.max_positions}, {"dtype", m.dtype}, {"endpoints", m.endpoints()}};
+  nlohmann::json j = {{"id", m.name},       {"object", "model"},      {"created", 0},
+                      {"owned_by", "tokprob"}, {"kind", m.kind},      {"model_type", m.model_type},
+                      {"max_positions", m.max_positions}, {"dtype", m.dtype}, {"endpoints", m.endpoints()}};
+  // The text a fill-mask request must contain ([MASK] for BERT, <mask> for RoBERTa).
+  if (m.kind == "masked-lm" && m.tokenizer)
+    if (const auto mask = m.tokenizer->special_tokens().mask) j["mask_token"] = m.tokenizer->id_to_token(*mask);
+  return j;
 }
 
 }  // namespace

@@ -160,7 +160,7 @@ async function start() {
     $("hint").textContent = kind === "causal-lm" ? "click a token to append it"
       : kind === "masked-lm" ? "put the mask token in the text" : "";
     if (kind === "classifier") $("topk").parentElement.style.display = "none";
-    if (kind === "masked-lm" && text.value === "The quick brown fox") text.value = "The capital of France is [MASK].";
+    if (kind === "masked-lm" && text.value === "The quick brown fox") text.value = "The capital of France is " + (m.mask_token || "[MASK]") + ".";
     text.addEventListener("input", later);
     $("topk").addEventListener("change", update);
     update();

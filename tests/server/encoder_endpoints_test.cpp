@@ -15,6 +15,7 @@ TEST(ServerEncoders, FillMaskTop10MatchesGolden) {
   ASSERT_EQ(ms, 200);
   EXPECT_EQ(models["data"][0]["kind"], "masked-lm");
   EXPECT_EQ(models["data"][0]["endpoints"], nlohmann::json({"/v1/fill-mask"}));
+  EXPECT_EQ(models["data"][0]["mask_token"], "[MASK]");  // the page writes its example with it
   const auto golden = load_json(fixtures_dir() / "bert-tiny-mlm" / "golden.json");
   for (const auto& g : golden["fill_mask"]) {
     auto [status, body] = server.post("/v1/fill-mask", nlohmann::json{{"text", g["text"]}, {"top_k", 10}});
