@@ -6,6 +6,7 @@
 
 #include "io/hub.hpp"
 #include "kernels/linear.hpp"
+#include "kernels/packed_weight_cache.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::cli {
@@ -23,13 +24,15 @@ void add_common_options(CLI::App& sub, CommonOptions& options) {
 void add_dtype_option(CLI::App& sub, std::string& dtype) {
   sub.add_option("--dtype", dtype,
                  "Weight format of the matrix products, converted at load: fp32 (exact to the reference), bf16, "
-                 "f16 or int8 (per-block scales); faster, slightly different numbers")
+                 "f16 or int8 (per-block scales); faster, slightly different numbers. Converted weights are kept in "
+                 "$TOKPROB_WEIGHT_CACHE (default ~/.cache/tokprob/weights; off: never) for the next load")
       ->capture_default_str();
 }
 
 LoadOptions load_options(const CommonOptions& options) {
   LoadOptions load;
   load.weights = parse_weight_format(options.dtype);
+  load.weight_cache_dir = PackedWeightCache::default_dir();
   return load;
 }
 

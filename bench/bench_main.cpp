@@ -51,8 +51,9 @@ struct Settings {
 struct ThreadFigures {
   int threads = 1;
   WeightFormat format = WeightFormat::f32;
-  std::optional<Rate> bandwidth_gbs, sgemm_gflops;
+  std::optional<Rate> bandwidth_gbs, sgemm_gflops, fresh_read_gbs;
   std::optional<Summary> cold, warm, prefill, decode;
+  std::optional<Summary> cold_converting;  // formats other than fp32: no cache of converted weights
 };
 
 void progress(const std::string& what) { std::cerr << "tokprob_bench: " << what << std::endl; }
@@ -73,9 +74,10 @@ double prefill_flops(const Gpt2Shape& s, int64_t batch, int64_t length) {
 // The figures of one thread count against their bounds, either all by wall time or all by CPU
 // time (CPU seconds / threads: what the run would take if it had had the cores to itself).
 struct Derived {
-  std::optional<double> cold_s, warm_s, prefill_s, decode_s;  // the median of each figure
+  std::optional<double> cold_s, cold_converting_s, warm_s, prefill_s, decode_s;  // the median of each figure
   std::optional<double> one_pass_s, decode_bound_s;            // from the bandwidth
-  std::optional<double> cold_passes, warm_passes, prefill_gflops, prefill_peak_pct, decode_bound_pct;
+  std::optional<double> fresh_pass_s, cold_fresh_passes;       // from the fresh-mapping read rate
+  std::optional<double> cold_passes, cold_converting_passes, warm_passes, prefill_gflops, prefill_peak_pct, decode_bound_pct;
 };
 
 // What one decode step must read with the matrices held in `format`: the fp32 figure with the
@@ -92,6 +94,7 @@ Derived derive(const BenchModel& m, const ThreadFigures& f, bool by_cpu) {
     return by_cpu ? s->cpu_median / f.threads : s->median;
   };
   d.cold_s = time(f.cold);
+  d.cold_converting_s = time(f.cold_converting);
   d.warm_s = time(f.warm);
   d.prefill_s = time(f.prefill);
   d.decode_s = time(f.decode);
@@ -100,11 +103,16 @@ Derived derive(const BenchModel& m, const ThreadFigures& f, bool by_cpu) {
     if (f.sgemm_gflops)
       d.prefill_peak_pct = 100.0 * *d.prefill_gflops / (by_cpu ? f.sgemm_gflops->cpu : f.sgemm_gflops->wall);
   }
+  if (f.fresh_read_gbs) {
+    d.fresh_pass_s = static_cast<double>(m.weight_bytes) / ((by_cpu ? f.fresh_read_gbs->cpu : f.fresh_read_gbs->wall) * 1e9);
+    if (d.cold_s) d.cold_fresh_passes = *d.cold_s / *d.fresh_pass_s;
+  }
   if (!f.bandwidth_gbs) return d;
   const double bw = (by_cpu ? f.bandwidth_gbs->cpu : f.bandwidth_gbs->wall) * 1e9;
   d.one_pass_s = static_cast<double>(m.weight_bytes) / bw;
   d.decode_bound_s = static_cast<double>(bytes_per_token(m, f.format)) / bw;
   if (d.cold_s) d.cold_passes = *d.cold_s / *d.one_pass_s;
+  if (d.cold_converting_s) d.cold_converting_passes = *d.cold_converting_s / *d.one_pass_s;
   if (d.warm_s) d.warm_passes = *d.warm_s / *d.one_pass_s;
   if (d.decode_s) d.decode_bound_pct = 100.0 * *d.decode_bound_s / *d.decode_s;
   return d;
@@ -142,6 +150,9 @@ void print_table(const BenchModel& m, const Settings& st, const std::vector<Thre
     if (f.bandwidth_gbs)
       std::printf("  memory read bandwidth, 1 GiB buffer: %.2f GB/s wall, %.2f GB/s cpu\n", f.bandwidth_gbs->wall,
                   f.bandwidth_gbs->cpu);
+    if (f.fresh_read_gbs)
+      std::printf("  weights read in a fresh mapping:    %.2f GB/s wall, %.2f GB/s cpu\n", f.fresh_read_gbs->wall,
+                  f.fresh_read_gbs->cpu);
     if (f.sgemm_gflops)
       std::printf("  sgemm peak, OpenBLAS %d^3:           %.2f GFLOP/s wall, %.2f GFLOP/s cpu\n", kSgemmSize,
                   f.sgemm_gflops->wall, f.sgemm_gflops->cpu);
@@ -152,6 +163,17 @@ void print_table(const BenchModel& m, const Settings& st, const std::vector<Thre
                   judged("%.1f passes", w.cold_passes, w.cold_passes <= kColdStartMaxPasses).c_str(),
                   judged("%.1f passes", c.cold_passes, c.cold_passes <= kColdStartMaxPasses).c_str(),
                   fmt("<= %.0f passes", kColdStartMaxPasses).c_str());
+    if (f.cold && f.fresh_read_gbs)
+      std::printf(row, "  the same, in fresh passes", "", "",
+                  (fmt("fresh %.1f", w.fresh_pass_s, 1e3) + " / " + fmt("%.1f", c.fresh_pass_s, 1e3)).c_str(),
+                  fmt("%.1f passes", w.cold_fresh_passes).c_str(), fmt("%.1f passes", c.cold_fresh_passes).c_str(),
+                  "-");
+    if (f.cold_converting)
+      std::printf(row, "cold start, converting, ms", fmt("%.1f", w.cold_converting_s, 1e3).c_str(),
+                  fmt("%.1f", c.cold_converting_s, 1e3).c_str(),
+                  (fmt("pass %.1f", w.one_pass_s, 1e3) + " / " + fmt("%.1f", c.one_pass_s, 1e3)).c_str(),
+                  fmt("%.1f passes", w.cold_converting_passes).c_str(),
+                  fmt("%.1f passes", c.cold_converting_passes).c_str(), "(first load)");
     if (f.warm)
       std::printf(row, "warm next-token latency, ms", fmt("%.2f", w.warm_s, 1e3).c_str(),
                   fmt("%.2f", c.warm_s, 1e3).c_str(),
@@ -180,12 +202,16 @@ void print_table(const BenchModel& m, const Settings& st, const std::vector<Thre
                       .c_str(),
                   fmt(">= %.0f %%", decode_min_bound_pct(f.format)).c_str());
   }
-  std::printf("\nsummary (wall time; ratio to the bound in brackets)\n  %-6s %-7s %-22s %-22s %-22s %-12s\n", "dtype",
-              "threads", "cold start ms", "prefill GFLOP/s", "decode ms/token", "warm ms");
+  std::printf("\nsummary (wall time; ratio to the bound in brackets)\n  %-6s %-7s %-22s %-22s %-22s %-22s %-12s\n",
+              "dtype", "threads", "cold start ms", "converting ms", "prefill GFLOP/s", "decode ms/token", "warm ms");
   for (const auto& f : all) {
     const Derived w = derive(m, f, false);
-    std::printf("  %-6s %-7d %-22s %-22s %-22s %-12s\n", weight_format_name(f.format), f.threads,
+    std::printf("  %-6s %-7d %-22s %-22s %-22s %-22s %-12s\n", weight_format_name(f.format), f.threads,
                 (fmt("%.1f", w.cold_s, 1e3) + " (" + fmt("%.1f passes", w.cold_passes) + ")").c_str(),
+                f.cold_converting
+                    ? (fmt("%.1f", w.cold_converting_s, 1e3) + " (" + fmt("%.1f passes", w.cold_converting_passes) + ")")
+                          .c_str()
+                    : "-",
                 (fmt("%.1f", w.prefill_gflops) + " (" + fmt("%.0f %%", w.prefill_peak_pct) + ")").c_str(),
                 (fmt("%.2f", w.decode_s, 1e3) + " (" + fmt("%.0f %%", w.decode_bound_pct) + ")").c_str(),
                 fmt("%.2f", w.warm_s, 1e3).c_str());
@@ -229,8 +255,12 @@ nlohmann::json derived_json(const Derived& d) {
           {"prefill_s", opt(d.prefill_s)},
           {"decode_per_token_s", opt(d.decode_s)},
           {"one_pass_s", opt(d.one_pass_s)},
+          {"fresh_pass_s", opt(d.fresh_pass_s)},
+          {"cold_start_fresh_passes", opt(d.cold_fresh_passes)},
           {"decode_bound_s", opt(d.decode_bound_s)},
           {"cold_start_passes", opt(d.cold_passes)},
+          {"cold_start_converting_s", opt(d.cold_converting_s)},
+          {"cold_start_converting_passes", opt(d.cold_converting_passes)},
           {"warm_next_passes", opt(d.warm_passes)},
           {"prefill_gflops", opt(d.prefill_gflops)},
           {"prefill_pct_of_sgemm_peak", opt(d.prefill_peak_pct)},
@@ -258,7 +288,9 @@ void print_json(const BenchModel& m, const Settings& st, const std::vector<Threa
                             {"decode_bytes_per_token", bytes_per_token(m, f.format)},
                             {"bandwidth_gbs", rate_json(f.bandwidth_gbs)},
                             {"sgemm_gflops", rate_json(f.sgemm_gflops)},
+                            {"fresh_mapping_read_gbs", rate_json(f.fresh_read_gbs)},
                             {"cold_start", summary_json(f.cold)},
+                            {"cold_start_converting", summary_json(f.cold_converting)},
                             {"warm_next", summary_json(f.warm)},
                             {"prefill", summary_json(f.prefill)},
                             {"decode_per_token", summary_json(f.decode)},
@@ -298,6 +330,7 @@ int run(const Settings& st) {
   // The machine's bounds once per thread count (the bandwidth again before each decode figure);
   // the engine's figures per weight format.
   std::map<int, std::pair<std::optional<Rate>, std::optional<Rate>>> bounds;
+  std::map<int, Rate> fresh;
   for (int n : st.threads) {
     if (!wanted("bounds")) break;
     const std::string t = " (" + std::to_string(n) + " thread" + (n > 1 ? "s)" : ")");
@@ -305,6 +338,8 @@ int run(const Settings& st) {
     bounds[n].first = read_bandwidth_gbs(*buffer, n, std::max(3, st.repeats));
     progress("sgemm peak" + t);
     bounds[n].second = sgemm_gflops(kSgemmSize, n, st.quick ? 2 : 3);
+    progress("weights read in a fresh mapping" + t);
+    fresh[n] = fresh_mapping_read_gbs(m.dir / "model.safetensors", n, std::max(3, st.repeats));
   }
 
   std::vector<ThreadFigures> all;
@@ -319,10 +354,20 @@ int run(const Settings& st) {
       f.threads = n;
       f.format = format;
       std::tie(f.bandwidth_gbs, f.sgemm_gflops) = bounds[n];
+      if (fresh.count(n)) f.fresh_read_gbs = fresh[n];
       const std::string t = " (" + dtype + ", " + std::to_string(n) + " thread" + (n > 1 ? "s)" : ")");
       if (wanted("cold")) {
         progress("cold start" + t);
-        f.cold = cold_start(st.tokprob, m.dir, kPrompt, n, st.repeats, dtype);
+        // A cache of converted weights of the benchmark's own, empty before: the unmeasured
+        // first run converts and fills it, as a user's first load does.
+        const std::filesystem::path cache = m.dir.parent_path() / (m.dir.filename().string() + "-weight-cache");
+        std::filesystem::remove_all(cache);
+        f.cold = cold_start(st.tokprob, m.dir, kPrompt, n, st.repeats, dtype, cache.string());
+        std::filesystem::remove_all(cache);
+        if (format != WeightFormat::f32) {
+          progress("cold start, converting" + t);
+          f.cold_converting = cold_start(st.tokprob, m.dir, kPrompt, n, st.repeats, dtype, "off");
+        }
       }
       set_num_threads(n);
       if (wanted("cold") && !load) load = load_breakdown(m.dir, kPrompt);

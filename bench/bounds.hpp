@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 
 namespace tokprob::bench {
@@ -31,6 +32,11 @@ struct Rate {
 
 // Read bandwidth in GB/s (1e9 bytes/s) of `threads` threads each summing its slice of `buf`.
 Rate read_bandwidth_gbs(const ReadBuffer& buf, int threads, int repeats);
+
+// Read rate in GB/s of `threads` threads summing their slices of `file` through a mapping made
+// for the run (mmap to munmap). A new process reads its weights this way: where first touches of
+// pages are dear (a virtual machine with shadowed page tables) this is far below the bandwidth.
+Rate fresh_mapping_read_gbs(const std::filesystem::path& file, int threads, int repeats);
 
 // cblas_sgemm rate in GFLOP/s (2n^3 flops) on n×n matrices with `threads` BLAS threads.
 Rate sgemm_gflops(int n, int threads, int repeats);

@@ -23,7 +23,11 @@ namespace {
 
 // Runs argv to completion with stdout captured; returns its wall time and sets `cpu_s` to the CPU
 // time the child used. Throws on failure.
-double run_command(const std::vector<std::string>& args, std::string& output, double& cpu_s) {
+double run_command(const std::vector<std::string>& args, const std::vector<std::string>& env, std::string& output,
+                   double& cpu_s) {
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -37,7 +41,7 @@ double run_command(const std::vector<std::string>& args, std::string& output, do
 
   const auto start = Clock::now();
   pid_t pid = 0;
-  const int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  const int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   if (err != 0) {
@@ -67,16 +71,21 @@ double run_command(const std::vector<std::string>& args, std::string& output, do
 }  // namespace
 
 Summary cold_start(const std::filesystem::path& tokprob, const std::filesystem::path& model_dir,
-                   const std::string& prompt, int threads, int runs, const std::string& dtype) {
+                   const std::string& prompt, int threads, int runs, const std::string& dtype,
+                   const std::string& weight_cache) {
   const std::vector<std::string> args = {tokprob.string(), "next", "-m",  model_dir.string(), "--threads",
                                          std::to_string(threads), "--dtype", dtype, prompt};
+  // This process's environment with the cache setting replaced.
+  std::vector<std::string> env = {"TOKPROB_WEIGHT_CACHE=" + weight_cache};
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "TOKPROB_WEIGHT_CACHE=", 21) != 0) env.emplace_back(*e);
   std::string output;
   double cpu = 0;
-  run_command(args, output, cpu);
+  run_command(args, env, output, cpu);
   if (output.empty()) fail(tokprob.string() + " next printed nothing");
   std::vector<double> wall, cpus;
   for (int i = 0; i < runs; ++i) {
-    wall.push_back(run_command(args, output, cpu));
+    wall.push_back(run_command(args, env, output, cpu));
     cpus.push_back(cpu);
   }
   return summarize(std::move(wall), std::move(cpus));

@@ -14,9 +14,12 @@
 namespace tokprob::bench {
 
 // Wall time from spawning `tokprob next -m DIR --threads N PROMPT` to its exit (its top-10 printed),
-// `runs` times after one unmeasured run that warms the page cache. Throws if the command fails.
+// `runs` times after one unmeasured run that warms the page cache (and fills the cache of
+// converted weights). `weight_cache` is the command's TOKPROB_WEIGHT_CACHE: a folder, or "off" to
+// convert at every start. Throws if the command fails.
 Summary cold_start(const std::filesystem::path& tokprob, const std::filesystem::path& model_dir,
-                   const std::string& prompt, int threads, int runs, const std::string& dtype = "fp32");
+                   const std::string& prompt, int threads, int runs, const std::string& dtype,
+                   const std::string& weight_cache);
 
 // The parts of a start that happen inside the process, timed in-process (page cache warm), to tell
 // what dominates the cold start; the rest of it is process start-up, dynamic loading and exit.

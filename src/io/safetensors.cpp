@@ -236,6 +236,12 @@ std::string Weights::source() const {
   return s;
 }
 
+std::vector<std::filesystem::path> Weights::files() const {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& f : files_) paths.push_back(f->path());
+  return paths;
+}
+
 const float* Weights::f32(const std::string& name, const std::vector<int64_t>& expected_shape) const {
   const TensorView& t = get(name);
   if (t.shape != expected_shape)

@@ -62,6 +62,7 @@ class Weights {
   const float* f32(const std::string& name, const std::vector<int64_t>& expected_shape) const;
   std::vector<std::string> names() const;
   std::string source() const;  // file names, for messages
+  std::vector<std::filesystem::path> files() const;
 
  private:
   Weights();

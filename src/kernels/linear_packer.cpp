@@ -85,6 +85,12 @@ LinearWeights LinearPacker::pack(const LinearWeights& w, const std::string& name
   if (auto it = packed_.find(w.w); it != packed_.end() && it->second.in == w.in && it->second.out == w.out &&
                                     it->second.b == w.b)
     return it->second;
+  if (cache_)
+    if (auto found = cache_->find(name, w.out, w.in)) {
+      found->b = w.b;
+      bytes_ += weight_format_bytes(format_, w.out, w.in);
+      return packed_[w.w] = *found;
+    }
   LinearWeights p = w;
   p.format = format_;
   p.stored_in_out = false;
@@ -150,6 +156,7 @@ LinearWeights LinearPacker::pack(const LinearWeights& w, const std::string& name
          (format_ == WeightFormat::f16 ? "a value is not finite or beyond f16's ±65504 (try --dtype bf16)"
                                        : "a value is not finite"));
   bytes_ += weight_format_bytes(format_, w.out, w.in);
+  if (cache_) cache_->add(name, p);
   packed_[w.w] = p;
   return p;
 }

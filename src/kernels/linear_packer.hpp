@@ -6,9 +6,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/linear.hpp"
+#include "kernels/packed_weight_cache.hpp"
 #include "kernels/weight_arena.hpp"
 #include "kernels/weight_format.hpp"
 
@@ -16,7 +18,10 @@ namespace tokprob {
 
 class LinearPacker {
  public:
-  explicit LinearPacker(WeightFormat format = WeightFormat::f32) : format_(format) {}
+  // With a cache, weights converted before are taken from it and the ones converted now are
+  // added to it (the loader saves it once the model is built).
+  explicit LinearPacker(WeightFormat format = WeightFormat::f32, std::shared_ptr<PackedWeightCache> cache = nullptr)
+      : format_(format), cache_(std::move(cache)) {}
 
   WeightFormat format() const { return format_; }
 
@@ -31,6 +36,7 @@ class LinearPacker {
 
  private:
   WeightFormat format_;
+  std::shared_ptr<PackedWeightCache> cache_;  // shared: the mapped weights live as long as the model
   // Filled by the conversion: allocated without zeroing, which would touch every page once more.
   WeightArena arena_;
   std::map<const float*, LinearWeights> packed_;

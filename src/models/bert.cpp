@@ -57,7 +57,7 @@ std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, E
   PostLnEncoderSpec s;
   // Heads saved with BertFor* carry the "bert." prefix; a bare BertModel has none.
   const std::string p = weights.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
-  LinearPacker packer(options.weights);
+  LinearPacker packer(options.weights, options.packed_cache);
   const EncoderTensors r{weights, packer};
   read_bert_backbone(config, r, p, head, s);
   if (head == EncoderHead::masked_lm) {

@@ -30,7 +30,7 @@ std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weig
   if (config.has("pad_token_id")) I.pad_token_id = static_cast<int32_t>(config.get_int("pad_token_id"));
 
   const std::string p = weights.has("distilbert.embeddings.word_embeddings.weight") ? "distilbert." : "";
-  LinearPacker packer(options.weights);
+  LinearPacker packer(options.weights, options.packed_cache);
   const EncoderTensors r{weights, packer};
   s.word_embeddings = r.w(p + "embeddings.word_embeddings.weight", {V, C});
   // sinusoidal_pos_embds only changes how the table was initialised: it is saved like a learned one.

@@ -24,7 +24,7 @@ struct Gpt2Layer {
 class Gpt2 final : public CausalLM {
  public:
   Gpt2(const Config& config, Weights weights, const LoadOptions& options)
-      : weights_(std::move(weights)), packer_(options.weights) {
+      : weights_(std::move(weights)), packer_(options.weights, options.packed_cache) {
     n_embd_ = config.get_size("n_embd");
     n_head_ = config.get_size("n_head");
     n_layer_ = config.get_size("n_layer");

@@ -36,7 +36,7 @@ std::optional<int32_t> first_token_id(const Config& config, const char* key) {
 class Llama final : public CausalLM {
  public:
   Llama(const Config& config, Weights weights, Family family, const LoadOptions& options)
-      : weights_(std::move(weights)), packer_(options.weights) {
+      : weights_(std::move(weights)), packer_(options.weights, options.packed_cache) {
     const std::string file = config.file().string();
     hidden_ = config.get_size("hidden_size");
     n_heads_ = config.get_size("num_attention_heads");

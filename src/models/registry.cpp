@@ -50,6 +50,19 @@ const std::map<std::string, EncoderLoader>& encoder_loaders() {
   return table;
 }
 
+// Calls `load(weights, options)` with the folder's weights, through the cache of converted weights
+// when the options name one, and saves that cache once the model is built.
+template <class Load>
+auto load_with_cache(const std::filesystem::path& dir, const LoadOptions& options, Load load) {
+  Weights weights = Weights::open_folder(dir);
+  if (options.weights == WeightFormat::f32 || options.weight_cache_dir.empty()) return load(std::move(weights), options);
+  LoadOptions with_cache = options;
+  with_cache.packed_cache = std::make_shared<PackedWeightCache>(options.weight_cache_dir, weights.files(), options.weights);
+  auto model = load(std::move(weights), with_cache);
+  with_cache.packed_cache->save();
+  return model;
+}
+
 template <class Table>
 std::string known(const Table& t) {
   std::string s;
@@ -82,7 +95,7 @@ std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const
          (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table) +
          (seq2seq_loaders().count(type) ? " (it is an encoder-decoder model: use seq2seq)" : ""));
   }
-  return it->second(config, Weights::open_folder(dir), options);
+  return load_with_cache(dir, options, [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), o); });
 }
 
 std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, const Config& config,
@@ -97,7 +110,7 @@ std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, con
          (arch.empty() ? "" : " (" + arch + ")") + " for sequence-to-sequence generation; supported: " + known(table) +
          (causal_loaders().count(type) ? " (it is a decoder-only model: use next)" : ""));
   }
-  return it->second(config, Weights::open_folder(dir), options);
+  return load_with_cache(dir, options, [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), o); });
 }
 
 namespace {
@@ -113,7 +126,8 @@ std::unique_ptr<EncoderModel> load_encoder(const std::filesystem::path& dir, con
          (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
          (arch.empty() ? "" : " (" + arch + ")") + " for " + purpose + "; supported: " + known(table));
   }
-  return it->second(config, Weights::open_folder(dir), head, options);
+  return load_with_cache(dir, options,
+                         [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), head, o); });
 }
 
 }  // namespace

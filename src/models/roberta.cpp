@@ -11,7 +11,7 @@ std::unique_ptr<EncoderModel> load_roberta(const Config& config, Weights weights
   const std::string file = config.file().string();
   PostLnEncoderSpec s;
   const std::string p = weights.has("roberta.embeddings.word_embeddings.weight") ? "roberta." : "";
-  LinearPacker packer(options.weights);
+  LinearPacker packer(options.weights, options.packed_cache);
   const EncoderTensors r{weights, packer};
   read_bert_backbone(config, r, p, head, s);
   const int64_t V = s.info.vocab_size;

@@ -91,7 +91,7 @@ class T5State final : public Seq2SeqState {
 class T5 final : public Seq2SeqLM {
  public:
   T5(const Config& config, Weights weights, const LoadOptions& options)
-      : weights_(std::move(weights)), packer_(options.weights) {
+      : weights_(std::move(weights)), packer_(options.weights, options.packed_cache) {
     const std::string file = config.file().string();
     d_model_ = config.get_size("d_model");
     d_kv_ = config.get_size("d_kv");

@@ -57,11 +57,13 @@ TEST(FuzzRegressions, HttpBody) {
   replay("http_body");
 }
 
+TEST(FuzzRegressions, WeightCache) { replay("weight_cache"); }
+
 TEST(FuzzRegressions, EveryTargetHasATest) {
   for (const auto& [name, f] : fuzz::registered_targets())
     EXPECT_TRUE(name == "safetensors" || name == "safetensors_index" || name == "tokenizer_json" ||
                 name == "legacy_bpe" || name == "legacy_wordpiece" || name == "sentencepiece" || name == "config" ||
-                name == "model_config" || name == "encode" || name == "http_body")
+                name == "model_config" || name == "encode" || name == "http_body" || name == "weight_cache")
         << name;
 }
 

@@ -3,9 +3,11 @@
 // loses nothing when packed to that format, so its numbers must equal the fp32 path's up to
 // summation order. Accuracy on real weights is checked on TinyStories, the one trained model.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 #include "cli_runner.hpp"
 #include "fixtures.hpp"
@@ -144,6 +146,39 @@ TEST(WeightFormats, Int8PackingOfInt8GridWeightsIsExactForEveryArchitecture) {
   }
 }
 
+// Weights converted once are read back from the cache by the next load of every architecture, with
+// the same numbers bit for bit; the second load writes nothing.
+TEST(WeightFormats, SecondLoadReadsTheConvertedWeightsCache) {
+  const fs::path cache = fs::temp_directory_path() / ("tokprob_weight_cache_models_" + std::to_string(::getpid()));
+  fs::remove_all(cache);
+  for (const char* fixture : kAllKinds) {
+    TOKPROB_REQUIRE_FIXTURE(fixture);
+    for (WeightFormat f : {WeightFormat::bf16, WeightFormat::int8}) {
+      const std::string what = std::string(fixture) + " " + weight_format_name(f);
+      const fs::path dir = fixtures_dir() / fixture;
+      LoadOptions options(f);
+      options.weight_cache_dir = cache;
+      const auto converted = logits_of(dir, {f});
+      const auto first = logits_of(dir, options);
+      const auto files = std::distance(fs::directory_iterator(cache), fs::directory_iterator());
+      // A rewrite is a new file renamed into place: another inode (the modification time is
+      // touched by every use, for the cache's least-recently-used pruning).
+      auto inode = [&] {
+        struct stat st {};
+        ::stat(fs::directory_iterator(cache)->path().c_str(), &st);
+        return st.st_ino;
+      };
+      const auto written = inode();
+      const auto second = logits_of(dir, options);
+      EXPECT_EQ(first, converted) << what;
+      EXPECT_EQ(second, converted) << what;
+      EXPECT_EQ(std::distance(fs::directory_iterator(cache), fs::directory_iterator()), files) << what;
+      EXPECT_EQ(inode(), written) << what << ": not written again";
+      fs::remove_all(cache);
+    }
+  }
+}
+
 // The accuracy targets on the trained model, over the story the accuracy benchmark scores.
 TEST(WeightFormats, TinyStoriesAgreementOnAStory) {
   TOKPROB_REQUIRE_FIXTURE("tinystories-656k");
@@ -178,9 +213,23 @@ TEST(WeightFormats, TinyStoriesAgreementOnAStory) {
 TEST(WeightFormats, DtypeFlagOnTheCommandLine) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
   const std::string dir = (fixtures_dir() / "gpt2-tiny").string();
+  // Converted weights go to $TOKPROB_WEIGHT_CACHE; the second run reads them, same answer.
+  const fs::path cache = fs::temp_directory_path() / ("tokprob_weight_cache_cli_" + std::to_string(::getpid()));
+  fs::remove_all(cache);
+  ::setenv("TOKPROB_WEIGHT_CACHE", cache.c_str(), 1);
   const auto ok = run_tokprob({"next", "-m", dir, "--dtype", "int8", "--format", "json", "Hello world"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("\"top\""), std::string::npos) << ok.out;
+  EXPECT_EQ(std::distance(fs::directory_iterator(cache), fs::directory_iterator()), 1);
+  const auto cached = run_tokprob({"next", "-m", dir, "--dtype", "int8", "--format", "json", "Hello world"});
+  EXPECT_EQ(cached.exit_code, 0) << cached.err;
+  EXPECT_EQ(cached.out, ok.out);
+  ::setenv("TOKPROB_WEIGHT_CACHE", "off", 1);
+  fs::remove_all(cache);
+  const auto uncached = run_tokprob({"next", "-m", dir, "--dtype", "int8", "--format", "json", "Hello world"});
+  EXPECT_EQ(uncached.out, ok.out);
+  EXPECT_FALSE(fs::exists(cache));
+  ::unsetenv("TOKPROB_WEIGHT_CACHE");
   const auto bad = run_tokprob({"next", "-m", dir, "--dtype", "int4", "Hello"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("int4"), std::string::npos) << bad.err;

@@ -1,0 +1,77 @@
+// Weights converted at load (--dtype bf16|f16|int8) kept on disk, so that the next load of the same
+// checkpoint in the same format maps them instead of converting again. Converting reads every
+// fp32 weight and writes the converted copy into fresh pages: on distilgpt2 that was as long as
+// the rest of a cold start together. Mapped, the converted weights cost one read of their bytes.
+//
+// One file per checkpoint and format, named by a digest of the checkpoint's identity (each
+// weight file's resolved path, size, modification time and inode) and the format: a changed
+// checkpoint gets a new file. Files are written whole under a temporary name and renamed, so a
+// reader never sees a partial one; one that fails any check is ignored and replaced.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/linear.hpp"
+#include "kernels/weight_format.hpp"
+
+namespace tokprob {
+
+class PackedWeightCache {
+ public:
+  // The cache for the checkpoint made of `sources` in `format` (not fp32), under `dir`; an
+  // existing valid file is mapped. Throws only when a source cannot be examined.
+  PackedWeightCache(const std::filesystem::path& dir, const std::vector<std::filesystem::path>& sources,
+                    WeightFormat format);
+  ~PackedWeightCache();
+  PackedWeightCache(const PackedWeightCache&) = delete;
+  PackedWeightCache& operator=(const PackedWeightCache&) = delete;
+
+  // The weights held under `name` if they are `out` x `in`: `packed` (and int8's `scales`) point
+  // into the mapped file, valid for this object's lifetime; `w` and `b` are unset.
+  std::optional<LinearWeights> find(const std::string& name, int64_t out, int64_t in);
+
+  // Weights converted now, to be written by save(); their memory must stay valid until then.
+  void add(const std::string& name, const LinearWeights& packed);
+
+  // Writes the file when add() was called since it was read (weights found are kept in it, others
+  // dropped), then removes the least recently used files beyond the size cap. The cache only
+  // saves time, so a failure (read-only or full disk) is no error: it returns false.
+  bool save();
+
+  // The file this cache reads and writes.
+  const std::filesystem::path& file() const { return file_; }
+
+  // Where the command-line tool and the server keep converted weights: $TOKPROB_WEIGHT_CACHE,
+  // else $XDG_CACHE_HOME/tokprob/weights, else ~/.cache/tokprob/weights; empty (no cache) when
+  // TOKPROB_WEIGHT_CACHE is "off" or no home directory is known.
+  static std::filesystem::path default_dir();
+
+  // Total bytes of cache files kept in a directory; the least recently used beyond it are
+  // removed after a save (the file just written never is).
+  static constexpr uint64_t kMaxBytes = uint64_t{32} << 30;
+
+ private:
+  struct Entry {
+    std::string name;
+    int64_t out = 0, in = 0;
+    const void* packed = nullptr;
+    const float* scales = nullptr;
+  };
+  void read();
+  void prune() const;
+
+  std::filesystem::path dir_, file_;
+  std::string identity_;
+  WeightFormat format_;
+  const uint8_t* map_ = nullptr;  // the file read, mapped
+  size_t map_bytes_ = 0;
+  std::vector<Entry> stored_;  // in the mapped file
+  std::vector<Entry> kept_;    // to write: found in the file or added
+  bool changed_ = false;
+};
+
+}  // namespace tokprob

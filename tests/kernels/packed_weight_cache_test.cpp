@@ -1,0 +1,229 @@
+// The on-disk cache of converted weights: what a packer converted comes back byte for byte from the
+// next cache of the same sources and format; a changed source, another format or a damaged file is
+// a miss (never a wrong weight); a cache that cannot be written costs nothing but the time.
+#include "kernels/packed_weight_cache.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "kernels/linear_packer.hpp"
+
+namespace tokprob {
+namespace {
+
+namespace fs = std::filesystem;
+
+class PackedWeightCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("tokprob_weight_cache_" + std::to_string(::getpid()) + "_" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "model");
+    source_ = root_ / "model" / "model.safetensors";
+    std::ofstream(source_) << "weights";
+    cache_dir_ = root_ / "cache";
+    std::mt19937 rng(7);
+    std::normal_distribution<float> normal(0, 0.5f);
+    for (auto* m : {&a_, &b_}) {
+      m->resize(static_cast<size_t>(kOut * kIn));
+      for (float& v : *m) v = normal(rng);
+    }
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::shared_ptr<PackedWeightCache> cache(WeightFormat format) {
+    return std::make_shared<PackedWeightCache>(cache_dir_, std::vector<fs::path>{source_}, format);
+  }
+  // Packs both matrices (`a_` stored [out, in], `b_` [in, out], as GPT-2's Conv1D) as a model would.
+  std::vector<LinearWeights> pack(LinearPacker& packer) {
+    return {packer.pack({a_.data(), nullptr, kIn, kOut, false}, "a.weight"),
+            packer.pack({b_.data(), nullptr, kIn, kOut, true}, "b.weight")};
+  }
+  static void expect_same(const LinearWeights& x, const LinearWeights& y, WeightFormat format) {
+    ASSERT_EQ(x.out, y.out);
+    ASSERT_EQ(x.in, y.in);
+    EXPECT_EQ(y.format, format);
+    const size_t elem = format == WeightFormat::int8 ? 1 : 2;
+    EXPECT_EQ(std::memcmp(x.packed, y.packed, static_cast<size_t>(x.out * x.in) * elem), 0);
+    if (format == WeightFormat::int8) {
+      ASSERT_NE(y.scales, nullptr);
+      EXPECT_EQ(std::memcmp(x.scales, y.scales, static_cast<size_t>(x.out * ((x.in + 63) / 64)) * 4), 0);
+    }
+  }
+
+  static constexpr int64_t kOut = 96, kIn = 200;  // not multiples of the int8 block
+  fs::path root_, source_, cache_dir_;
+  std::vector<float> a_, b_;
+};
+
+TEST_F(PackedWeightCacheTest, ConvertedWeightsComeBackUnchanged) {
+  for (WeightFormat format : {WeightFormat::bf16, WeightFormat::f16, WeightFormat::int8}) {
+    SCOPED_TRACE(weight_format_name(format));
+    LinearPacker converting(format);  // no cache: the reference
+    const auto expected = pack(converting);
+
+    auto first = cache(format);
+    LinearPacker packer(format, first);
+    const auto converted = pack(packer);
+    EXPECT_TRUE(first->save());
+    EXPECT_TRUE(fs::exists(first->file()));
+
+    auto second = cache(format);
+    EXPECT_EQ(second->file(), first->file());
+    LinearPacker reading(format, second);
+    const auto found = pack(reading);
+    for (size_t i = 0; i < expected.size(); ++i) {
+      expect_same(expected[i], converted[i], format);
+      expect_same(expected[i], found[i], format);
+      EXPECT_NE(found[i].packed, converted[i].packed) << "read from the file, not the first packer's memory";
+    }
+    EXPECT_FALSE(second->save()) << "nothing new: the file is not written again";
+  }
+}
+
+TEST_F(PackedWeightCacheTest, FoundOnlyUnderTheSameNameAndShape) {
+  auto c = cache(WeightFormat::bf16);
+  LinearPacker packer(WeightFormat::bf16, c);
+  pack(packer);
+  ASSERT_TRUE(c->save());
+  auto again = cache(WeightFormat::bf16);
+  EXPECT_TRUE(again->find("a.weight", kOut, kIn).has_value());
+  EXPECT_FALSE(again->find("a.weight", kIn, kOut).has_value());
+  EXPECT_FALSE(again->find("c.weight", kOut, kIn).has_value());
+}
+
+TEST_F(PackedWeightCacheTest, AnotherFormatOrAChangedSourceIsAnotherFile) {
+  auto c = cache(WeightFormat::bf16);
+  LinearPacker packer(WeightFormat::bf16, c);
+  pack(packer);
+  ASSERT_TRUE(c->save());
+  EXPECT_NE(cache(WeightFormat::f16)->file(), c->file());
+  EXPECT_FALSE(cache(WeightFormat::int8)->find("a.weight", kOut, kIn).has_value());
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::ofstream(source_) << "new weights";
+  auto changed = cache(WeightFormat::bf16);
+  EXPECT_NE(changed->file(), c->file());
+  EXPECT_FALSE(changed->find("a.weight", kOut, kIn).has_value());
+}
+
+TEST_F(PackedWeightCacheTest, ADamagedFileIsAMissAndIsReplaced) {
+  auto c = cache(WeightFormat::int8);
+  LinearPacker packer(WeightFormat::int8, c);
+  const auto expected = pack(packer);
+  ASSERT_TRUE(c->save());
+  const fs::path file = c->file();
+  std::string good;
+  {
+    std::ifstream in(file, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(good.size(), 64u);
+  auto damaged = [&](const std::string& what, std::string bytes) {
+    SCOPED_TRACE(what);
+    fs::remove(file);
+    std::ofstream(file, std::ios::binary) << bytes;
+    auto d = cache(WeightFormat::int8);
+    EXPECT_FALSE(d->find("a.weight", kOut, kIn).has_value());
+    EXPECT_FALSE(d->find("b.weight", kOut, kIn).has_value());
+    LinearPacker again(WeightFormat::int8, d);
+    const auto repacked = pack(again);
+    EXPECT_TRUE(d->save());
+    for (size_t i = 0; i < expected.size(); ++i) expect_same(expected[i], repacked[i], WeightFormat::int8);
+    EXPECT_TRUE(cache(WeightFormat::int8)->find("a.weight", kOut, kIn).has_value()) << "replaced by a good file";
+  };
+  damaged("empty", "");
+  damaged("truncated", good.substr(0, good.size() - 1));
+  damaged("header only", good.substr(0, 64));
+  std::string bad_magic = good;
+  bad_magic[0] = 'X';
+  damaged("magic", bad_magic);
+  // The index is the JSON at the end; corrupt it in turn in several ways.
+  const size_t index = good.rfind("{\"identity\"");
+  ASSERT_NE(index, std::string::npos);
+  std::string bad_json = good;
+  bad_json[good.size() - 1] = ' ';
+  damaged("index not JSON", bad_json);
+  auto with_index = [&](std::string json) {
+    std::string bytes = good.substr(0, index) + json;
+    const uint64_t size = bytes.size(), index_bytes = json.size();
+    std::memcpy(&bytes[24], &index_bytes, 8);
+    std::memcpy(&bytes[32], &size, 8);
+    return bytes;
+  };
+  auto index_json = nlohmann::json::parse(good.substr(index));
+  auto edit = [&](const std::function<void(nlohmann::json&)>& f) {
+    auto j = index_json;
+    f(j);
+    return with_index(j.dump());
+  };
+  ASSERT_EQ(cache(WeightFormat::int8)->file(), file);
+  damaged("identity", edit([](nlohmann::json& j) { j["identity"] = "another model"; }));
+  damaged("offset beyond the data", edit([&](nlohmann::json& j) { j["weights"][0]["data"] = index; }));
+  damaged("unaligned offset", edit([](nlohmann::json& j) { j["weights"][0]["data"] = 65; }));
+  damaged("huge shape", edit([](nlohmann::json& j) { j["weights"][0]["out"] = int64_t{1} << 62; }));
+  damaged("negative shape", edit([](nlohmann::json& j) { j["weights"][1]["in"] = -4; }));
+  damaged("scales outside", edit([&](nlohmann::json& j) { j["weights"][1]["scales"] = 0; }));
+  damaged("a name twice", edit([](nlohmann::json& j) { j["weights"][1]["name"] = j["weights"][0]["name"]; }));
+  damaged("missing field", edit([](nlohmann::json& j) { j["weights"][0].erase("in"); }));
+  damaged("wrong type", edit([](nlohmann::json& j) { j["weights"][0]["name"] = 3; }));
+}
+
+TEST_F(PackedWeightCacheTest, AnUnwritableCacheOnlyCostsTime) {
+  std::ofstream(cache_dir_) << "a file where the cache folder should be";
+  auto c = cache(WeightFormat::bf16);
+  LinearPacker packer(WeightFormat::bf16, c);
+  LinearPacker reference(WeightFormat::bf16);
+  const auto expected = pack(reference), got = pack(packer);
+  for (size_t i = 0; i < expected.size(); ++i) expect_same(expected[i], got[i], WeightFormat::bf16);
+  EXPECT_FALSE(c->save());
+}
+
+TEST_F(PackedWeightCacheTest, LeastRecentlyUsedFilesBeyondTheCapAreRemoved) {
+  fs::create_directories(cache_dir_);
+  // An old cache file and an old partial write, both much larger than the cap allows in total.
+  const fs::path old_file = cache_dir_ / "0000000000000000-bf16.tpw";
+  const fs::path partial = cache_dir_ / "0000000000000001-bf16.tpw.Ab12Cd";
+  const fs::path unrelated = cache_dir_ / "notes.txt";
+  for (const auto& p : {old_file, partial, unrelated}) {
+    std::ofstream(p) << "x";
+    fs::resize_file(p, PackedWeightCache::kMaxBytes);
+    fs::last_write_time(p, fs::file_time_type::clock::now() - std::chrono::hours(48));
+  }
+  auto c = cache(WeightFormat::bf16);
+  LinearPacker packer(WeightFormat::bf16, c);
+  pack(packer);
+  ASSERT_TRUE(c->save());
+  EXPECT_TRUE(fs::exists(c->file()));
+  EXPECT_FALSE(fs::exists(old_file));
+  EXPECT_FALSE(fs::exists(partial));
+  EXPECT_TRUE(fs::exists(unrelated)) << "only the cache's own files are removed";
+}
+
+TEST(PackedWeightCacheDir, FromTheEnvironment) {
+  const char* saved = std::getenv("TOKPROB_WEIGHT_CACHE");
+  const std::string keep = saved ? saved : "";
+  ::setenv("TOKPROB_WEIGHT_CACHE", "/some/where", 1);
+  EXPECT_EQ(PackedWeightCache::default_dir(), fs::path("/some/where"));
+  ::setenv("TOKPROB_WEIGHT_CACHE", "off", 1);
+  EXPECT_TRUE(PackedWeightCache::default_dir().empty());
+  ::unsetenv("TOKPROB_WEIGHT_CACHE");
+  ::setenv("XDG_CACHE_HOME", "/xdg", 1);
+  EXPECT_EQ(PackedWeightCache::default_dir(), fs::path("/xdg/tokprob/weights"));
+  ::unsetenv("XDG_CACHE_HOME");
+  if (saved) ::setenv("TOKPROB_WEIGHT_CACHE", keep.c_str(), 1);
+}
+
+}  // namespace
+}  // namespace tokprob
