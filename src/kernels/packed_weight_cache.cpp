@@ -77,14 +77,22 @@ bool pad_to(int fd, uint64_t& at, uint64_t offset) {
 
 }  // namespace
 
-PackedWeightCache::PackedWeightCache(const fs::path& dir, const std::vector<fs::path>& sources, WeightFormat format)
+PackedWeightCache::PackedWeightCache(const fs::path& dir, const std::vector<fs::path>& sources, WeightFormat format,
+                                     const std::string& settings)
     : dir_(dir), format_(format) {
   identity_ = std::string("tokprob packed weights v") + std::to_string(kVersion) + " " + weight_format_name(format);
-  for (const fs::path& source : sources) {
+  if (!settings.empty()) identity_.append("\n").append(settings);
+  // The running program is part of the identity: another build may convert differently.
+  std::vector<fs::path> files = {"/proc/self/exe"};
+  files.insert(files.end(), sources.begin(), sources.end());
+  for (const fs::path& source : files) {
     std::error_code ec;
     const fs::path resolved = fs::canonical(source, ec);
     struct stat st {};
-    if (ec || ::stat(resolved.c_str(), &st) != 0) fail("cannot examine " + source.string());
+    if (ec || ::stat(resolved.c_str(), &st) != 0) {
+      if (source == files.front()) continue;  // no /proc: the sources alone
+      fail("cannot examine " + source.string());
+    }
     char stamp[128];
     std::snprintf(stamp, sizeof stamp, " %lld %lld.%09ld %llu:%llu", static_cast<long long>(st.st_size),
                   static_cast<long long>(st.st_mtim.tv_sec), static_cast<long>(st.st_mtim.tv_nsec),

@@ -3,9 +3,10 @@
 // fp32 weight and writes the converted copy into fresh pages: on distilgpt2 that was as long as
 // the rest of a cold start together. Mapped, the converted weights cost one read of their bytes.
 //
-// One file per checkpoint and format, named by a digest of the checkpoint's identity (each
-// weight file's resolved path, size, modification time and inode) and the format: a changed
-// checkpoint gets a new file. Files are written whole under a temporary name and renamed, so a
+// One file per checkpoint and format, named by a digest of the checkpoint's identity (each of its
+// weight files' resolved path, size, modification time and inode; and its configuration, which
+// decides which tensor a name is), the running program's (another build may convert differently)
+// and the format: a changed checkpoint or program gets a new file. Files are written whole under a temporary name and renamed, so a
 // reader never sees a partial one; one that fails any check is ignored and replaced.
 #pragma once
 
@@ -22,10 +23,11 @@ namespace tokprob {
 
 class PackedWeightCache {
  public:
-  // The cache for the checkpoint made of `sources` in `format` (not fp32), under `dir`; an
+  // The cache for the checkpoint made of `sources` (its files) in `format` (not fp32), under `dir`; an
   // existing valid file is mapped. Throws only when a source cannot be examined.
+  // `settings` is whatever else decides the weights' meaning (the model's configuration).
   PackedWeightCache(const std::filesystem::path& dir, const std::vector<std::filesystem::path>& sources,
-                    WeightFormat format);
+                    WeightFormat format, const std::string& settings = "");
   ~PackedWeightCache();
   PackedWeightCache(const PackedWeightCache&) = delete;
   PackedWeightCache& operator=(const PackedWeightCache&) = delete;

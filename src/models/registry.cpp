@@ -53,11 +53,13 @@ const std::map<std::string, EncoderLoader>& encoder_loaders() {
 // Calls `load(weights, options)` with the folder's weights, through the cache of converted weights
 // when the options name one, and saves that cache once the model is built.
 template <class Load>
-auto load_with_cache(const std::filesystem::path& dir, const LoadOptions& options, Load load) {
+auto load_with_cache(const std::filesystem::path& dir, const Config& config, const LoadOptions& options, Load load) {
   Weights weights = Weights::open_folder(dir);
   if (options.weights == WeightFormat::f32 || options.weight_cache_dir.empty()) return load(std::move(weights), options);
   LoadOptions with_cache = options;
-  with_cache.packed_cache = std::make_shared<PackedWeightCache>(options.weight_cache_dir, weights.files(), options.weights);
+  // The configuration decides which tensor each converted weight is: it is part of the identity.
+  with_cache.packed_cache = std::make_shared<PackedWeightCache>(options.weight_cache_dir, weights.files(),
+                                                                options.weights, config.json().dump());
   auto model = load(std::move(weights), with_cache);
   with_cache.packed_cache->save();
   return model;
@@ -95,7 +97,7 @@ std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const
          (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table) +
          (seq2seq_loaders().count(type) ? " (it is an encoder-decoder model: use seq2seq)" : ""));
   }
-  return load_with_cache(dir, options, [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), o); });
+  return load_with_cache(dir, config, options, [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), o); });
 }
 
 std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, const Config& config,
@@ -110,7 +112,7 @@ std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, con
          (arch.empty() ? "" : " (" + arch + ")") + " for sequence-to-sequence generation; supported: " + known(table) +
          (causal_loaders().count(type) ? " (it is a decoder-only model: use next)" : ""));
   }
-  return load_with_cache(dir, options, [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), o); });
+  return load_with_cache(dir, config, options, [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), o); });
 }
 
 namespace {
@@ -126,7 +128,7 @@ std::unique_ptr<EncoderModel> load_encoder(const std::filesystem::path& dir, con
          (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
          (arch.empty() ? "" : " (" + arch + ")") + " for " + purpose + "; supported: " + known(table));
   }
-  return load_with_cache(dir, options,
+  return load_with_cache(dir, config, options,
                          [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), head, o); });
 }
 

@@ -103,12 +103,14 @@ TEST_F(PackedWeightCacheTest, FoundOnlyUnderTheSameNameAndShape) {
   EXPECT_FALSE(again->find("c.weight", kOut, kIn).has_value());
 }
 
-TEST_F(PackedWeightCacheTest, AnotherFormatOrAChangedSourceIsAnotherFile) {
+TEST_F(PackedWeightCacheTest, AnotherFormatConfigurationOrSourceIsAnotherFile) {
   auto c = cache(WeightFormat::bf16);
   LinearPacker packer(WeightFormat::bf16, c);
   pack(packer);
   ASSERT_TRUE(c->save());
   EXPECT_NE(cache(WeightFormat::f16)->file(), c->file());
+  const PackedWeightCache configured(cache_dir_, {source_}, WeightFormat::bf16, R"({"tie_word_embeddings": false})");
+  EXPECT_NE(configured.file(), c->file()) << "another configuration";
   EXPECT_FALSE(cache(WeightFormat::int8)->find("a.weight", kOut, kIn).has_value());
 
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
