@@ -46,6 +46,7 @@ struct Settings {
   bool quick = false;
   bool json = false;
   std::vector<std::string> only;
+  std::string weight_cache;  // load the in-process model through this cache of converted weights
 };
 
 struct ThreadFigures {
@@ -348,7 +349,12 @@ int run(const Settings& st) {
     const WeightFormat format = parse_weight_format(dtype);
     set_num_threads(st.threads.front());
     progress("loading the model, weights " + dtype);
-    const auto model = load_causal_lm(m.dir, read_model_config(m.dir), LoadOptions{format});
+    LoadOptions options(format);
+    if (!st.weight_cache.empty()) {
+      options.weight_cache_dir = st.weight_cache;
+      load_causal_lm(m.dir, read_model_config(m.dir), options);  // fills the cache: the next load maps it
+    }
+    const auto model = load_causal_lm(m.dir, read_model_config(m.dir), options);
     for (int n : st.threads) {
       ThreadFigures f;
       f.threads = n;
@@ -420,6 +426,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--repeats", st.repeats, "Runs per figure")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_flag("--quick", st.quick, "Two runs per figure: a smoke run, not a measurement");
+  app.add_option("--weight-cache", st.weight_cache,
+                 "Load the model of the in-process figures through this cache of converted weights (a folder), "
+                 "as a second start of the command does; default: converted in memory");
   app.add_flag("--json", st.json, "Print every number as JSON instead of the table");
   app.add_option("--only", st.only, "Measure only these: bounds, cold, warm, prefill, decode (for profiling)")
       ->delimiter(',')
