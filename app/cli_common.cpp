@@ -6,7 +6,6 @@
 
 #include "io/hub.hpp"
 #include "kernels/linear.hpp"
-#include "kernels/packed_weight_cache.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::cli {
@@ -32,7 +31,7 @@ void add_dtype_option(CLI::App& sub, std::string& dtype) {
 LoadOptions load_options(const CommonOptions& options) {
   LoadOptions load;
   load.weights = parse_weight_format(options.dtype);
-  load.weight_cache_dir = PackedWeightCache::default_dir();
+  load.weight_cache_dir = weight_cache_dir_from_environment();
   return load;
 }
 

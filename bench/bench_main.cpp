@@ -330,17 +330,19 @@ int run(const Settings& st) {
 
   // The machine's bounds once per thread count (the bandwidth again before each decode figure);
   // the engine's figures per weight format.
-  std::map<int, std::pair<std::optional<Rate>, std::optional<Rate>>> bounds;
-  std::map<int, Rate> fresh;
+  struct Bounds {
+    std::optional<Rate> bandwidth, sgemm, fresh_read;
+  };
+  std::map<int, Bounds> bounds;
   for (int n : st.threads) {
     if (!wanted("bounds")) break;
     const std::string t = " (" + std::to_string(n) + " thread" + (n > 1 ? "s)" : ")");
     progress("memory read bandwidth" + t);
-    bounds[n].first = read_bandwidth_gbs(*buffer, n, std::max(3, st.repeats));
+    bounds[n].bandwidth = read_bandwidth_gbs(*buffer, n, std::max(3, st.repeats));
     progress("sgemm peak" + t);
-    bounds[n].second = sgemm_gflops(kSgemmSize, n, st.quick ? 2 : 3);
+    bounds[n].sgemm = sgemm_gflops(kSgemmSize, n, st.quick ? 2 : 3);
     progress("weights read in a fresh mapping" + t);
-    fresh[n] = fresh_mapping_read_gbs(m.dir / "model.safetensors", n, std::max(3, st.repeats));
+    bounds[n].fresh_read = fresh_mapping_read_gbs(m.dir / "model.safetensors", n, std::max(3, st.repeats));
   }
 
   std::vector<ThreadFigures> all;
@@ -359,8 +361,9 @@ int run(const Settings& st) {
       ThreadFigures f;
       f.threads = n;
       f.format = format;
-      std::tie(f.bandwidth_gbs, f.sgemm_gflops) = bounds[n];
-      if (fresh.count(n)) f.fresh_read_gbs = fresh[n];
+      f.bandwidth_gbs = bounds[n].bandwidth;
+      f.sgemm_gflops = bounds[n].sgemm;
+      f.fresh_read_gbs = bounds[n].fresh_read;
       const std::string t = " (" + dtype + ", " + std::to_string(n) + " thread" + (n > 1 ? "s)" : ")");
       if (wanted("cold")) {
         progress("cold start" + t);

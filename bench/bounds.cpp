@@ -63,32 +63,40 @@ ReadBuffer::ReadBuffer(size_t bytes) : floats_(bytes / sizeof(float) / 64 * 64) 
   for (size_t i = 0; i < floats_; ++i) p[i] = static_cast<float>(i & 1023) * 1e-3f;
 }
 
+namespace {
+
+// `threads` threads each sum `per_thread` floats of `data`, their own slice. Returns the CPU time of
+// the busiest: the slowest reader decides when the whole range has been read.
+double parallel_sum_cpu_s(const float* data, size_t per_thread, int threads) {
+  std::vector<float> sums(threads);
+  std::vector<double> cpu(threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      timespec a{}, b{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+      sums[t] = sum_floats(data + t * per_thread, per_thread);
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+      cpu[t] = static_cast<double>(b.tv_sec - a.tv_sec) + 1e-9 * static_cast<double>(b.tv_nsec - a.tv_nsec);
+    });
+  for (auto& th : pool) th.join();
+  float total = 0;
+  for (float s : sums) total += s;
+  g_sink.store(total, std::memory_order_relaxed);
+  return *std::max_element(cpu.begin(), cpu.end());
+}
+
+}  // namespace
+
 Rate read_bandwidth_gbs(const ReadBuffer& buf, int threads, int repeats) {
   const size_t per_thread = buf.floats() / threads / 64 * 64;
   const double bytes = static_cast<double>(per_thread * threads * sizeof(float));
   Rate best;
   for (int r = 0; r < repeats; ++r) {
-    std::vector<float> sums(threads);
-    std::vector<double> cpu(threads);
     const auto start = Clock::now();
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] {
-        timespec a{}, b{};
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
-        sums[t] = sum_floats(buf.data() + t * per_thread, per_thread);
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-        cpu[t] = static_cast<double>(b.tv_sec - a.tv_sec) + 1e-9 * static_cast<double>(b.tv_nsec - a.tv_nsec);
-      });
-    for (auto& th : pool) th.join();
-    const double wall = seconds_since(start);
-    // The slowest reader decides when the whole buffer has been read.
-    const double busiest = *std::max_element(cpu.begin(), cpu.end());
-    best.wall = std::max(best.wall, bytes / wall / 1e9);
+    const double busiest = parallel_sum_cpu_s(buf.data(), per_thread, threads);
+    best.wall = std::max(best.wall, bytes / seconds_since(start) / 1e9);
     best.cpu = std::max(best.cpu, bytes / busiest / 1e9);
-    float total = 0;
-    for (float s : sums) total += s;
-    g_sink.store(total, std::memory_order_relaxed);
   }
   return best;
 }
@@ -99,32 +107,16 @@ Rate fresh_mapping_read_gbs(const std::filesystem::path& file, int threads, int 
   if (fd < 0 || ::fstat(fd, &st) != 0) fail("cannot open " + file.string());
   const auto bytes = static_cast<size_t>(st.st_size);
   const size_t per_thread = bytes / sizeof(float) / threads / 64 * 64;
+  const double read = static_cast<double>(per_thread * threads * sizeof(float));
   Rate best;
   for (int r = 0; r < repeats; ++r) {
-    std::vector<float> sums(threads);
-    std::vector<double> cpu(threads);
     const auto start = Clock::now();
     void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) fail("cannot map " + file.string());
-    const auto* floats = static_cast<const float*>(map);
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] {
-        timespec a{}, b{};
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
-        sums[t] = sum_floats(floats + t * per_thread, per_thread);
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-        cpu[t] = static_cast<double>(b.tv_sec - a.tv_sec) + 1e-9 * static_cast<double>(b.tv_nsec - a.tv_nsec);
-      });
-    for (auto& th : pool) th.join();
+    const double busiest = parallel_sum_cpu_s(static_cast<const float*>(map), per_thread, threads);
     ::munmap(map, bytes);
-    const double wall = seconds_since(start);
-    const double read = static_cast<double>(per_thread * threads * sizeof(float));
-    best.wall = std::max(best.wall, read / wall / 1e9);
-    best.cpu = std::max(best.cpu, read / *std::max_element(cpu.begin(), cpu.end()) / 1e9);
-    float total = 0;
-    for (float s : sums) total += s;
-    g_sink.store(total, std::memory_order_relaxed);
+    best.wall = std::max(best.wall, read / seconds_since(start) / 1e9);
+    best.cpu = std::max(best.cpu, read / busiest / 1e9);
   }
   ::close(fd);
   return best;

@@ -486,12 +486,28 @@ std::optional<HubModelId> parse_hub_model_id(std::string_view text, std::string*
   return id;
 }
 
+namespace {
+
+// $XDG_CACHE_HOME, else ~/.cache.
+fs::path user_cache_home() {
+  const std::string xdg = getenv_string("XDG_CACHE_HOME");
+  return expand_home(xdg.empty() ? "~/.cache" : xdg);
+}
+
+}  // namespace
+
+fs::path weight_cache_dir_from_environment() {
+  const std::string setting = getenv_string("TOKPROB_WEIGHT_CACHE");
+  if (setting == "off" || setting == "0") return {};
+  if (!setting.empty()) return expand_home(setting);
+  if (getenv_string("XDG_CACHE_HOME").empty() && getenv_string("HOME").empty()) return {};
+  return user_cache_home() / "tokprob" / "weights";
+}
+
 HubSettings HubSettings::from_environment() {
   HubSettings s;
-  const std::string xdg = getenv_string("XDG_CACHE_HOME");
   const fs::path hf_home = !getenv_string("HF_HOME").empty() ? expand_home(getenv_string("HF_HOME"))
-                           : !xdg.empty()                    ? expand_home(xdg) / "huggingface"
-                                                             : expand_home("~/.cache/huggingface");
+                                                             : user_cache_home() / "huggingface";
   if (const std::string c = getenv_string("HF_HUB_CACHE"); !c.empty())
     s.cache_dir = expand_home(c);
   else if (const std::string legacy = getenv_string("HUGGINGFACE_HUB_CACHE"); !legacy.empty())

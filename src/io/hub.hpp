@@ -41,6 +41,11 @@ struct HubSettings {
   static HubSettings from_environment();
 };
 
+// Where the command-line tool and the server keep converted weights (PackedWeightCache):
+// $TOKPROB_WEIGHT_CACHE, else $XDG_CACHE_HOME/tokprob/weights, else ~/.cache/tokprob/weights;
+// empty (no cache) when TOKPROB_WEIGHT_CACHE is "off" or "0", or no home directory is known.
+std::filesystem::path weight_cache_dir_from_environment();
+
 // The snapshot folder of the model in the cache, after downloading whatever it lacks. Online, one
 // HEAD request finds the revision's commit; files already in that commit's snapshot (or known
 // absent there) are not asked for again. Without a network answer, a cached snapshot of the

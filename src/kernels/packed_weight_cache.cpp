@@ -9,10 +9,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <system_error>
 
 #include "tokprob/error.hpp"
@@ -48,11 +46,12 @@ uint64_t fnv1a(const std::string& s) {
 
 uint64_t align_up(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
-uint64_t data_bytes(WeightFormat format, int64_t out, int64_t in) {
-  return static_cast<uint64_t>(out * in) * (format == WeightFormat::int8 ? 1 : 2);
-}
+// The weights' bytes and int8's scales, stored apart (weight_format_bytes counts both).
 uint64_t scale_bytes(WeightFormat format, int64_t out, int64_t in) {
   return format == WeightFormat::int8 ? static_cast<uint64_t>(out * ((in + kInt8Block - 1) / kInt8Block)) * 4 : 0;
+}
+uint64_t data_bytes(WeightFormat format, int64_t out, int64_t in) {
+  return static_cast<uint64_t>(weight_format_bytes(format, out, in)) - scale_bytes(format, out, in);
 }
 
 // Writes all of `bytes` at the file's current position.
@@ -143,18 +142,16 @@ void PackedWeightCache::read() {
     if (!index.is_object() || index.value("identity", std::string()) != identity_ || !index.contains("weights") ||
         !index["weights"].is_array())
       return reject();
-    std::set<std::string> names;
     for (const auto& e : index["weights"]) {
       Entry entry;
-      entry.name = e.at("name").get<std::string>();
+      const auto name = e.at("name").get<std::string>();
       entry.out = e.at("out").get<int64_t>();
       entry.in = e.at("in").get<int64_t>();
       const auto data = e.at("data").get<uint64_t>();
       const auto scales = e.at("scales").get<uint64_t>();
       // Shapes bounded first, so that the byte counts cannot overflow.
       constexpr int64_t kMaxSide = int64_t{1} << 31;
-      if (entry.out <= 0 || entry.in <= 0 || entry.out > kMaxSide || entry.in > kMaxSide || !names.insert(entry.name).second)
-        return reject();
+      if (entry.out <= 0 || entry.in <= 0 || entry.out > kMaxSide || entry.in > kMaxSide) return reject();
       const uint64_t n = data_bytes(format_, entry.out, entry.in), s = scale_bytes(format_, entry.out, entry.in);
       auto inside = [&](uint64_t offset, uint64_t bytes) {
         return offset % kAlign == 0 && offset >= kHeaderBytes && offset <= h.index_offset &&
@@ -163,7 +160,7 @@ void PackedWeightCache::read() {
       if (!inside(data, n) || (s > 0 && !inside(scales, s))) return reject();
       entry.packed = map_ + data;
       entry.scales = s > 0 ? reinterpret_cast<const float*>(map_ + scales) : nullptr;
-      stored_.push_back(std::move(entry));
+      if (!stored_.emplace(name, entry).second) return reject();  // a name twice
     }
   } catch (const nlohmann::json::exception&) {
     return reject();
@@ -173,25 +170,21 @@ void PackedWeightCache::read() {
 }
 
 std::optional<LinearWeights> PackedWeightCache::find(const std::string& name, int64_t out, int64_t in) {
-  for (const Entry& e : stored_)
-    if (e.name == name && e.out == out && e.in == in) {
-      if (std::none_of(kept_.begin(), kept_.end(), [&](const Entry& k) { return k.name == name; })) kept_.push_back(e);
-      LinearWeights w;
-      w.in = in;
-      w.out = out;
-      w.format = format_;
-      w.packed = e.packed;
-      w.scales = e.scales;
-      return w;
-    }
-  return std::nullopt;
+  const auto it = stored_.find(name);
+  if (it == stored_.end() || it->second.out != out || it->second.in != in) return std::nullopt;
+  kept_.emplace(name, it->second);
+  LinearWeights w;
+  w.in = in;
+  w.out = out;
+  w.format = format_;
+  w.packed = it->second.packed;
+  w.scales = it->second.scales;
+  return w;
 }
 
 void PackedWeightCache::add(const std::string& name, const LinearWeights& packed) {
   if (packed.format != format_ || !packed.packed) return;
-  if (std::any_of(kept_.begin(), kept_.end(), [&](const Entry& k) { return k.name == name; })) return;
-  kept_.push_back({name, packed.out, packed.in, packed.packed, packed.scales});
-  changed_ = true;
+  if (kept_.emplace(name, Entry{packed.out, packed.in, packed.packed, packed.scales}).second) changed_ = true;
 }
 
 bool PackedWeightCache::save() {
@@ -206,7 +199,7 @@ bool PackedWeightCache::save() {
   uint64_t at = kHeaderBytes;
   nlohmann::json weights = nlohmann::json::array();
   ok = ok && ::lseek(fd, static_cast<off_t>(kHeaderBytes), SEEK_SET) >= 0;
-  for (const Entry& e : kept_) {
+  for (const auto& [name, e] : kept_) {
     if (!ok) break;
     const uint64_t n = data_bytes(format_, e.out, e.in), s = scale_bytes(format_, e.out, e.in);
     const uint64_t data = at;
@@ -219,7 +212,7 @@ bool PackedWeightCache::save() {
       at += s;
     }
     ok = ok && pad_to(fd, at, align_up(at));
-    weights.push_back({{"name", e.name}, {"out", e.out}, {"in", e.in}, {"data", data}, {"scales", scales}});
+    weights.push_back({{"name", name}, {"out", e.out}, {"in", e.in}, {"data", data}, {"scales", scales}});
   }
   const std::string index = nlohmann::json{{"identity", identity_}, {"weights", weights}}.dump();
   Header h{};
@@ -274,19 +267,6 @@ void PackedWeightCache::prune() const {
     if (total <= kMaxBytes) break;
     if (fs::remove(f.path, e)) total -= f.bytes;
   }
-}
-
-fs::path PackedWeightCache::default_dir() {
-  auto env = [](const char* name) {
-    const char* v = std::getenv(name);
-    return std::string(v ? v : "");
-  };
-  const std::string setting = env("TOKPROB_WEIGHT_CACHE");
-  if (setting == "off" || setting == "0") return {};
-  if (!setting.empty()) return setting;
-  if (const std::string xdg = env("XDG_CACHE_HOME"); !xdg.empty()) return fs::path(xdg) / "tokprob" / "weights";
-  if (const std::string home = env("HOME"); !home.empty()) return fs::path(home) / ".cache" / "tokprob" / "weights";
-  return {};
 }
 
 }  // namespace tokprob

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,18 +48,12 @@ class PackedWeightCache {
   // The file this cache reads and writes.
   const std::filesystem::path& file() const { return file_; }
 
-  // Where the command-line tool and the server keep converted weights: $TOKPROB_WEIGHT_CACHE,
-  // else $XDG_CACHE_HOME/tokprob/weights, else ~/.cache/tokprob/weights; empty (no cache) when
-  // TOKPROB_WEIGHT_CACHE is "off" or no home directory is known.
-  static std::filesystem::path default_dir();
-
   // Total bytes of cache files kept in a directory; the least recently used beyond it are
   // removed after a save (the file just written never is).
   static constexpr uint64_t kMaxBytes = uint64_t{32} << 30;
 
  private:
   struct Entry {
-    std::string name;
     int64_t out = 0, in = 0;
     const void* packed = nullptr;
     const float* scales = nullptr;
@@ -71,8 +66,8 @@ class PackedWeightCache {
   WeightFormat format_;
   const uint8_t* map_ = nullptr;  // the file read, mapped
   size_t map_bytes_ = 0;
-  std::vector<Entry> stored_;  // in the mapped file
-  std::vector<Entry> kept_;    // to write: found in the file or added
+  std::map<std::string, Entry> stored_;  // in the mapped file, by weight name
+  std::map<std::string, Entry> kept_;    // to write: found in the file or added
   bool changed_ = false;
 };
 

@@ -121,5 +121,16 @@ TEST(HubSettings, FromEnvironmentLikeHuggingfaceHub) {
   fs::remove_all(home);
 }
 
+TEST(WeightCacheDir, FromTheEnvironment) {
+  tokprob::testing::ScopedEnv env;
+  env.set("TOKPROB_WEIGHT_CACHE", "/some/where");
+  EXPECT_EQ(weight_cache_dir_from_environment(), fs::path("/some/where"));
+  env.set("TOKPROB_WEIGHT_CACHE", "off");
+  EXPECT_TRUE(weight_cache_dir_from_environment().empty());
+  env.set("TOKPROB_WEIGHT_CACHE", nullptr);
+  env.set("XDG_CACHE_HOME", "/xdg");
+  EXPECT_EQ(weight_cache_dir_from_environment(), fs::path("/xdg/tokprob/weights"));
+}
+
 }  // namespace
 }  // namespace tokprob

@@ -213,19 +213,5 @@ TEST_F(PackedWeightCacheTest, LeastRecentlyUsedFilesBeyondTheCapAreRemoved) {
   EXPECT_TRUE(fs::exists(unrelated)) << "only the cache's own files are removed";
 }
 
-TEST(PackedWeightCacheDir, FromTheEnvironment) {
-  const char* saved = std::getenv("TOKPROB_WEIGHT_CACHE");
-  const std::string keep = saved ? saved : "";
-  ::setenv("TOKPROB_WEIGHT_CACHE", "/some/where", 1);
-  EXPECT_EQ(PackedWeightCache::default_dir(), fs::path("/some/where"));
-  ::setenv("TOKPROB_WEIGHT_CACHE", "off", 1);
-  EXPECT_TRUE(PackedWeightCache::default_dir().empty());
-  ::unsetenv("TOKPROB_WEIGHT_CACHE");
-  ::setenv("XDG_CACHE_HOME", "/xdg", 1);
-  EXPECT_EQ(PackedWeightCache::default_dir(), fs::path("/xdg/tokprob/weights"));
-  ::unsetenv("XDG_CACHE_HOME");
-  if (saved) ::setenv("TOKPROB_WEIGHT_CACHE", keep.c_str(), 1);
-}
-
 }  // namespace
 }  // namespace tokprob
