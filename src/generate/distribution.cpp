@@ -4,11 +4,20 @@
 #include <cmath>
 #include <limits>
 
+#include "tokprob/error.hpp"
+
 namespace tokprob {
 
 Distribution::Distribution(std::span<const float> logits) : logits_(logits) {
   float mx = -std::numeric_limits<float>::infinity();
-  for (float v : logits) mx = std::max(mx, v);
+  bool defined = true;  // no NaN and no +inf: neither has a probability
+  for (float v : logits) {
+    mx = std::max(mx, v);
+    defined &= v < std::numeric_limits<float>::infinity();
+  }
+  // A model gives these only from corrupt weights or a config that breaks its arithmetic (e.g. a
+  // negative normalisation epsilon): an error rather than NaN probabilities printed as numbers.
+  if (!defined) fail("the model's logits hold NaN or infinity: its weights or config.json give non-finite values");
   if (!std::isfinite(mx)) {
     lse_ = mx;
     return;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "tokprob/error.hpp"
@@ -73,6 +74,18 @@ double Config::get_float(const std::string& key) const {
 
 double Config::get_float(const std::string& key, double fallback) const {
   return has(key) ? get_float(key) : fallback;
+}
+
+double Config::get_nonnegative(const std::string& key, double fallback) const {
+  const double v = get_float(key, fallback);
+  if (!(v >= 0 && v <= std::numeric_limits<float>::max())) bad(key, "must be a finite number >= 0, got " + json_.at(key).dump());
+  return v;
+}
+
+double Config::get_positive(const std::string& key, double fallback) const {
+  const double v = get_float(key, fallback);
+  if (!(v > 0 && v <= std::numeric_limits<float>::max())) bad(key, "must be a finite number > 0, got " + json_.at(key).dump());
+  return v;
 }
 
 bool Config::get_bool(const std::string& key, bool fallback) const {

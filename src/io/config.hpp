@@ -29,6 +29,10 @@ class Config {
   int64_t get_size(const std::string& key, int64_t fallback) const;
   double get_float(const std::string& key) const;
   double get_float(const std::string& key, double fallback) const;
+  // A number a float holds, ≥ 0 (epsilons) or > 0 (bases, factors): anything else would put NaN
+  // or infinity into the model's arithmetic; throws naming the key.
+  double get_nonnegative(const std::string& key, double fallback) const;
+  double get_positive(const std::string& key, double fallback) const;
   bool get_bool(const std::string& key, bool fallback) const;
   std::string get_string(const std::string& key) const;
   std::string get_string(const std::string& key, const std::string& fallback) const;

@@ -32,7 +32,7 @@ inline float activate(Activation act, float x) {
     }
     case Activation::gelu_erf: return 0.5f * x * (1.0f + vmath::erf(x * 0.7071067811865476f));
     case Activation::quick_gelu: return x / (1.0f + vmath::exp(-1.702f * x));
-    case Activation::relu: return x > 0.0f ? x : 0.0f;
+    case Activation::relu: return x < 0.0f ? 0.0f : x;  // NaN stays NaN, as in the reference
     case Activation::silu: return x / (1.0f + vmath::exp(-x));
     case Activation::tanh: return vmath::tanh(x);
     case Activation::sigmoid: return 1.0f / (1.0f + vmath::exp(-x));

@@ -7,7 +7,7 @@
 
 namespace tokprob::vmath {
 
-// e^x for x in [-87, 88]; saturates outside (0 below, a large finite value above).
+// e^x for x in [-87, 88]; saturates outside (0 below, a large finite value above); NaN gives NaN.
 inline float exp(float x) {
   x = x < -87.3f ? -87.3f : (x > 88.0f ? 88.0f : x);
   // x = n ln2 + r with |r| <= ln2/2; round-to-nearest through the 1.5*2^23 trick keeps it branch-free.
@@ -23,8 +23,11 @@ inline float exp(float x) {
   p = p * r + 5.0000001201e-1f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  const int32_t ni = static_cast<int32_t>(n);
-  const float scale = std::bit_cast<float>(static_cast<int32_t>((ni + 127) << 23));
+  // 2^n straight from t's bits: t = 1.5 * 2^23 + n keeps n in its low mantissa bits. Unsigned
+  // arithmetic, not a float-to-int cast, so that a NaN x (whose n is NaN) is defined behaviour:
+  // p is NaN then, and so is the result.
+  const uint32_t biased = std::bit_cast<uint32_t>(t) - std::bit_cast<uint32_t>(shifter) + 127u;
+  const float scale = std::bit_cast<float>(biased << 23);
   return p * scale;
 }
 

@@ -14,7 +14,7 @@ void read_bert_backbone(const Config& config, const EncoderTensors& r, const std
   s.heads = config.get_size("num_attention_heads");
   s.inner = config.get_size("intermediate_size");
   const int64_t n_layers = config.get_size("num_hidden_layers");
-  s.eps = static_cast<float>(config.get_float("layer_norm_eps", 1e-12));
+  s.eps = static_cast<float>(config.get_nonnegative("layer_norm_eps", 1e-12));
   s.act = parse_activation(config.get_string("hidden_act", "gelu"), file + " hidden_act");
   if (C % s.heads != 0)
     fail(file + ": hidden_size (" + std::to_string(C) + ") is not a multiple of num_attention_heads (" +

@@ -31,7 +31,7 @@ class Gpt2 final : public CausalLM {
     n_pos_ = config.get_size("n_positions");
     vocab_ = config.get_size("vocab_size");
     n_inner_ = config.get_size("n_inner", 4 * n_embd_);
-    eps_ = static_cast<float>(config.get_float("layer_norm_epsilon", 1e-5));
+    eps_ = static_cast<float>(config.get_nonnegative("layer_norm_epsilon", 1e-5));
     act_ = parse_activation(config.get_string("activation_function", "gelu_new"),
                             config.file().string() + " activation_function");
     scale_weights_ = config.get_bool("scale_attn_weights", true);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "kernels/activations.hpp"
 #include "kernels/attention.hpp"
@@ -45,8 +46,8 @@ class Llama final : public CausalLM {
     inter_ = config.get_size("intermediate_size");
     vocab_ = config.get_size("vocab_size");
     n_pos_ = config.get_size("max_position_embeddings");
-    eps_ = static_cast<float>(config.get_float("rms_norm_eps", 1e-6));
-    theta_ = config.get_float("rope_theta", 10000.0);
+    eps_ = static_cast<float>(config.get_nonnegative("rms_norm_eps", 1e-6));
+    theta_ = config.get_positive("rope_theta", 10000.0);
     act_ = parse_activation(config.get_string("hidden_act", "silu"), file + " hidden_act");
     if (config.has("head_dim")) {
       head_dim_ = config.get_size("head_dim");
@@ -216,8 +217,9 @@ class Llama final : public CausalLM {
     if (type == "default") return;
     if (type != "linear")
       fail(where + ": rope scaling type '" + type + "' is not supported (supported: linear, or null)");
-    if (!rs.contains("factor") || !rs["factor"].is_number() || !(rs["factor"].get<double>() > 0))
-      fail(where + ": linear scaling needs a positive \"factor\"");
+    if (!rs.contains("factor") || !rs["factor"].is_number() || !(rs["factor"].get<double>() > 0) ||
+        rs["factor"].get<double>() > std::numeric_limits<float>::max())
+      fail(where + ": linear scaling needs a positive, finite \"factor\"");
     rope_factor_ = static_cast<float>(rs["factor"].get<double>());
   }
 

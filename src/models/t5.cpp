@@ -32,7 +32,9 @@ int64_t t5_relative_position_bucket(int64_t relative_position, bool bidirectiona
   const float ratio = static_cast<float>(distance) / static_cast<float>(max_exact);
   const float log_range = static_cast<float>(std::log(static_cast<double>(max_distance) / static_cast<double>(max_exact)));
   const float scaled = std::log(ratio) / log_range * static_cast<float>(num_buckets - max_exact);
-  const int64_t large = std::min<int64_t>(max_exact + static_cast<int64_t>(scaled), num_buckets - 1);
+  // Past the last bucket (or NaN for arguments the model rejects) converts no float to int.
+  const float room = static_cast<float>(num_buckets - 1 - max_exact);
+  const int64_t large = scaled < room ? max_exact + static_cast<int64_t>(scaled) : num_buckets - 1;
   return bucket + large;
 }
 
@@ -102,10 +104,16 @@ class T5 final : public Seq2SeqLM {
     vocab_ = config.get_size("vocab_size");
     buckets_ = config.get_size("relative_attention_num_buckets", 32);
     max_distance_ = config.get_size("relative_attention_max_distance", 128);
-    eps_ = static_cast<float>(config.get_float("layer_norm_epsilon", 1e-6));
+    eps_ = static_cast<float>(config.get_nonnegative("layer_norm_epsilon", 1e-6));
     tied_ = config.get_bool("tie_word_embeddings", true);
     inner_ = heads_ * d_kv_;
-    if (buckets_ < 2) fail(file + ": relative_attention_num_buckets must be at least 2, got " + std::to_string(buckets_));
+    // The bucket rule takes the log of distance / max_exact over max_distance / max_exact, where
+    // max_exact is a quarter of the buckets (encoder) or a half (decoder): anything less divides
+    // by zero or inverts the scale (the reference indexes out of its table then).
+    if (buckets_ < 4) fail(file + ": relative_attention_num_buckets must be at least 4, got " + std::to_string(buckets_));
+    if (max_distance_ <= buckets_ / 2)
+      fail(file + ": relative_attention_max_distance (" + std::to_string(max_distance_) +
+           ") must exceed half of relative_attention_num_buckets (" + std::to_string(buckets_) + ")");
     parse_feed_forward(config);
 
     info_.model_type = config.model_type();

@@ -1,7 +1,9 @@
 // The vectorised activations against the textbook formulas evaluated in double.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "kernels/activations.hpp"
@@ -55,6 +57,43 @@ TEST(Activations, ExpIsAccurate) {
     const double ref = std::exp(static_cast<double>(x));
     EXPECT_NEAR(vmath::exp(x) / ref, 1.0, 3e-7) << x;
   }
+}
+
+// A corrupt checkpoint or config can put NaN or infinities into the activations: they must stay
+// defined (no float-to-int conversion of NaN: UBSan checks it) and NaN must reach the logits.
+TEST(Activations, NonFiniteInputsPropagate) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (Isa isa : supported_isas()) {
+    const ForcedIsa forced(isa);
+    for (Activation a : {Activation::gelu_tanh, Activation::gelu_erf, Activation::quick_gelu, Activation::relu,
+                         Activation::silu, Activation::tanh, Activation::sigmoid}) {
+      std::vector<float> y(19, std::numeric_limits<float>::quiet_NaN());  // past one vector width
+      apply_activation(a, y.data(), static_cast<int64_t>(y.size()));
+      for (float v : y) EXPECT_TRUE(std::isnan(v)) << "activation " << static_cast<int>(a) << " on " << isa_name(isa);
+    }
+    std::vector<float> y(17, inf);
+    y[16] = -inf;
+    apply_activation(Activation::sigmoid, y.data(), 17);
+    EXPECT_EQ(y[0], 1.0f);
+    EXPECT_LT(y[16], 1e-37f);  // exp saturates at e^88: 1 / (1 + e^88), not 0
+    EXPECT_GE(y[16], 0.0f);
+    std::fill(y.begin(), y.end() - 1, inf);
+    y[16] = -inf;
+    apply_activation(Activation::tanh, y.data(), 17);
+    EXPECT_EQ(y[0], 1.0f);
+    EXPECT_EQ(y[16], -1.0f);
+    std::fill(y.begin(), y.end() - 1, inf);
+    y[16] = -inf;
+    apply_activation(Activation::silu, y.data(), 17);
+    EXPECT_EQ(y[0], inf);
+    std::fill(y.begin(), y.end() - 1, inf);
+    y[16] = -inf;
+    apply_activation(Activation::relu, y.data(), 17);
+    EXPECT_EQ(y[0], inf);
+    EXPECT_EQ(y[16], 0.0f);
+  }
+  EXPECT_TRUE(std::isnan(vmath::exp(std::numeric_limits<float>::quiet_NaN())));
+  EXPECT_EQ(vmath::exp(-inf), vmath::exp(-87.3f));
 }
 
 TEST(Activations, UnknownNameIsAnError) {

@@ -193,6 +193,32 @@ TEST(PackedLinear, MatchesTheWidenedProductOnEveryVariant) {
     }
 }
 
+// A NaN or an infinity among the activations (from a corrupt model) gives NaN in that row's
+// outputs, as fp32 arithmetic does, and leaves the other rows alone; int8 quantises activations,
+// which must never convert a NaN to an integer (UBSan checks it).
+TEST(PackedLinear, NonFiniteActivationsGiveNanInTheirRowOnly) {
+  const int64_t in = 70, out = 19;
+  auto w = random_vector(in * out, 9, 0.1f);
+  for (WeightFormat f : kFormats) {
+    LinearPacker packer(f);
+    const LinearWeights p = packer.pack({w.data(), nullptr, in, out, false}, "w");
+    for (Isa isa : supported_isas())
+      for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+        const ForcedIsa forced(isa);
+        const int64_t rows = 3;
+        auto x = random_vector(rows * in, 10);
+        x[1 * in + 66] = bad;
+        std::vector<float> y(rows * out);
+        linear(x.data(), rows, p, y.data(), false);
+        for (int64_t o = 0; o < out; ++o) {
+          EXPECT_TRUE(std::isfinite(y[o])) << weight_format_name(f) << " " << isa_name(isa);
+          EXPECT_TRUE(std::isnan(y[1 * out + o]) || std::isinf(y[1 * out + o])) << weight_format_name(f) << " " << isa_name(isa);
+          EXPECT_TRUE(std::isfinite(y[2 * out + o])) << weight_format_name(f) << " " << isa_name(isa);
+        }
+      }
+  }
+}
+
 TEST(PackedLinear, WidenRowsGivesTheWeightsAsFp32) {
   const int64_t in = 83, out = 9;
   auto w = random_vector(in * out, 8);

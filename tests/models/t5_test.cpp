@@ -366,6 +366,28 @@ TEST_F(T5Variant, GatedFeedForwardNeedsItsTensorsAndValidProjection) {
   }
 }
 
+// Bucket settings the rule cannot use (max_exact 0, or a log range <= 0 that divides by zero or
+// inverts the scale) and a negative epsilon are configuration errors, not NaN.
+TEST_F(T5Variant, BucketSettingsAndEpsilonMustKeepTheArithmeticFinite) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  const auto tensors = original_tensors();
+  const std::vector<std::pair<const char*, nlohmann::json>> bad = {{"relative_attention_num_buckets", 2},
+                                                                   {"relative_attention_max_distance", 16},
+                                                                   {"layer_norm_epsilon", -1e-6}};
+  for (const auto& [key, value] : bad) {
+    auto cfg = config();
+    cfg["relative_attention_num_buckets"] = 32;
+    cfg[key] = value;
+    write(tensors, cfg, DType::f32);
+    try {
+      load();
+      ADD_FAILURE() << "loaded with " << key << " = " << value;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  }
+}
+
 // The bucket rule itself (T5 paper / reference formula): exact buckets below max_exact, the
 // sign split in the bidirectional case, and the clamp to the last bucket far away.
 TEST(T5, RelativePositionBuckets) {
