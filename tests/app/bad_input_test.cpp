@@ -1,8 +1,11 @@
 // Bad input never crashes: one line on stderr naming the problem, exit 2 (usage) or 1 (data).
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <limits>
 
 #include "cli_runner.hpp"
 
@@ -81,6 +84,29 @@ TEST_F(BrokenModel, BrokenConfig) {
   expect_error({"next", "-m", dir_.string(), "hi"}, 1, "n_head");
   replace("config.json", config_with("n_head", 5));
   expect_error({"next", "-m", dir_.string(), "hi"}, 1, "n_head");
+}
+
+// Weights or a config that make the arithmetic non-finite: a config error at load, or an error
+// naming the logits, never NaN printed as probabilities (the model_config fuzz target's finding).
+TEST_F(BrokenModel, NonFiniteArithmetic) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  replace("config.json", config_with("layer_norm_epsilon", -0.5));
+  expect_error({"next", "-m", dir_.string(), "hi"}, 1, "layer_norm_epsilon");
+  fs::remove(dir_ / "config.json");
+  fs::create_symlink(src_ / "config.json", dir_ / "config.json");
+
+  std::ifstream in(src_ / "model.safetensors", std::ios::binary);
+  std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  uint64_t n = 0;
+  std::memcpy(&n, file.data(), 8);
+  const auto header = nlohmann::json::parse(file.substr(8, n));
+  const std::string name = header.contains("ln_f.weight") ? "ln_f.weight" : "transformer.ln_f.weight";
+  ASSERT_TRUE(header.contains(name));
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(file.data() + 8 + n + header[name]["data_offsets"][0].get<size_t>(), &nan, sizeof nan);
+  replace("model.safetensors", file);
+  expect_error({"next", "-m", dir_.string(), "hi"}, 1, "NaN or infinity");
+  expect_error({"score", "-m", dir_.string(), "hi there"}, 1, "NaN or infinity");
 }
 
 TEST_F(BrokenModel, UnknownArchitecture) {
