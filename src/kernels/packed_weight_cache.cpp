@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -145,8 +146,12 @@ void PackedWeightCache::read() {
     for (const auto& e : index["weights"]) {
       Entry entry;
       const auto name = e.at("name").get<std::string>();
-      entry.out = e.at("out").get<int64_t>();
-      entry.in = e.at("in").get<int64_t>();
+      // Unsigned integers only: nlohmann's get<int64_t>() of a float outside the range is a
+      // float-to-int conversion with undefined behaviour (found by the weight_cache fuzz target).
+      for (const char* key : {"out", "in", "data", "scales"})
+        if (!e.at(key).is_number_unsigned()) return reject();
+      entry.out = static_cast<int64_t>(std::min<uint64_t>(e.at("out").get<uint64_t>(), INT64_MAX));
+      entry.in = static_cast<int64_t>(std::min<uint64_t>(e.at("in").get<uint64_t>(), INT64_MAX));
       const auto data = e.at("data").get<uint64_t>();
       const auto scales = e.at("scales").get<uint64_t>();
       // Shapes bounded first, so that the byte counts cannot overflow.

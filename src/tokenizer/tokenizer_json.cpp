@@ -4,6 +4,7 @@
 #include "tokenizer/json_fields.hpp"
 #include "tokenizer/pipeline.hpp"
 #include "tokenizer/tokenizer_json_reader.hpp"
+#include "tokenizer/vocab.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::tok {
@@ -27,8 +28,12 @@ std::unique_ptr<Pipeline> load_tokenizer_json_unguarded(const std::filesystem::p
     impl->decoder = make_decoder(j.value("decoder", json()), where);
     for (const auto& a : j.value("added_tokens", json::array())) {
       if (!a.is_object() || !a.contains("id") || !a.contains("content")) fail(where + ": bad entry in added_tokens");
+      // Checked before the conversion: get<int32_t>() of a float out of range is undefined behaviour.
+      const json& id = a["id"];
+      if (!id.is_number_unsigned() || id.get<uint64_t>() >= static_cast<uint64_t>(kMaxVocabId))
+        fail(where + ": added_tokens id " + id.dump() + " is not an integer in [0, " + std::to_string(kMaxVocabId) + ")");
       AddedToken t;
-      t.id = a["id"].get<int32_t>();
+      t.id = static_cast<int32_t>(id.get<uint64_t>());
       t.content = a["content"].get<std::string>();
       t.special = json_bool(a, "special", false);
       t.lstrip = json_bool(a, "lstrip", false);

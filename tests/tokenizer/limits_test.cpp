@@ -73,6 +73,18 @@ TEST_F(TokenizerLimits, VocabularyIdsOutOfRange) {
   EXPECT_NE(error_of_folder().find("vocabulary id of \"b\" is 4194304, outside"), std::string::npos);
 }
 
+// An added token's id that is a float beyond int32 reached nlohmann's get<int32_t>() (undefined
+// behaviour, the same class as the weight_cache fuzz target's finding); now it is checked first.
+TEST_F(TokenizerLimits, AddedTokenIdsOutOfRange) {
+  for (const char* id : {"1e30", "-1", "4194304", "\"7\"", "2.5"}) {
+    write("tokenizer.json", "{" + std::string(kWordLevel) + R"(, "added_tokens": [{"id": )" + id +
+                                R"(, "content": "<x>", "special": true}]})");
+    EXPECT_NE(error_of_folder().find("added_tokens id"), std::string::npos) << id << ": " << error_of_folder();
+  }
+  write("tokenizer.json", "{" + std::string(kWordLevel) + R"(, "added_tokens": [{"id": 5, "content": "<x>"}]})");
+  EXPECT_EQ(tokprob::Tokenizer::from_folder(dir_).encode("<x>").ids, std::vector<int32_t>{5});
+}
+
 TEST_F(TokenizerLimits, RegexThatPcre2Rejects) {
   write("tokenizer.json", R"({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a"}, "behavior": "Isolated"}, )" +
                               std::string(kWordLevel) + "}");
