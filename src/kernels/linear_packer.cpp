@@ -11,6 +11,7 @@
 #include "kernels/half_float.hpp"
 #include "kernels/packed_gemm.hpp"
 #include "kernels/thread_pool.hpp"
+#include "kernels/vector_math.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -122,15 +123,11 @@ LinearWeights LinearPacker::pack(const LinearWeights& w, const std::string& name
       auto* q = static_cast<int8_t*>(arena_.allocate(static_cast<size_t>(n)));
       auto* scales = static_cast<float*>(arena_.allocate(static_cast<size_t>(w.out * blocks) * sizeof(float)));
       ok = convert_segments(w, [&](int64_t o, int64_t k0, const float* v, int64_t n) {
-        // Branch-free integer loops, so that they vectorise (a float max reduction does not
-        // without -ffast-math): magnitudes compare as their bit patterns, and NaN's lie above
-        // infinity's. Adding and subtracting 1.5 * 2^23 rounds |x| < 2^22 to the nearest
-        // integer, ties to even, as nearbyint does.
-        uint32_t max_bits = 0;
-        for (int64_t k = 0; k < n; ++k) max_bits = std::max(max_bits, std::bit_cast<uint32_t>(v[k]) & 0x7fffffffu);
-        const bool finite = max_bits < 0x7f800000u;
+        // Branch-free loops, so that they vectorise. Adding and subtracting 1.5 * 2^23 rounds
+        // |x| < 2^22 to the nearest integer, ties to even, as nearbyint does.
+        const uint32_t max_bits = vmath::max_magnitude_bits(v, n);
+        if (max_bits >= vmath::kNonFiniteBits) return false;
         const float max_abs = std::bit_cast<float>(max_bits);
-        if (!finite) return false;
         const float scale = max_abs / 127.0f;
         scales[o * blocks + k0 / kInt8Block] = scale;
         int8_t* dst = q + o * in + k0;

@@ -11,6 +11,7 @@
 
 #include "kernels/cpu_isa.hpp"
 #include "kernels/half_float.hpp"
+#include "kernels/vector_math.hpp"
 
 // The 64-byte vector helpers below are inlined into each variant's instantiation; the warning
 // that their (never materialised) ABI differs between targets does not apply.

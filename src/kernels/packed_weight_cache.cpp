@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -150,13 +149,14 @@ void PackedWeightCache::read() {
       // float-to-int conversion with undefined behaviour (found by the weight_cache fuzz target).
       for (const char* key : {"out", "in", "data", "scales"})
         if (!e.at(key).is_number_unsigned()) return reject();
-      entry.out = static_cast<int64_t>(std::min<uint64_t>(e.at("out").get<uint64_t>(), INT64_MAX));
-      entry.in = static_cast<int64_t>(std::min<uint64_t>(e.at("in").get<uint64_t>(), INT64_MAX));
+      const auto out = e.at("out").get<uint64_t>(), in = e.at("in").get<uint64_t>();
       const auto data = e.at("data").get<uint64_t>();
       const auto scales = e.at("scales").get<uint64_t>();
       // Shapes bounded first, so that the byte counts cannot overflow.
-      constexpr int64_t kMaxSide = int64_t{1} << 31;
-      if (entry.out <= 0 || entry.in <= 0 || entry.out > kMaxSide || entry.in > kMaxSide) return reject();
+      constexpr uint64_t kMaxSide = uint64_t{1} << 31;
+      if (out == 0 || in == 0 || out > kMaxSide || in > kMaxSide) return reject();
+      entry.out = static_cast<int64_t>(out);
+      entry.in = static_cast<int64_t>(in);
       const uint64_t n = data_bytes(format_, entry.out, entry.in), s = scale_bytes(format_, entry.out, entry.in);
       auto inside = [&](uint64_t offset, uint64_t bytes) {
         return offset % kAlign == 0 && offset >= kHeaderBytes && offset <= h.index_offset &&

@@ -31,6 +31,19 @@ inline float exp(float x) {
   return p * scale;
 }
 
+// The largest |x[k]| as its bit pattern, NaN's lying above infinity's: a result >= kNonFiniteBits
+// means a NaN or an infinity is among them. An integer reduction, so that it vectorises (a float
+// max reduction does not without -ffast-math).
+inline constexpr uint32_t kNonFiniteBits = 0x7f800000u;
+inline uint32_t max_magnitude_bits(const float* x, int64_t n) {
+  uint32_t m = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    const uint32_t b = std::bit_cast<uint32_t>(x[k]) & 0x7fffffffu;
+    m = b > m ? b : m;
+  }
+  return m;
+}
+
 inline float tanh(float x) {
   const float ax = x < 0 ? -x : x;
   const float e = exp(-2.0f * ax);

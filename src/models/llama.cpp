@@ -217,10 +217,10 @@ class Llama final : public CausalLM {
     if (type == "default") return;
     if (type != "linear")
       fail(where + ": rope scaling type '" + type + "' is not supported (supported: linear, or null)");
-    if (!rs.contains("factor") || !rs["factor"].is_number() || !(rs["factor"].get<double>() > 0) ||
-        rs["factor"].get<double>() > std::numeric_limits<float>::max())
+    const double factor = rs.contains("factor") && rs["factor"].is_number() ? rs["factor"].get<double>() : 0.0;
+    if (!(factor > 0 && factor <= std::numeric_limits<float>::max()))
       fail(where + ": linear scaling needs a positive, finite \"factor\"");
-    rope_factor_ = static_cast<float>(rs["factor"].get<double>());
+    rope_factor_ = static_cast<float>(factor);
   }
 
   // cos/sin of position * inv_freq_i, i < head_dim/2 (both halves of a head share them).
