@@ -7,7 +7,7 @@ pkgs=(
   libpcre2-dev libutf8proc-dev libsentencepiece-dev
   libopenblas-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev ccache
 )
 missing=()
 for p in "${pkgs[@]}"; do
