@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "io/cache_home.hpp"
 #include "io/hub.hpp"
 #include "kernels/linear.hpp"
 #include "tokprob/error.hpp"

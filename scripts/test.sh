@@ -12,9 +12,34 @@ elif [ ! -d "$TOKPROB_FIXTURES" ]; then
   echo "WARNING: fixtures not found at $TOKPROB_FIXTURES: golden tests will be SKIPPED (set TOKPROB_FIXTURES)" >&2
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOKPROB_WERROR=ON >/dev/null
+# The Python environment of the package's tests (pinned; torch is the CPU build on disk).
+PY=$(bash scripts/python-env.sh)
+seconds() { echo $(( $(date +%s) - $1 )); }
+
+t=$(date +%s)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOKPROB_WERROR=ON -DTOKPROB_PYTHON=ON \
+  -DPython_EXECUTABLE="$PY" >/dev/null
 cmake --build build -j2
+echo "== release build: $(seconds $t) s"
+t=$(date +%s)
 ctest --test-dir build -j2 --output-on-failure
+echo "== release tests: $(seconds $t) s"
+
+# The installed package, used by a program outside the tree (examples/next_token).
+t=$(date +%s)
+bash scripts/check-example.sh
+echo "== installed package and example: $(seconds $t) s"
+
+# The Python package: its wheel from the same build (no second compile), installed, linted,
+# type-checked and tested (against the goldens, the CLI and transformers itself).
+t=$(date +%s)
+rm -rf build/wheel
+"$PY" -m pip wheel --no-build-isolation --no-deps -q -Cbuild-dir=build -Ccmake.define.TOKPROB_WERROR=ON -w build/wheel .
+"$PY" -m pip install -q --force-reinstall --no-deps build/wheel/tokprob-*.whl
+"$PY" -m ruff check python tests/python
+"$PY" -m mypy
+(cd tests/python && TOKPROB_BINARY="$PWD/../../build/tokprob" "$PY" -m pytest -q -p no:cacheprovider)
+echo "== python package: $(seconds $t) s"
 
 if [ "${TOKPROB_SKIP_SANITIZERS:-}" != 1 ]; then
   # -O1 keeps this second build quick; GCC 12's maybe-uninitialized analysis gives false positives

@@ -39,6 +39,8 @@ class Tokenizer {
   static Tokenizer from_tokenizer_json(const std::filesystem::path& file);
   // Ignores tokenizer.json even where present: only the legacy files.
   static Tokenizer from_legacy_files(const std::filesystem::path& dir);
+  // Whether `dir` holds any file from_folder reads (a folder of weights alone has none).
+  static bool folder_has_tokenizer(const std::filesystem::path& dir);
 
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;

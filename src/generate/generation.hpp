@@ -11,15 +11,9 @@
 #include "generate/distribution.hpp"
 #include "generate/logits_processors.hpp"
 #include "models/causal_lm.hpp"
+#include "tokprob/generate.hpp"
 
 namespace tokprob {
-
-// When beam search stops (transformers' `early_stopping`).
-enum class EarlyStopping {
-  heuristic,  // false: stop when the best running beam, scored at the current length, cannot beat the worst finished one
-  enough,     // true: stop as soon as num_beams hypotheses are finished
-  never,      // "never": stop only when no running beam can beat them at any length up to max_new_tokens
-};
 
 struct GenerationConfig {
   int64_t max_new_tokens = 20;

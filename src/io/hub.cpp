@@ -14,6 +14,7 @@
 #include <sstream>
 #include <vector>
 
+#include "io/cache_home.hpp"
 #include "io/hf_cache.hpp"
 #include "io/http_client.hpp"
 #include "io/sha256.hpp"
@@ -72,11 +73,6 @@ std::optional<std::string> bad_revision(std::string_view rev) {
 std::string getenv_string(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-fs::path expand_home(const std::string& p) {
-  if (p == "~" || p.rfind("~/", 0) == 0) return fs::path(getenv_string("HOME")) / p.substr(p.size() > 1 ? 2 : 1);
-  return p;
 }
 
 bool env_flag(const char* name) {
@@ -486,24 +482,6 @@ std::optional<HubModelId> parse_hub_model_id(std::string_view text, std::string*
   return id;
 }
 
-namespace {
-
-// $XDG_CACHE_HOME, else ~/.cache.
-fs::path user_cache_home() {
-  const std::string xdg = getenv_string("XDG_CACHE_HOME");
-  return expand_home(xdg.empty() ? "~/.cache" : xdg);
-}
-
-}  // namespace
-
-fs::path weight_cache_dir_from_environment() {
-  const std::string setting = getenv_string("TOKPROB_WEIGHT_CACHE");
-  if (setting == "off" || setting == "0") return {};
-  if (!setting.empty()) return expand_home(setting);
-  if (getenv_string("XDG_CACHE_HOME").empty() && getenv_string("HOME").empty()) return {};
-  return user_cache_home() / "tokprob" / "weights";
-}
-
 HubSettings HubSettings::from_environment() {
   HubSettings s;
   const fs::path hf_home = !getenv_string("HF_HOME").empty() ? expand_home(getenv_string("HF_HOME"))
@@ -533,9 +511,10 @@ fs::path hub_snapshot(const HubModelId& id, HubFiles files, const HubSettings& s
   return HubFetch(id, files, settings).run();
 }
 
-fs::path resolve_model(const std::string& model, HubFiles files, const HubSettings& settings) {
+fs::path resolve_model(const std::string& model, HubFiles files, const HubSettings& settings,
+                       const std::string& revision) {
   std::error_code ec;
-  if (model.empty()) usage_error("--model is empty");
+  if (model.empty()) option_error("model", "is empty");
   if (fs::is_directory(model, ec)) return model;
   if (fs::exists(model, ec)) fail("not a model folder (not a directory): " + model);
   std::string why;
@@ -543,11 +522,16 @@ fs::path resolve_model(const std::string& model, HubFiles files, const HubSettin
   const auto id = path_like ? std::nullopt : parse_hub_model_id(model, &why);
   if (!id)
     fail("model folder not found: " + model + (why.empty() ? "" : " (nor is it a Hugging Face model id: " + why + ")"));
-  return hub_snapshot(*id, files, settings);
+  HubModelId at = *id;
+  if (!revision.empty()) {
+    if (auto bad = bad_revision(revision)) option_error("revision", "is not valid: " + *bad);
+    at.revision = revision;
+  }
+  return hub_snapshot(at, files, settings);
 }
 
-fs::path resolve_model(const std::string& model, HubFiles files) {
-  return resolve_model(model, files, HubSettings::from_environment());
+fs::path resolve_model(const std::string& model, HubFiles files, const std::string& revision) {
+  return resolve_model(model, files, HubSettings::from_environment(), revision);
 }
 
 }  // namespace tokprob

@@ -41,19 +41,16 @@ struct HubSettings {
   static HubSettings from_environment();
 };
 
-// Where the command-line tool and the server keep converted weights (PackedWeightCache):
-// $TOKPROB_WEIGHT_CACHE, else $XDG_CACHE_HOME/tokprob/weights, else ~/.cache/tokprob/weights;
-// empty (no cache) when TOKPROB_WEIGHT_CACHE is "off" or "0", or no home directory is known.
-std::filesystem::path weight_cache_dir_from_environment();
-
 // The snapshot folder of the model in the cache, after downloading whatever it lacks. Online, one
 // HEAD request finds the revision's commit; files already in that commit's snapshot (or known
 // absent there) are not asked for again. Without a network answer, a cached snapshot of the
 // revision is used as it is. Fails with one line naming the model, file and HTTP status.
 std::filesystem::path hub_snapshot(const HubModelId& id, HubFiles files, const HubSettings& settings);
 
-// What -m names: an existing folder is used as it is; otherwise a hub model id (hub_snapshot).
-std::filesystem::path resolve_model(const std::string& model, HubFiles files, const HubSettings& settings);
-std::filesystem::path resolve_model(const std::string& model, HubFiles files);
+// What -m names: an existing folder is used as it is; otherwise a hub model id (hub_snapshot), at
+// `revision` when it is not empty (it wins over the id's "@revision").
+std::filesystem::path resolve_model(const std::string& model, HubFiles files, const HubSettings& settings,
+                                    const std::string& revision = "");
+std::filesystem::path resolve_model(const std::string& model, HubFiles files, const std::string& revision = "");
 
 }  // namespace tokprob

@@ -74,6 +74,21 @@ std::string known(const Table& t) {
 
 }  // namespace
 
+ModelKind model_kind(const Config& config) {
+  const std::string arch = config.first_architecture();
+  const std::string type = config.model_type();
+  const bool causal = causal_loaders().count(type) > 0, seq2seq = seq2seq_loaders().count(type) > 0,
+             encoder = encoder_loaders().count(type) > 0;
+  if (!causal && !seq2seq && !encoder)
+    fail(config.file().string() + ": unsupported architecture " +
+         (type.empty() ? std::string("(no model_type)") : "'" + type + "'") + (arch.empty() ? "" : " (" + arch + ")") +
+         "; supported: " + known(causal_loaders()) + " (causal LMs), " + known(encoder_loaders()) +
+         " (masked LMs and classifiers), " + known(seq2seq_loaders()) + " (seq2seq)");
+  if (encoder && arch.ends_with("ForSequenceClassification")) return ModelKind::sequence_classifier;
+  if (encoder) return ModelKind::masked_lm;
+  return seq2seq ? ModelKind::seq2seq_lm : ModelKind::causal_lm;
+}
+
 Config read_model_config(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   // The error_code overloads: a path the OS refuses (too long, a symlink loop) is an Error naming it.

@@ -15,6 +15,11 @@ namespace tokprob {
 // Checks that `dir` is a model folder and reads its config.json.
 Config read_model_config(const std::filesystem::path& dir);
 
+// What `config` loads as when nothing else is asked: the head its architecture names
+// (...ForCausalLM, ...ForMaskedLM, ...ForSequenceClassification, ...ForConditionalGeneration), else
+// the kind its model_type has. Throws naming the supported model types for an unknown one.
+ModelKind model_kind(const Config& config);
+
 // A decoder-only language model (GPT-2, ...) from `dir`; throws naming the architecture when
 // config.json describes a model of another kind or one tokprob does not know.
 std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const Config& config,

@@ -1,5 +1,4 @@
-// The `classify` task: label probabilities of a sequence classifier (BERT, DistilBERT) for a text
-// or a sentence pair, as the text-classification pipeline computes them.
+// The engine side of the task (public options and results: tokprob/classify.hpp).
 #pragma once
 
 #include <cstdint>
@@ -9,39 +8,9 @@
 #include <vector>
 
 #include "models/encoder_model.hpp"
-#include "tokprob/tokenizer.hpp"
+#include "tokprob/classify.hpp"
 
 namespace tokprob {
-
-// What turns logits into scores. `automatic` is the pipeline's rule: sigmoid when config.json says
-// problem_type multi_label_classification or the model has one label, softmax otherwise.
-enum class ScoreFunction { automatic, softmax, sigmoid, none };
-
-// "auto", "softmax", "sigmoid", "none"; throws a usage error naming the value otherwise.
-ScoreFunction parse_score_function(const std::string& name);
-const char* score_function_name(ScoreFunction f);
-
-struct ClassifyOptions {
-  ScoreFunction function = ScoreFunction::automatic;
-  // Second text of a sentence pair (NLI-style models), paired with every text; token type ids 1
-  // for it where the model has token types.
-  std::optional<std::string> pair;
-};
-
-struct LabelScore {
-  std::string label;  // config.json id2label
-  int64_t id = 0;
-  double prob = 0;    // the score after `function` (with `none`, the logit itself)
-  float logit = 0;
-};
-
-struct ClassifyResult {
-  std::string text;
-  std::optional<std::string> pair;
-  std::vector<int32_t> input_ids;
-  ScoreFunction function = ScoreFunction::softmax;  // the one applied (never automatic)
-  std::vector<LabelScore> labels;                   // most likely first; equal scores by lower id
-};
 
 // All texts run as one batch. Throws tokprob::Error for an empty text or one longer than the
 // model's positions.

@@ -1,4 +1,5 @@
 #include "tasks/fill_mask.hpp"
+#include "tasks/token_score.hpp"
 
 #include "generate/distribution.hpp"
 #include "tokprob/error.hpp"

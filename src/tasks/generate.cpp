@@ -84,6 +84,22 @@ const char* finish_name(FinishReason f) {
 
 }  // namespace
 
+EarlyStopping parse_early_stopping(const std::string& value) {
+  if (value == "false") return EarlyStopping::heuristic;
+  if (value == "true") return EarlyStopping::enough;
+  if (value == "never") return EarlyStopping::never;
+  option_error("early_stopping", "must be false, true or never, got '" + value + "'");
+}
+
+const char* early_stopping_name(EarlyStopping e) {
+  switch (e) {
+    case EarlyStopping::heuristic: return "false";
+    case EarlyStopping::enough: return "true";
+    case EarlyStopping::never: return "never";
+  }
+  return "?";
+}
+
 bool samples(const GenerateOptions& o) {
   if (o.do_sample) return *o.do_sample;
   if (o.temperature == 0.0) return false;

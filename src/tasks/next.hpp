@@ -1,5 +1,4 @@
-// The `next` task: the next-token distribution of a causal LM after a text, at the last position
-// or any other, with the probabilities of given continuations.
+// The engine side of the task (public options and results: tokprob/next.hpp).
 #pragma once
 
 #include <cstdint>
@@ -10,42 +9,9 @@
 
 #include "models/causal_lm.hpp"
 #include "tasks/token_score.hpp"
-#include "tokprob/tokenizer.hpp"
+#include "tokprob/next.hpp"
 
 namespace tokprob {
-
-// At most this many (position, token) rows in one request's results: `-k` of a whole vocabulary at
-// every position of a long text would otherwise take gigabytes.
-inline constexpr int64_t kMaxListedTokens = int64_t{1} << 22;
-
-struct NextOptions {
-  // Tokens listed per distribution (>= 1; more than the vocabulary lists the whole distribution).
-  int64_t top_k = 10;
-  // Index in input_ids whose next token is predicted; negative counts from the end
-  // (-1 = the last token, the default).
-  int64_t position = -1;
-  bool all_positions = false;        // one distribution per input position
-  // Continuations scored at each reported position, taken literally (" go", not "go", for a
-  // word after a space). A continuation of several tokens gets each piece's conditional probability
-  // and their product.
-  std::vector<std::string> targets;
-};
-
-struct TargetScore {
-  std::string target;
-  std::vector<TokenScore> pieces;  // piece i conditioned on the text and pieces 0..i-1
-  double logprob = 0;              // sum over pieces (chain rule)
-  double prob = 0;
-};
-
-struct NextResult {
-  std::string text;
-  std::vector<int32_t> input_ids;
-  int64_t position = 0;            // index in input_ids whose next token is predicted
-  double logsumexp = 0;            // of the logits row
-  std::vector<TokenScore> top;
-  std::vector<TargetScore> targets;
-};
 
 // Every text is one batch row; results come text by text (and position by position).
 // Throws tokprob::Error for an empty text, a position outside the text, an empty target, a

@@ -1,4 +1,5 @@
 #include "tasks/seq2seq.hpp"
+#include "tasks/token_score.hpp"
 
 #include <cmath>
 

@@ -1,5 +1,4 @@
-// The `seq2seq` task: what an encoder-decoder model (T5) writes for a text, step by step, with the
-// distribution behind every output token; or, given a target, how likely the model finds it.
+// The engine side of the task (public options and results: tokprob/seq2seq.hpp).
 #pragma once
 
 #include <cstdint>
@@ -9,38 +8,9 @@
 #include <vector>
 
 #include "models/seq2seq_lm.hpp"
-#include "tasks/token_score.hpp"
-#include "tokprob/tokenizer.hpp"
+#include "tokprob/seq2seq.hpp"
 
 namespace tokprob {
-
-struct Seq2SeqOptions {
-  int64_t top_k = 10;            // tokens listed per step (>= 1)
-  int64_t max_new_tokens = 20;   // greedy decoding stops here unless the end token comes first (>= 1)
-  // Forced decoding: score this output text instead of generating. It is tokenized as the
-  // reference tokenizes labels (with the tokenizer's special tokens: T5 appends </s>).
-  std::optional<std::string> target;
-};
-
-struct Seq2SeqStep {
-  int64_t step = 0;               // index in output_ids
-  TokenScore token;               // the chosen (greedy) or target token, under the raw logits
-  int64_t rank = 1;               // 1-based rank of `token` in the step's distribution
-  std::vector<TokenScore> top;    // the top_k most likely tokens of the step
-};
-
-struct Seq2SeqResult {
-  std::string text;
-  std::vector<int32_t> input_ids;
-  std::optional<std::string> target;  // set for forced decoding
-  // Output tokens after the decoder start token (which is not included), one per step; the end
-  // token, when reached, is the last.
-  std::vector<int32_t> output_ids;
-  std::string output_text;            // output_ids decoded without special tokens
-  std::vector<Seq2SeqStep> steps;
-  double logprob = 0;                 // sum of the steps' logprobs: log P(output | text)
-  bool finished = false;              // the output ends with the end token
-};
 
 // Every text is one batch row (encoded together, decoded step by step together); results come
 // text by text. Throws tokprob::Error for an empty text, a bad option, or token ids outside the

@@ -27,6 +27,13 @@ Tokenizer Tokenizer::from_folder(const std::filesystem::path& dir) {
   return Tokenizer(std::make_unique<Impl>(std::move(*tok::load_legacy_files(dir))));
 }
 
+bool Tokenizer::folder_has_tokenizer(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const char* f : {"tokenizer.json", "vocab.txt", "spiece.model", "tokenizer.model"})
+    if (std::filesystem::exists(dir / f, ec)) return true;
+  return std::filesystem::exists(dir / "vocab.json", ec) && std::filesystem::exists(dir / "merges.txt", ec);
+}
+
 Tokenizer Tokenizer::from_tokenizer_json(const std::filesystem::path& file) {
   return Tokenizer(std::make_unique<Impl>(std::move(*tok::load_tokenizer_json(file))));
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "io/cache_home.hpp"
 #include "io/hf_cache.hpp"
 #include "io/hub.hpp"
 #include "io/scoped_env.hpp"

@@ -1,0 +1,385 @@
+"""tokprob: how likely is each token?
+
+Token probabilities of Hugging Face transformer models, computed natively (C++) with the numbers of
+`transformers` (softmax of the logits) to float precision::
+
+    import tokprob
+    lm = tokprob.load("distilgpt2")                 # a model folder or a Hugging Face model id
+    lm.next("This weekend I plan to", k=5).top      # the 5 most likely next tokens
+    lm.logits("Hello world")                        # numpy float32 [tokens, vocab]
+    lm.score("Hello world, how are you").perplexity
+
+Every result has attributes and ``to_dict()``, which equals the command line's ``--format json``.
+Errors raise :class:`tokprob.Error` (a ``ValueError``) with the command line's one-line message.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _core
+from ._core import Error
+
+__all__ = ["Error", "Model", "Result", "Tokenizer", "Encoding", "load", "__version__"]
+__version__: str = _core.version()
+
+Encoding = _core.Encoding
+
+
+class Result:
+    """A task's result: the fields of its JSON object as attributes (nested objects too)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return _wrap(self._data[name])
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
+
+    def __getitem__(self, name: str) -> Any:
+        return _wrap(self._data[name])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Result) and other._data == self._data
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._data)
+
+    def keys(self) -> list[str]:
+        return list(self._data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as the command line's ``--format json`` writes it."""
+        return json.loads(json.dumps(self._data))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={_short(v)}" for k, v in self._data.items())
+        return f"{type(self).__name__}({fields})"
+
+
+class ScoreResult(Result):
+    """A scored text; ``logprobs`` is a numpy array, NaN where a token was not scored."""
+
+    __slots__ = ()
+
+    @property
+    def logprobs(self) -> npt.NDArray[np.float64]:
+        return np.array([np.nan if t["logprob"] is None else t["logprob"] for t in self._data["tokens"]])
+
+    @property
+    def ids(self) -> npt.NDArray[np.int64]:
+        return np.array([t["id"] for t in self._data["tokens"]], dtype=np.int64)
+
+    @property
+    def perplexity(self) -> float:
+        p = self._data["perplexity"]
+        return float("nan") if p is None else float(p)
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, dict):
+        return Result(value)
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [Result(v) for v in value]
+    return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _texts(text: str | Sequence[str]) -> tuple[list[str], bool]:
+    """The texts of a call and whether one text (not a list) was given."""
+    if isinstance(text, str):
+        return [text], True
+    texts = list(text)
+    if not all(isinstance(t, str) for t in texts):
+        raise TypeError("text must be a string or a list of strings")
+    return texts, False
+
+
+def _one_or_many(results: list[Any], single: bool) -> Any:
+    return results[0] if single else results
+
+
+class Tokenizer:
+    """The model's tokenizer, with the behaviour of Hugging Face ``tokenizers``."""
+
+    def __init__(self, core: _core.Tokenizer) -> None:
+        self._core = core
+
+    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+        """Token ids of ``text``."""
+        return list(self._core.encode(text, add_special_tokens).ids)
+
+    def encode_full(self, text: str, add_special_tokens: bool = True) -> _core.Encoding:
+        """Ids, tokens, offsets (in code points), type ids and the special-token mask."""
+        return self._core.encode(text, add_special_tokens)
+
+    def decode(self, ids: Sequence[int], skip_special_tokens: bool = False) -> str:
+        return self._core.decode([int(i) for i in ids], skip_special_tokens)
+
+    def id_to_token(self, id: int) -> str:
+        return self._core.id_to_token(id)
+
+    def token_to_id(self, token: str) -> int | None:
+        return self._core.token_to_id(token)
+
+    @property
+    def vocab_size(self) -> int:
+        return self._core.vocab_size
+
+    def __len__(self) -> int:
+        return self._core.vocab_size
+
+
+class Model:
+    """A loaded model. Use :func:`load`. Safe to call from several Python threads at once; the GIL
+    is released while the engine computes."""
+
+    def __init__(self, core: _core.Model) -> None:
+        self._core = core
+        self._tokenizer = Tokenizer(core.tokenizer) if core.has_tokenizer else None
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The model's tokenizer (an Error for a folder that has no tokenizer files)."""
+        if self._tokenizer is None:
+            self._core.tokenizer  # raises the Error naming the folder
+        assert self._tokenizer is not None
+        return self._tokenizer
+
+    @property
+    def kind(self) -> str:
+        """"causal-lm", "masked-lm", "classifier" or "seq2seq"."""
+        return self._core.kind
+
+    @property
+    def tasks(self) -> list[str]:
+        return self._core.tasks
+
+    @property
+    def model_type(self) -> str:
+        return self._core.model_type
+
+    @property
+    def architecture(self) -> str:
+        return self._core.architecture
+
+    @property
+    def vocab_size(self) -> int:
+        return self._core.vocab_size
+
+    @property
+    def max_positions(self) -> int:
+        return self._core.max_positions
+
+    @property
+    def dtype(self) -> str:
+        return self._core.dtype
+
+    @property
+    def labels(self) -> list[str]:
+        return self._core.labels
+
+    @property
+    def folder(self) -> str:
+        return self._core.folder
+
+    def __repr__(self) -> str:
+        return f"tokprob.Model({self.folder!r}, kind={self.kind!r}, model_type={self.model_type!r}, dtype={self.dtype!r})"
+
+    @overload
+    def next(self, text: str, k: int = ..., position: int | Literal["all"] = ...,
+             targets: Sequence[str] | None = ...) -> Result: ...
+    @overload
+    def next(self, text: Sequence[str], k: int = ..., position: int | Literal["all"] = ...,
+             targets: Sequence[str] | None = ...) -> list[Result]: ...
+
+    def next(self, text: str | Sequence[str], k: int = 10, position: int | Literal["all"] = -1,
+             targets: Sequence[str] | None = None) -> Result | list[Result]:
+        """The next-token distribution after ``text`` (or each text of a list, run as one batch):
+        the ``k`` most likely tokens with id, token, text, prob, logprob and logit. ``position``:
+        index of the token whose next token is predicted (negative counts from the end), or "all"
+        (then a list of results per text, one per position). ``targets``: continuations scored as
+        the tokens they become after the text (chain rule over their pieces)."""
+        texts, single = _texts(text)
+        o = _core.NextOptions()
+        o.top_k = k
+        if position == "all":
+            o.all_positions = True
+        elif isinstance(position, int):
+            o.position = position
+        else:
+            raise TypeError('position must be an int or "all"')
+        o.targets = list(targets or [])
+        results = [Result(r) for r in json.loads(self._core.next(texts, o))]
+        if o.all_positions:
+            # Positions run 0.. for each text in turn.
+            per_text: list[list[Result]] = []
+            for r in results:
+                if r._data["position"] == 0:
+                    per_text.append([])
+                per_text[-1].append(r)
+            return _one_or_many(per_text, single)
+        return _one_or_many(results, single)
+
+    def logits(self, text: str | Sequence[int], add_special_tokens: bool = True,
+               decoder_ids: Sequence[int] | None = None) -> npt.NDArray[np.float32]:
+        """The raw logits, float32, as ``model(**tokenizer(text, return_tensors="pt")).logits[0]``:
+        [tokens, vocab] for a causal or masked LM, [1, labels] for a classifier, and the decoder's
+        [decoder tokens, vocab] for a seq2seq model (``decoder_ids`` start with the decoder start
+        token; default: it alone). ``text`` may be a list of token ids instead."""
+        if isinstance(text, str):
+            if decoder_ids is None:
+                return self._core.logits(text, add_special_tokens)[1]
+            text = self.tokenizer.encode(text, add_special_tokens)
+        return self._core.logits_of_ids([int(i) for i in text], [int(i) for i in decoder_ids or []])[1]
+
+    @overload
+    def score(self, text: str, window: int = ..., stride: int = ...) -> ScoreResult: ...
+    @overload
+    def score(self, text: Sequence[str], window: int = ..., stride: int = ...) -> list[ScoreResult]: ...
+
+    def score(self, text: str | Sequence[str], window: int = 0, stride: int = 0) -> ScoreResult | list[ScoreResult]:
+        """The log-probability of every token of ``text`` given those before it, the total and the
+        perplexity. Texts longer than ``window`` tokens (default: the model's context) are scored in
+        windows ``stride`` tokens apart (default: half the window)."""
+        texts, single = _texts(text)
+        o = _core.ScoreOptions()
+        o.window = window
+        o.stride = stride
+        return _one_or_many([ScoreResult(r) for r in json.loads(self._core.score(texts, o))], single)
+
+    def generate(self, text: str, max_new_tokens: int = 20, *, do_sample: bool | None = None,
+                 temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, min_p: float = 0.0,
+                 repetition_penalty: float = 1.0, seed: int | None = None, num_beams: int = 1,
+                 num_return_sequences: int = 1, length_penalty: float = 1.0,
+                 early_stopping: bool | Literal["never"] = False, logprobs: int = 0,
+                 stop: Sequence[str] | None = None, eos_token_ids: Sequence[int] | None = None,
+                 stream: bool = False) -> Any:
+        """Continues ``text``: greedy by default; sampling with do_sample or any sampling setting
+        (temperature, top_k, top_p, min_p, seed); beam search with num_beams. Every step reports the
+        chosen token's raw and processed log-probability and the ``logprobs`` most likely
+        alternatives. ``stream=True`` returns an iterator of token events (greedy and sampling)."""
+        o = _core.GenerateOptions()
+        o.max_new_tokens = max_new_tokens
+        o.do_sample = do_sample
+        o.temperature = temperature
+        o.top_k = top_k
+        o.top_p = top_p
+        o.min_p = min_p
+        o.repetition_penalty = repetition_penalty
+        o.seed = seed
+        o.num_beams = num_beams
+        o.num_return_sequences = num_return_sequences
+        o.length_penalty = length_penalty
+        o.early_stopping = early_stopping if isinstance(early_stopping, str) else ("true" if early_stopping else "false")
+        o.logprobs = logprobs
+        o.stop = list(stop or [])
+        o.eos_token_ids = None if eos_token_ids is None else [int(i) for i in eos_token_ids]
+        if stream:
+            return self._stream(text, o)
+        return Result(json.loads(self._core.generate(text, o)))
+
+    def _stream(self, text: str, options: _core.GenerateOptions) -> Iterator[Result]:
+        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+        def on_token(sequence: int, event: str, delta: str) -> None:
+            events.put(("token", event))
+
+        def run() -> None:
+            try:
+                events.put(("done", self._core.generate(text, options, on_token)))
+            except BaseException as e:  # noqa: BLE001 - handed to the consuming thread
+                events.put(("error", e))
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        while True:
+            kind, value = events.get()
+            if kind == "token":
+                yield Result(json.loads(value))
+            elif kind == "error":
+                raise value
+            else:
+                worker.join()
+                return
+
+    @overload
+    def fill_mask(self, text: str, k: int = ..., targets: Sequence[str] | None = ...) -> Result: ...
+    @overload
+    def fill_mask(self, text: Sequence[str], k: int = ..., targets: Sequence[str] | None = ...) -> list[Result]: ...
+
+    def fill_mask(self, text: str | Sequence[str], k: int = 10,
+                  targets: Sequence[str] | None = None) -> Result | list[Result]:
+        """For every mask token of ``text``, the ``k`` most likely fills (as the fill-mask pipeline
+        reports them) and the probabilities of ``targets``."""
+        texts, single = _texts(text)
+        o = _core.FillMaskOptions()
+        o.top_k = k
+        o.targets = list(targets or [])
+        return _one_or_many([Result(r) for r in json.loads(self._core.fill_mask(texts, o))], single)
+
+    @overload
+    def classify(self, text: str, function: str = ..., pair: str | None = ...) -> Result: ...
+    @overload
+    def classify(self, text: Sequence[str], function: str = ..., pair: str | None = ...) -> list[Result]: ...
+
+    def classify(self, text: str | Sequence[str], function: str = "auto",
+                 pair: str | None = None) -> Result | list[Result]:
+        """Label probabilities, as the text-classification pipeline computes them. ``function``:
+        "auto", "softmax", "sigmoid" or "none"; ``pair``: the second text of a sentence pair."""
+        texts, single = _texts(text)
+        o = _core.ClassifyOptions()
+        o.function = function
+        o.pair = pair
+        return _one_or_many([Result(r) for r in json.loads(self._core.classify(texts, o))], single)
+
+    @overload
+    def seq2seq(self, text: str, k: int = ..., max_new_tokens: int = ..., target: str | None = ...) -> Result: ...
+    @overload
+    def seq2seq(self, text: Sequence[str], k: int = ..., max_new_tokens: int = ...,
+                target: str | None = ...) -> list[Result]: ...
+
+    def seq2seq(self, text: str | Sequence[str], k: int = 10, max_new_tokens: int = 20,
+                target: str | None = None) -> Result | list[Result]:
+        """What an encoder-decoder model writes for ``text``, step by step with each step's ``k``
+        most likely tokens; with ``target``, how likely the model finds that output."""
+        texts, single = _texts(text)
+        o = _core.Seq2SeqOptions()
+        o.top_k = k
+        o.max_new_tokens = max_new_tokens
+        o.target = target
+        return _one_or_many([Result(r) for r in json.loads(self._core.seq2seq(texts, o))], single)
+
+
+def load(name: str, dtype: str = "fp32", threads: int | None = None, revision: str | None = None,
+         kind: str | None = None) -> Model:
+    """Loads a model: a Hugging Face model folder (as ``save_pretrained`` writes it) or a model id
+    ("distilgpt2", "org/name", "org/name@revision") found in, or downloaded into, the Hugging Face
+    cache that ``transformers`` uses.
+
+    dtype: "fp32" (the reference's numbers), "bf16", "f16" or "int8" (faster, slightly different).
+    threads: the engine's threads (shared by the whole process); None leaves it as it is (all cores).
+    kind: load as "causal-lm", "masked-lm", "classifier" or "seq2seq" instead of what config.json says.
+    """
+    return Model(_core.load(name, dtype, threads or 0, revision or "", kind))

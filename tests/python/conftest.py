@@ -1,0 +1,47 @@
+"""Shared pieces of the Python tests: where the fixtures and the command-line binary are."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(os.environ.get("TOKPROB_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+BINARY = Path(os.environ.get("TOKPROB_BINARY", ROOT / "build" / "tokprob"))
+
+
+def fixture(name: str) -> Path:
+    """A fixture folder; under CI a missing one fails instead of skipping."""
+    path = FIXTURES / name
+    if not path.is_dir():
+        if os.environ.get("CI") or os.environ.get("TOKPROB_REQUIRE_FIXTURES") == "1":
+            pytest.fail(f"fixture {path} is missing (set TOKPROB_FIXTURES)")
+        pytest.skip(f"fixture {path} is missing")
+    return path
+
+
+def golden(name: str) -> dict[str, Any]:
+    with open(fixture(name) / "golden.json", encoding="utf-8") as f:
+        return json.load(f)  # type: ignore[no-any-return]
+
+
+def cli_json(*args: str) -> list[dict[str, Any]]:
+    """The command line's --format json output, one object per line."""
+    if not BINARY.exists():
+        pytest.fail(f"the tokprob binary {BINARY} is missing (set TOKPROB_BINARY)")
+    out = subprocess.run([str(BINARY), *args, "--format", "json"], check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def cli_error(*args: str) -> str:
+    """The one-line error the command line prints (without its "tokprob: " prefix)."""
+    done = subprocess.run([str(BINARY), *args], capture_output=True, text=True)
+    assert done.returncode != 0, f"tokprob {' '.join(args)} succeeded"
+    line = done.stderr.strip()
+    assert line.startswith("tokprob: ")
+    return line[len("tokprob: "):]

@@ -1,0 +1,202 @@
+"""Every architecture tokprob serves, against transformers itself, on configurations drawn by
+hypothesis: the reference builds a model with random weights and saves it (F32, F16 or BF16
+storage, tied or untied heads, ...); tokprob loads the folder; both compute the logits of random
+token ids, which must agree within 1e-4 of the row's largest |logit| (at least 1).
+
+CI runs a fixed seed and TOKPROB_DIFF_EXAMPLES examples per architecture (default 6);
+TOKPROB_DIFF_EXAMPLES=2000 TOKPROB_DIFF_RANDOM=1 is a campaign with fresh seeds."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import transformers
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tokprob
+
+EXAMPLES = int(os.environ.get("TOKPROB_DIFF_EXAMPLES", "6"))
+RANDOM = os.environ.get("TOKPROB_DIFF_RANDOM") == "1"
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+STORAGE = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+
+Draw = Callable[..., Any]
+
+
+def relative_error(got: np.ndarray, want: np.ndarray) -> float:
+    """max |Δ| per row over max(1, max |row|) of the reference, the worst row."""
+    scale = np.maximum(1.0, np.max(np.abs(want), axis=-1))
+    return float(np.max(np.max(np.abs(got - want), axis=-1) / scale))
+
+
+def save(model: torch.nn.Module, storage: str, folder: str) -> None:
+    model.to(STORAGE[storage]).save_pretrained(folder, safe_serialization=True)
+
+
+def reference_logits(cls: Any, folder: str, ids: list[int], **inputs: Any) -> np.ndarray:
+    """The reference, in float32 from the saved (possibly F16/BF16) weights, as tokprob reads them."""
+    model = cls.from_pretrained(folder, dtype=torch.float32).eval()
+    with torch.no_grad():
+        out = model(input_ids=torch.tensor([ids]), **inputs).logits
+    return out.numpy().reshape(-1, out.shape[-1])  # [tokens, vocab]; a classifier's [1, labels]
+
+
+def token_ids(draw: Draw, vocab: int, longest: int) -> list[int]:
+    n = draw(st.integers(1, longest))
+    return draw(st.lists(st.integers(0, vocab - 1), min_size=n, max_size=n))
+
+
+def heads(draw: Draw) -> tuple[int, int, int]:
+    """(query heads, key/value heads, head size)."""
+    n_kv = draw(st.integers(1, 3))
+    return n_kv * draw(st.integers(1, 3)), n_kv, draw(st.sampled_from([4, 8, 16]))
+
+
+def check(cls: Any, config: Any, draw: Draw, storage: str, **inputs: Any) -> None:
+    torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
+    model = cls(config).eval()
+    longest = min(getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) or 32, 24)
+    ids = token_ids(draw, config.vocab_size, longest)
+    with tempfile.TemporaryDirectory() as folder:
+        save(model, storage, folder)
+        want = reference_logits(cls, folder, ids, **inputs)
+        got = tokprob.load(folder, kind=None).logits(ids)
+    assert got.shape == want.shape
+    error = relative_error(got, want)
+    assert error <= 1e-4, f"{cls.__name__} {storage}: relative error {error:.3g}, ids={ids}\n{config.to_json_string()}"
+
+
+@st.composite
+def gpt2_case(draw: Draw) -> None:
+    n_head, _, head = heads(draw)
+    config = transformers.GPT2Config(
+        vocab_size=draw(st.integers(16, 300)), n_positions=draw(st.integers(24, 64)), n_embd=n_head * head,
+        n_layer=draw(st.integers(1, 3)), n_head=n_head, n_inner=draw(st.sampled_from([None, 24, 40])),
+        activation_function=draw(st.sampled_from(["gelu_new", "gelu", "relu", "gelu_pytorch_tanh", "silu"])),
+        layer_norm_epsilon=draw(st.sampled_from([1e-5, 1e-6, 1e-3])),
+        scale_attn_weights=draw(st.booleans()), scale_attn_by_inverse_layer_idx=draw(st.booleans()),
+        tie_word_embeddings=draw(st.booleans()), initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])))
+    check(transformers.GPT2LMHeadModel, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+def llama_family_config(draw: Draw, config_class: Any, **extra: Any) -> Any:
+    n_heads, n_kv, head = heads(draw)
+    return config_class(
+        vocab_size=draw(st.integers(16, 300)), hidden_size=n_heads * draw(st.sampled_from([head, 4, 8, 12])),
+        intermediate_size=draw(st.integers(8, 64)), num_hidden_layers=draw(st.integers(1, 3)),
+        num_attention_heads=n_heads, num_key_value_heads=n_kv, head_dim=head,
+        max_position_embeddings=draw(st.integers(24, 128)), hidden_act=draw(st.sampled_from(["silu", "gelu"])),
+        rms_norm_eps=draw(st.sampled_from([1e-6, 1e-5, 1e-3])), tie_word_embeddings=draw(st.booleans()),
+        rope_theta=draw(st.sampled_from([10000.0, 500000.0, 100.0])),
+        initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])), **extra)
+
+
+@st.composite
+def llama_case(draw: Draw) -> None:
+    config = llama_family_config(draw, transformers.LlamaConfig, attention_bias=draw(st.booleans()),
+                                 mlp_bias=draw(st.booleans()))
+    check(transformers.LlamaForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+@st.composite
+def mistral_case(draw: Draw) -> None:
+    config = llama_family_config(draw, transformers.MistralConfig, sliding_window=draw(st.sampled_from([None, 4096])))
+    check(transformers.MistralForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+@st.composite
+def qwen2_case(draw: Draw) -> None:
+    config = llama_family_config(draw, transformers.Qwen2Config)
+    check(transformers.Qwen2ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+def bert_like_config(draw: Draw, config_class: Any, **extra: Any) -> Any:
+    n_heads, _, head = heads(draw)
+    return config_class(
+        vocab_size=draw(st.integers(16, 300)), hidden_size=n_heads * head, num_hidden_layers=draw(st.integers(1, 3)),
+        num_attention_heads=n_heads, intermediate_size=draw(st.integers(8, 64)),
+        hidden_act=draw(st.sampled_from(["gelu", "relu", "gelu_new", "silu"])),
+        max_position_embeddings=draw(st.integers(30, 64)), type_vocab_size=draw(st.integers(1, 3)),
+        layer_norm_eps=draw(st.sampled_from([1e-12, 1e-5])), initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])),
+        num_labels=draw(st.integers(1, 4)), **extra)
+
+
+def encoder_case(draw: Draw, config: Any, heads_: tuple[Any, Any]) -> None:
+    cls = draw(st.sampled_from(heads_))
+    check(cls, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+@st.composite
+def bert_case(draw: Draw) -> None:
+    encoder_case(draw, bert_like_config(draw, transformers.BertConfig),
+                 (transformers.BertForMaskedLM, transformers.BertForSequenceClassification))
+
+
+@st.composite
+def roberta_case(draw: Draw) -> None:
+    config_class, heads_ = draw(st.sampled_from([
+        (transformers.RobertaConfig, (transformers.RobertaForMaskedLM, transformers.RobertaForSequenceClassification)),
+        (transformers.XLMRobertaConfig,
+         (transformers.XLMRobertaForMaskedLM, transformers.XLMRobertaForSequenceClassification))]))
+    encoder_case(draw, bert_like_config(draw, config_class, pad_token_id=1), heads_)
+
+
+@st.composite
+def distilbert_case(draw: Draw) -> None:
+    n_heads, _, head = heads(draw)
+    config = transformers.DistilBertConfig(
+        vocab_size=draw(st.integers(16, 300)), dim=n_heads * head, n_layers=draw(st.integers(1, 3)), n_heads=n_heads,
+        hidden_dim=draw(st.integers(8, 64)), activation=draw(st.sampled_from(["gelu", "relu"])),
+        max_position_embeddings=draw(st.integers(24, 64)), initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])),
+        num_labels=draw(st.integers(1, 4)))
+    encoder_case(draw, config, (transformers.DistilBertForMaskedLM, transformers.DistilBertForSequenceClassification))
+
+
+@st.composite
+def t5_case(draw: Draw) -> None:
+    n_heads, _, head = heads(draw)
+    config_class = draw(st.sampled_from([transformers.T5Config, transformers.MT5Config]))
+    config = config_class(
+        vocab_size=draw(st.integers(16, 300)), d_model=draw(st.sampled_from([16, 24, 32])), d_kv=head,
+        d_ff=draw(st.integers(8, 64)), num_layers=draw(st.integers(1, 2)),
+        num_decoder_layers=draw(st.integers(1, 2)), num_heads=n_heads,
+        relative_attention_num_buckets=draw(st.sampled_from([8, 32])),
+        relative_attention_max_distance=draw(st.sampled_from([16, 128])),
+        feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])),
+        tie_word_embeddings=draw(st.booleans()), initializer_factor=draw(st.sampled_from([1.0, 0.5])),
+        decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
+    cls = transformers.MT5ForConditionalGeneration if config_class is transformers.MT5Config \
+        else transformers.T5ForConditionalGeneration
+    torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
+    model = cls(config).eval()
+    ids = token_ids(draw, config.vocab_size, 16)
+    decoder_ids = [0] + token_ids(draw, config.vocab_size, 6)
+    storage = draw(st.sampled_from(list(STORAGE)))
+    with tempfile.TemporaryDirectory() as folder:
+        save(model, storage, folder)
+        want = reference_logits(cls, folder, ids, decoder_input_ids=torch.tensor([decoder_ids]))
+        got = tokprob.load(folder).logits(ids, decoder_ids=decoder_ids)
+    assert got.shape == want.shape
+    assert relative_error(got, want) <= 1e-4, f"{cls.__name__} {storage} ids={ids} decoder={decoder_ids}\n{config}"
+
+
+CASES = {"gpt2": gpt2_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "bert": bert_case,
+         "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case}
+
+
+@pytest.mark.parametrize("arch", sorted(CASES))
+def test_architecture_matches_transformers(arch: str) -> None:
+    @SETTINGS
+    @given(CASES[arch]())
+    def run(_: None) -> None:
+        pass
+
+    run()
