@@ -111,4 +111,51 @@ std::unique_ptr<CausalLM> make_decoder(DecoderSpec spec, std::unique_ptr<Decoder
   return std::make_unique<Decoder>(std::move(spec), std::move(layers));
 }
 
+namespace {
+
+std::optional<int32_t> first_token_id(const Config& config, const char* key) {
+  if (!config.has(key)) return std::nullopt;
+  const auto& j = config.json()[key];
+  if (j.is_array()) {
+    if (j.empty() || !j[0].is_number_integer()) return std::nullopt;
+    return j[0].get<int32_t>();
+  }
+  return static_cast<int32_t>(config.get_int(key));
+}
+
+}  // namespace
+
+ModelInfo read_decoder_info(const Config& config, int64_t vocab_size, int64_t max_positions) {
+  ModelInfo info;
+  info.model_type = config.model_type();
+  info.architecture = config.first_architecture();
+  info.vocab_size = vocab_size;
+  info.max_positions = max_positions;
+  info.bos_token_id = first_token_id(config, "bos_token_id");
+  info.eos_token_id = first_token_id(config, "eos_token_id");
+  info.pad_token_id = first_token_id(config, "pad_token_id");
+  return info;
+}
+
+std::vector<int64_t> read_layer_windows(const Config& config, int64_t layers, std::vector<int64_t> windows,
+                                        int64_t window) {
+  const std::string file = config.file().string();
+  if (!config.has("layer_types")) return windows;
+  const auto& types = config.json()["layer_types"];
+  if (!types.is_array() || static_cast<int64_t>(types.size()) != layers)
+    fail(file + ": layer_types must list one type per layer (" + std::to_string(layers) + ")");
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string t = types[l].is_string() ? types[l].get<std::string>() : "";
+    if (t == "full_attention") {
+      windows[l] = 0;
+    } else if (t == "sliding_attention") {
+      if (window == 0) fail(file + ": layer_types has a sliding_attention layer but no sliding_window is in force");
+      windows[l] = window;
+    } else {
+      fail(file + ": layer_types entry '" + t + "' is not supported (full_attention, sliding_attention)");
+    }
+  }
+  return windows;
+}
+
 }  // namespace tokprob

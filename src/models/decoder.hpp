@@ -12,6 +12,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/linear.hpp"
+#include "io/config.hpp"
 #include "kernels/rope.hpp"
 #include "models/causal_lm.hpp"
 
@@ -73,5 +74,14 @@ struct DecoderSpec {
 };
 
 std::unique_ptr<CausalLM> make_decoder(DecoderSpec spec, std::unique_ptr<DecoderLayers> layers);
+
+// model_type, architecture and the bos/eos/pad ids of config.json (an id list, as Llama 3's
+// eos_token_id, gives its first), with the vocabulary and position limits given.
+ModelInfo read_decoder_info(const Config& config, int64_t vocab_size, int64_t max_positions);
+
+// The sliding window of each of `layers` layers (0: full attention): `window` everywhere, unless
+// config.json's layer_types says it layer by layer (full_attention / sliding_attention).
+std::vector<int64_t> read_layer_windows(const Config& config, int64_t layers, std::vector<int64_t> windows,
+                                        int64_t window);
 
 }  // namespace tokprob

@@ -39,13 +39,8 @@ class Gpt2 final : public DecoderLayers {
            std::to_string(H) + ")");
     const int64_t D = C / H;
 
+    spec.info = read_decoder_info(config, vocab, n_pos_);
     spec.info.model_type = "gpt2";
-    spec.info.architecture = config.first_architecture();
-    spec.info.vocab_size = vocab;
-    spec.info.max_positions = n_pos_;
-    if (config.has("bos_token_id")) spec.info.bos_token_id = static_cast<int32_t>(config.get_int("bos_token_id"));
-    if (config.has("eos_token_id")) spec.info.eos_token_id = static_cast<int32_t>(config.get_int("eos_token_id"));
-    if (config.has("pad_token_id")) spec.info.pad_token_id = static_cast<int32_t>(config.get_int("pad_token_id"));
     spec.max_positions_key = "n_positions";
     spec.hidden = C;
     spec.layers = n_layer;

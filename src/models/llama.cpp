@@ -24,48 +24,17 @@ struct LlamaLayer {
   FeedForwardWeights mlp;
 };
 
-// config.json eos_token_id / bos_token_id may be one id or a list (Llama 3); ModelInfo keeps the first.
-std::optional<int32_t> first_token_id(const Config& config, const char* key) {
-  if (!config.has(key)) return std::nullopt;
-  const auto& j = config.json()[key];
-  if (j.is_array()) {
-    if (j.empty() || !j[0].is_number_integer()) return std::nullopt;
-    return j[0].get<int32_t>();
-  }
-  return static_cast<int32_t>(config.get_int(key));
-}
-
 // The sliding window of each layer (0: full attention). Mistral slides every layer; Qwen2 with
-// use_sliding_window slides the layers from max_window_layers on; `layer_types`, when given, says it
-// layer by layer.
+// use_sliding_window slides the layers from max_window_layers on; layer_types may say it per layer.
 std::vector<int64_t> layer_windows(const Config& config, Family family, int64_t layers) {
-  const std::string file = config.file().string();
   int64_t window = 0;
-  if (config.has("sliding_window") && !config.json()["sliding_window"].is_null()) {
-    if (family == Family::mistral) window = config.get_size("sliding_window");
-    if (family == Family::qwen2 && config.get_bool("use_sliding_window", false))
-      window = config.get_size("sliding_window");
-  }
+  if (config.has("sliding_window") &&
+      (family == Family::mistral || (family == Family::qwen2 && config.get_bool("use_sliding_window", false))))
+    window = config.get_size("sliding_window");
   std::vector<int64_t> windows(layers, window);
   if (family == Family::qwen2 && window > 0)
     for (int64_t l = 0; l < std::min(layers, config.get_size("max_window_layers", 28)); ++l) windows[l] = 0;
-  if (config.has("layer_types") && !config.json()["layer_types"].is_null()) {
-    const auto& types = config.json()["layer_types"];
-    if (!types.is_array() || static_cast<int64_t>(types.size()) != layers)
-      fail(file + ": layer_types must list one type per layer (" + std::to_string(layers) + ")");
-    for (int64_t l = 0; l < layers; ++l) {
-      const std::string t = types[l].is_string() ? types[l].get<std::string>() : "";
-      if (t == "full_attention") {
-        windows[l] = 0;
-      } else if (t == "sliding_attention") {
-        if (window == 0) fail(file + ": layer_types has a sliding_attention layer but no sliding_window is in force");
-        windows[l] = window;
-      } else {
-        fail(file + ": layer_types entry '" + t + "' is not supported (full_attention, sliding_attention)");
-      }
-    }
-  }
-  return windows;
+  return read_layer_windows(config, layers, std::move(windows), window);
 }
 
 class Llama final : public DecoderLayers {
@@ -100,17 +69,16 @@ class Llama final : public DecoderLayers {
     } else if (rope.rotary_dim != D) {
       fail(file + ": partial_rotary_factor below 1 is not supported with rope scaling in the Llama family");
     }
-    rope_ = std::make_unique<Rope>(std::move(rope));
+    try {
+      rope_ = std::make_unique<Rope>(std::move(rope));
+    } catch (const Error& e) {
+      fail(file + ": " + e.what());
+    }
     const std::vector<int64_t> windows = layer_windows(config, family, n_layers);
 
-    spec.info.model_type = config.model_type();
-    spec.info.architecture = config.first_architecture();
-    spec.info.vocab_size = vocab;
     // Dynamic NTK scaling exists to run past max_position_embeddings (as the reference does).
-    spec.info.max_positions = rope_->params().scaling == RopeScaling::dynamic ? 0 : rope_->params().max_positions;
-    spec.info.bos_token_id = first_token_id(config, "bos_token_id");
-    spec.info.eos_token_id = first_token_id(config, "eos_token_id");
-    spec.info.pad_token_id = first_token_id(config, "pad_token_id");
+    spec.info = read_decoder_info(config, vocab,
+                                  rope_->params().scaling == RopeScaling::dynamic ? 0 : rope_->params().max_positions);
     spec.max_positions_key = "max_position_embeddings";
     spec.hidden = C;
     spec.layers = n_layers;
