@@ -4,21 +4,13 @@
 
 #include "kernels/linear_packer.hpp"
 #include "kernels/norms.hpp"
-#include "models/blocks/attention.hpp"
-#include "models/blocks/feed_forward.hpp"
+#include "models/blocks/pre_norm_layer.hpp"
 #include "models/decoder.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
 
 namespace {
-
-struct Gpt2Layer {
-  const float *ln1_g, *ln1_b, *ln2_g, *ln2_b;
-  SelfAttentionWeights attn;
-  SelfAttentionOptions attn_opt;
-  FeedForwardWeights mlp;
-};
 
 class Gpt2 final : public DecoderLayers {
  public:
@@ -58,21 +50,19 @@ class Gpt2 final : public DecoderLayers {
         "lm_head.weight");
     for (int64_t l = 0; l < n_layer; ++l) {
       const std::string p = prefix + "h." + std::to_string(l) + ".";
-      Gpt2Layer L{};
-      L.ln1_g = w(p + "ln_1.weight", {C});
-      L.ln1_b = w(p + "ln_1.bias", {C});
-      L.ln2_g = w(p + "ln_2.weight", {C});
-      L.ln2_b = w(p + "ln_2.bias", {C});
+      PreNormLayer L{};
+      L.attn_norm = {NormKind::layer_norm, w(p + "ln_1.weight", {C}), w(p + "ln_1.bias", {C}), eps_};
+      L.ffn_norm = {NormKind::layer_norm, w(p + "ln_2.weight", {C}), w(p + "ln_2.bias", {C}), eps_};
       L.attn.fused = true;
       L.attn.qkv = conv1d(p + "attn.c_attn", C, 3 * C);
       L.attn.o = conv1d(p + "attn.c_proj", C, C);
       float scale = scale_weights ? 1.0f / std::sqrt(static_cast<float>(D)) : 1.0f;
       if (scale_by_layer) scale /= static_cast<float>(l + 1);
       L.attn_opt.shape = AttentionShape{H, H, D, scale, true};
-      L.mlp.act = act;
-      L.mlp.inner = F;
-      L.mlp.up = conv1d(p + "mlp.c_fc", C, F);
-      L.mlp.down = conv1d(p + "mlp.c_proj", F, C);
+      L.ffn.act = act;
+      L.ffn.inner = F;
+      L.ffn.up = conv1d(p + "mlp.c_fc", C, F);
+      L.ffn.down = conv1d(p + "mlp.c_proj", F, C);
       layers_.push_back(L);
     }
   }
@@ -88,13 +78,7 @@ class Gpt2 final : public DecoderLayers {
 
   // x: [T, C] -> [T, C]: x += attn(ln_1(x)); x += mlp(ln_2(x))
   void layer(int64_t l, const DecoderRows& rows, float* x) const override {
-    const Gpt2Layer& L = layers_[l];
-    const int64_t T = rows.count();
-    std::vector<float> h(T * C_);
-    layer_norm(x, T, C_, L.ln1_g, L.ln1_b, eps_, h.data());
-    self_attention_block(l, rows, L.attn, L.attn_opt, h.data(), x);
-    layer_norm(x, T, C_, L.ln2_g, L.ln2_b, eps_, h.data());
-    feed_forward_block(L.mlp, h.data(), T, x);
+    pre_norm_layer(l, rows, layers_[l], C_, x);
   }
 
   // x: [R, C] -> ln_f(x)
@@ -112,7 +96,7 @@ class Gpt2 final : public DecoderLayers {
   int64_t C_, n_pos_;
   float eps_;
   const float *wte_, *wpe_, *lnf_g_, *lnf_b_;
-  std::vector<Gpt2Layer> layers_;
+  std::vector<PreNormLayer> layers_;
 };
 
 }  // namespace

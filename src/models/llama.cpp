@@ -5,8 +5,7 @@
 
 #include "kernels/linear_packer.hpp"
 #include "kernels/norms.hpp"
-#include "models/blocks/attention.hpp"
-#include "models/blocks/feed_forward.hpp"
+#include "models/blocks/pre_norm_layer.hpp"
 #include "models/blocks/rope_config.hpp"
 #include "models/decoder.hpp"
 #include "tokprob/error.hpp"
@@ -16,13 +15,6 @@ namespace tokprob {
 namespace {
 
 enum class Family { llama, mistral, qwen2 };
-
-struct LlamaLayer {
-  const float *attn_norm, *mlp_norm;
-  SelfAttentionWeights attn;
-  SelfAttentionOptions attn_opt;
-  FeedForwardWeights mlp;
-};
 
 // The sliding window of each layer (0: full attention). Mistral slides every layer; Qwen2 with
 // use_sliding_window slides the layers from max_window_layers on; layer_types may say it per layer.
@@ -110,9 +102,9 @@ class Llama final : public DecoderLayers {
     };
     for (int64_t l = 0; l < n_layers; ++l) {
       const std::string p = "model.layers." + std::to_string(l) + ".";
-      LlamaLayer L{};
-      L.attn_norm = w(p + "input_layernorm.weight", {C});
-      L.mlp_norm = w(p + "post_attention_layernorm.weight", {C});
+      PreNormLayer L{};
+      L.attn_norm = {NormKind::rms_norm, w(p + "input_layernorm.weight", {C}), nullptr, eps_};
+      L.ffn_norm = {NormKind::rms_norm, w(p + "post_attention_layernorm.weight", {C}), nullptr, eps_};
       L.attn.q = lin(p + "self_attn.q_proj", C, QD, qkv_bias);
       L.attn.k = lin(p + "self_attn.k_proj", C, KD, qkv_bias);
       L.attn.v = lin(p + "self_attn.v_proj", C, KD, qkv_bias);
@@ -120,12 +112,12 @@ class Llama final : public DecoderLayers {
       L.attn_opt.shape = AttentionShape{H, KVH, D, 1.0f / std::sqrt(static_cast<float>(D)), true};
       L.attn_opt.shape.window = windows[l];
       L.attn_opt.rope = 0;
-      L.mlp.gated = true;
-      L.mlp.act = act;
-      L.mlp.inner = F;
-      L.mlp.gate = lin(p + "mlp.gate_proj", C, F, mlp_bias);
-      L.mlp.up = lin(p + "mlp.up_proj", C, F, mlp_bias);
-      L.mlp.down = lin(p + "mlp.down_proj", F, C, mlp_bias);
+      L.ffn.gated = true;
+      L.ffn.act = act;
+      L.ffn.inner = F;
+      L.ffn.gate = lin(p + "mlp.gate_proj", C, F, mlp_bias);
+      L.ffn.up = lin(p + "mlp.up_proj", C, F, mlp_bias);
+      L.ffn.down = lin(p + "mlp.down_proj", F, C, mlp_bias);
       layers_.push_back(L);
     }
   }
@@ -138,13 +130,7 @@ class Llama final : public DecoderLayers {
 
   // x: [T, C] -> [T, C]: x += attn(rms(x)); x += mlp(rms(x))
   void layer(int64_t l, const DecoderRows& rows, float* x) const override {
-    const LlamaLayer& L = layers_[l];
-    const int64_t T = rows.count();
-    std::vector<float> h(T * C_);
-    rms_norm(x, T, C_, L.attn_norm, eps_, h.data());
-    self_attention_block(l, rows, L.attn, L.attn_opt, h.data(), x);
-    rms_norm(x, T, C_, L.mlp_norm, eps_, h.data());
-    feed_forward_block(L.mlp, h.data(), T, x);
+    pre_norm_layer(l, rows, layers_[l], C_, x);
   }
 
   // x: [R, C] -> norm(x)
@@ -159,7 +145,7 @@ class Llama final : public DecoderLayers {
   float eps_;
   std::unique_ptr<Rope> rope_;
   const float *embed_, *final_norm_;
-  std::vector<LlamaLayer> layers_;
+  std::vector<PreNormLayer> layers_;
 };
 
 std::unique_ptr<CausalLM> load(const Config& config, Weights weights, Family family, const LoadOptions& options) {
