@@ -1,5 +1,6 @@
 #include "models/decoder.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "models/kv_cache.hpp"
@@ -77,6 +78,8 @@ class Decoder final : public CausalLM {
     layers_->final_norm(sel.data(), R);
     std::vector<float> logits(R * s_.info.vocab_size);
     linear(sel.data(), R, s_.head, logits.data());
+    if (const float cap = s_.final_logit_softcap; cap > 0.0f)
+      for (float& z : logits) z = std::tanh(z / cap) * cap;
     return logits;
   }
 

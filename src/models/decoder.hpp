@@ -71,6 +71,7 @@ struct DecoderSpec {
   int64_t kv_dim = 0;            // per-layer width of the cached keys (and values)
   LinearWeights head;            // [C] -> [vocab]
   std::vector<const Rope*> ropes;  // angles computed once per pass, for DecoderRows::rope_cos/sin
+  float final_logit_softcap = 0.0f;  // > 0: logits become tanh(logit / cap) * cap (Gemma 2)
 };
 
 std::unique_ptr<CausalLM> make_decoder(DecoderSpec spec, std::unique_ptr<DecoderLayers> layers);
