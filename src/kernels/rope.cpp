@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <string>
 
@@ -13,10 +14,13 @@ namespace {
 
 // base^(-2i/dim), i < dim/2, in float32 as the reference computes it.
 std::vector<float> default_inv_freq(double base, int64_t dim) {
+  // Dynamic scaling may grow the base past float's range: it saturates as a float32 tensor would.
+  const float b = base > std::numeric_limits<float>::max() ? std::numeric_limits<float>::infinity()
+                                                            : static_cast<float>(base);
   std::vector<float> f;
   for (int64_t i = 0; i < dim / 2; ++i) {
     const float exponent = static_cast<float>(2 * i) / static_cast<float>(dim);
-    f.push_back(1.0f / static_cast<float>(std::pow(static_cast<float>(base), exponent)));
+    f.push_back(1.0f / static_cast<float>(std::pow(b, exponent)));
   }
   return f;
 }
@@ -88,7 +92,17 @@ Rope::Rope(RopeParams params) : p_(std::move(params)) {
   if (p_.rotary_dim <= 0 || p_.rotary_dim % 2 != 0 || p_.rotary_dim > p_.head_dim)
     fail("rotary dimension " + std::to_string(p_.rotary_dim) + " must be even, positive and at most head_dim " +
          std::to_string(p_.head_dim));
-  if (!(p_.factor > 0) || !std::isfinite(p_.factor)) fail("rope scaling factor must be positive and finite");
+  // Every value is used in float32 as the reference does; one past float's range could not be.
+  const double kMax = std::numeric_limits<float>::max();
+  auto in_range = [&](double v) { return std::isfinite(v) && std::fabs(v) <= kMax; };
+  if (!(p_.factor > 0) || !in_range(p_.factor)) fail("rope scaling factor must be positive and within float range");
+  if (!(p_.theta > 0) || !in_range(p_.theta)) fail("rope_theta must be positive and within float range");
+  for (double v : {p_.low_freq_factor, p_.high_freq_factor, p_.beta_fast, p_.beta_slow, p_.mscale, p_.mscale_all_dim,
+                   p_.attention_factor})
+    if (!in_range(v)) fail("rope scaling parameter " + std::to_string(v) + " is outside float range");
+  for (const auto* list : {&p_.short_factor, &p_.long_factor})
+    for (double v : *list)
+      if (!in_range(v)) fail("longrope factor " + std::to_string(v) + " is outside float range");
   switch (p_.scaling) {
     case RopeScaling::none:
     case RopeScaling::linear:

@@ -76,6 +76,12 @@ TEST(Rope, RefusesOddOrOversizedRotaryDimAndBadLongropeLists) {
   p.rotary_dim = 10;
   EXPECT_THROW(Rope{p}, Error);
   p.rotary_dim = 8;
+  p.factor = 1e300;  // past float's range, where the float32 formulas cannot go
+  EXPECT_THROW(Rope{p}, Error);
+  p.factor = 1.0;
+  p.theta = 1e300;
+  EXPECT_THROW(Rope{p}, Error);
+  p.theta = 10000.0;
   p.scaling = RopeScaling::longrope;
   p.original_max_positions = 16;
   p.short_factor = {1, 1, 1, 1};

@@ -107,10 +107,17 @@ RopeParams read_rope_params(const Config& config, int64_t head_dim) {
     p.factor = required("factor");
   if (p.scaling == RopeScaling::llama3 || p.scaling == RopeScaling::yarn || p.scaling == RopeScaling::longrope) {
     // A top-level original_max_position_embeddings (Phi-3) takes priority over the rope object's.
-    p.original_max_positions =
-        config.has("original_max_position_embeddings")
-            ? config.get_size("original_max_position_embeddings")
-            : static_cast<int64_t>(positive("original_max_position_embeddings", static_cast<double>(p.max_positions)));
+    if (config.has("original_max_position_embeddings")) {
+      p.original_max_positions = config.get_size("original_max_position_embeddings");
+    } else if (rs.contains("original_max_position_embeddings")) {
+      const auto& v = rs["original_max_position_embeddings"];
+      if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > (int64_t{1} << 31))
+        fail(where + ": \"original_max_position_embeddings\" must be a positive integer");
+      p.original_max_positions = v.get<int64_t>();
+    } else {
+      p.original_max_positions = p.max_positions;
+    }
+    if (p.original_max_positions < 1) fail(where + ": original_max_position_embeddings must be positive");
     const double implied = static_cast<double>(p.max_positions) / static_cast<double>(p.original_max_positions);
     if (p.scaling != RopeScaling::llama3) p.factor = positive("factor", implied);
     p.attention_factor = number("attention_factor", 0.0);
