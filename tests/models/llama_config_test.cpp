@@ -119,6 +119,21 @@ TEST(LlamaConfig, RopeScalingAndHeadDim) {
   cfg["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}};
   copy.write_config(cfg);
   EXPECT_NE(error_of(copy.dir()).find("low_freq_factor"), std::string::npos) << error_of(copy.dir());
+  // The reference's default Llama rope rotates whole heads whatever partial_rotary_factor says;
+  // its scaled types would fail on the shapes, so a partial factor is refused there.
+  cfg["rope_scaling"] = nullptr;
+  cfg["partial_rotary_factor"] = 0.5;
+  copy.write_config(cfg);
+  EXPECT_EQ(last_logits(copy.dir()), plain);
+  cfg["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 2.0}};
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("partial_rotary_factor"), std::string::npos) << error_of(copy.dir());
+  cfg.erase("partial_rotary_factor");
+  // A rope error found by the kernel still names config.json.
+  cfg["rope_scaling"] = {{"rope_type", "longrope"}, {"short_factor", {1.0}}, {"long_factor", {1.0}}};
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("config.json"), std::string::npos) << error_of(copy.dir());
+  EXPECT_NE(error_of(copy.dir()).find("short_factor"), std::string::npos) << error_of(copy.dir());
   // 5.x's spelling: rope_parameters holds the theta too.
   cfg["rope_scaling"] = nullptr;
   cfg["rope_parameters"] = {{"rope_type", "linear"}, {"factor", 4.0}, {"rope_theta", 10000.0}};
