@@ -23,26 +23,28 @@ void attention(const float* q, int64_t q_stride, const float* k, const float* v,
     for (int64_t i = 0; i < n_new; ++i) {
       const float* qi = q + i * q_stride + h * d;
       const int64_t visible = s.causal ? std::min(n_ctx, first_pos + i + 1) : n_ctx;
+      const int64_t first = s.window > 0 ? std::max<int64_t>(0, first_pos + i + 1 - s.window) : 0;
       const float* bias_row = bias ? bias + (h * n_new + i) * n_ctx : nullptr;
       float max_score = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < visible; ++j) {
+      for (int64_t j = first; j < visible; ++j) {
         const float* kj = k + j * kv_stride + kvh * d;
         float dot = 0.0f;
         for (int64_t c = 0; c < d; ++c) dot += qi[c] * kj[c];
         float sc = dot * s.scale;
+        if (s.softcap > 0.0f) sc = std::tanh(sc / s.softcap) * s.softcap;
         if (bias_row) sc += bias_row[j];
         scores[j] = sc;
         max_score = std::max(max_score, sc);
       }
       double sum = 0.0;
-      for (int64_t j = 0; j < visible; ++j) {
+      for (int64_t j = first; j < visible; ++j) {
         scores[j] = std::exp(scores[j] - max_score);
         sum += scores[j];
       }
       const float inv = static_cast<float>(1.0 / sum);
       float* oi = out + i * out_stride + h * d;
       std::fill(oi, oi + d, 0.0f);
-      for (int64_t j = 0; j < visible; ++j) {
+      for (int64_t j = first; j < visible; ++j) {
         const float p = scores[j] * inv;
         const float* vj = v + j * kv_stride + kvh * d;
         for (int64_t c = 0; c < d; ++c) oi[c] += p * vj[c];

@@ -107,11 +107,42 @@ TEST(LlamaConfig, RopeScalingAndHeadDim) {
   cfg["rope_scaling"] = {{"type", "linear"}, {"factor", 4.0}};
   copy.write_config(cfg);
   EXPECT_NE(last_logits(copy.dir()), plain);
-  cfg["rope_scaling"] = {{"type", "dynamic"}, {"factor", 2.0}};
+  cfg["rope_scaling"] = {{"type", "su"}, {"factor", 2.0}};
   copy.write_config(cfg);
   const auto err = error_of(copy.dir());
   EXPECT_NE(err.find("rope_scaling"), std::string::npos) << err;
-  EXPECT_NE(err.find("dynamic"), std::string::npos) << err;
+  EXPECT_NE(err.find("'su'"), std::string::npos) << err;
+  // A key the type does not read is refused, not ignored.
+  cfg["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 2.0}, {"low_freq_factor", 1.0}};
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("low_freq_factor"), std::string::npos) << error_of(copy.dir());
+  cfg["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}};
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("low_freq_factor"), std::string::npos) << error_of(copy.dir());
+  // The reference's default Llama rope rotates whole heads whatever partial_rotary_factor says;
+  // its scaled types would fail on the shapes, so a partial factor is refused there.
+  cfg["rope_scaling"] = nullptr;
+  cfg["partial_rotary_factor"] = 0.5;
+  copy.write_config(cfg);
+  EXPECT_EQ(last_logits(copy.dir()), plain);
+  cfg["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 2.0}};
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("partial_rotary_factor"), std::string::npos) << error_of(copy.dir());
+  cfg.erase("partial_rotary_factor");
+  // A rope error found by the kernel still names config.json.
+  cfg["rope_scaling"] = {{"rope_type", "longrope"}, {"short_factor", {1.0}}, {"long_factor", {1.0}}};
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("config.json"), std::string::npos) << error_of(copy.dir());
+  EXPECT_NE(error_of(copy.dir()).find("short_factor"), std::string::npos) << error_of(copy.dir());
+  // 5.x's spelling: rope_parameters holds the theta too.
+  cfg["rope_scaling"] = nullptr;
+  cfg["rope_parameters"] = {{"rope_type", "linear"}, {"factor", 4.0}, {"rope_theta", 10000.0}};
+  copy.write_config(cfg);
+  const auto linear4 = last_logits(copy.dir());
+  cfg["rope_parameters"] = nullptr;
+  cfg["rope_scaling"] = {{"type", "linear"}, {"factor", 4.0}};
+  copy.write_config(cfg);
+  EXPECT_EQ(last_logits(copy.dir()), linear4);
   cfg["rope_scaling"] = nullptr;
   cfg["head_dim"] = 16;  // q_proj would have to be [64, 48]
   copy.write_config(cfg);
@@ -131,9 +162,9 @@ TEST(LlamaConfig, BiasesAndFamilies) {
   copy.write_config(cfg);
   EXPECT_NE(error_of(copy.dir()).find("q_proj.bias"), std::string::npos) << error_of(copy.dir());
   cfg["model_type"] = "mistral";
-  cfg["sliding_window"] = 4;
+  cfg["sliding_window"] = 4;  // shorter than the 7 tokens: the window is applied, no longer refused
   copy.write_config(cfg);
-  EXPECT_NE(error_of(copy.dir()).find("sliding_window"), std::string::npos) << error_of(copy.dir());
+  EXPECT_NE(last_logits(copy.dir()), plain);
   cfg["sliding_window"] = 4096;
   copy.write_config(cfg);
   EXPECT_EQ(last_logits(copy.dir()), plain);

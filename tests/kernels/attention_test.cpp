@@ -1,0 +1,78 @@
+// The attention kernel's sliding window and soft-capping against a softmax computed here in double,
+// key by key, from the definitions (window: keys p - window + 1 .. p; cap: tanh(s / cap) * cap).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "kernels/attention.hpp"
+
+namespace tokprob {
+namespace {
+
+struct Case {
+  int64_t heads = 2, kv_heads = 1, d = 4, n_ctx = 9, n_new = 3, first_pos = 6, window = 0;
+  float softcap = 0, scale = 0.5f;
+};
+
+// Reference output [n_new, heads*d] in double.
+std::vector<double> reference(const Case& c, const std::vector<float>& q, const std::vector<float>& k,
+                              const std::vector<float>& v) {
+  const int64_t QD = c.heads * c.d, KD = c.kv_heads * c.d, group = c.heads / c.kv_heads;
+  std::vector<double> out(c.n_new * QD, 0.0);
+  for (int64_t h = 0; h < c.heads; ++h)
+    for (int64_t i = 0; i < c.n_new; ++i) {
+      const int64_t pos = c.first_pos + i;
+      std::vector<double> w(c.n_ctx, 0.0);
+      double sum = 0;
+      for (int64_t j = 0; j <= pos; ++j) {
+        if (c.window > 0 && j <= pos - c.window) continue;
+        double dot = 0;
+        for (int64_t x = 0; x < c.d; ++x) dot += double(q[i * QD + h * c.d + x]) * k[j * KD + (h / group) * c.d + x];
+        double s = dot * c.scale;
+        if (c.softcap > 0) s = std::tanh(s / c.softcap) * c.softcap;
+        w[j] = std::exp(s);
+        sum += w[j];
+      }
+      for (int64_t j = 0; j < c.n_ctx; ++j)
+        for (int64_t x = 0; x < c.d; ++x) out[i * QD + h * c.d + x] += w[j] / sum * v[j * KD + (h / group) * c.d + x];
+    }
+  return out;
+}
+
+void check(const Case& c) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd(0.0f, 2.0f);
+  const int64_t QD = c.heads * c.d, KD = c.kv_heads * c.d;
+  std::vector<float> q(c.n_new * QD), k(c.n_ctx * KD), v(c.n_ctx * KD), out(c.n_new * QD);
+  for (auto* t : {&q, &k, &v})
+    for (float& x : *t) x = nd(rng);
+  AttentionShape shape{c.heads, c.kv_heads, c.d, c.scale, true};
+  shape.window = c.window;
+  shape.softcap = c.softcap;
+  attention(q.data(), QD, k.data(), v.data(), KD, c.n_ctx, c.n_new, c.first_pos, shape, out.data(), QD);
+  const auto want = reference(c, q, k, v);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], want[i], 1e-5) << i;
+}
+
+TEST(Attention, CausalGqaMatchesDefinition) { check(Case{}); }
+
+TEST(Attention, SlidingWindowSeesTheLastWindowKeysIncludingItsOwn) {
+  for (int64_t window : {1, 2, 4, 8, 20}) {
+    Case c;
+    c.window = window;
+    check(c);
+  }
+}
+
+TEST(Attention, SoftCapBoundsScoresWithTanh) {
+  Case c;
+  c.softcap = 1.5f;
+  c.scale = 2.0f;  // scores well past the cap
+  check(c);
+  c.window = 3;
+  check(c);
+}
+
+}  // namespace
+}  // namespace tokprob
