@@ -18,7 +18,7 @@ enum class WeightFormat {
 // Weights of one output row that share an int8 scale (along the input dimension).
 inline constexpr int64_t kInt8Block = 64;
 
-// "fp32" (or "f32", "float32"), "bf16" ("bfloat16"), "f16" ("fp16", "float16", "half"), "int8";
+// "fp32" (or "f32", "float32"), "bf16" ("bfloat16"), "f16" ("fp16", "float16", "half"), "int8", in any case;
 // throws naming the value and the choices.
 WeightFormat parse_weight_format(const std::string& name);
 const char* weight_format_name(WeightFormat format);  // fp32, bf16, f16, int8

@@ -51,6 +51,9 @@ struct FillMaskResult {
   std::vector<MaskPrediction> masks;  // one per mask token, in text order
 };
 
+// Throws tokprob::OptionError naming the first field out of its range ("top_k must be at least 1").
+void validate(const FillMaskOptions& options);
+
 // All texts run as one batch. With several masks in a text, each is predicted on its own (the
 // others stay masked) and its `sequence` keeps the other masks as the mask token; a single mask's
 // `sequence` is the pipeline's (decode with special tokens skipped).

@@ -40,6 +40,10 @@ struct ScoreResult {
   double perplexity = 0;            // exp(-total_logprob / scored_tokens); NaN when nothing was scored
 };
 
+// Throws tokprob::OptionError naming the first field out of its range ("stride must be ...");
+// the window is checked against the model's positions by score_texts.
+void validate(const ScoreOptions& options);
+
 // Throws tokprob::Error for an empty text, bad window/stride or more work than max_positions_run.
 std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tokenizer,
                                      std::span<const std::string> texts, const ScoreOptions& options);
