@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include "io/cache_home.hpp"
 #include "io/hub.hpp"
@@ -37,24 +39,67 @@ LoadOptions load_options(const CommonOptions& options) {
 }
 
 std::filesystem::path prepare(const CommonOptions& options) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (options.threads < 0) usage_error("--threads must be 0 (all cores) or more");
+  if (options.threads > kThreadsPerCore * cores)
+    usage_error("--threads must be at most " + std::to_string(kThreadsPerCore * cores) + " (" +
+                std::to_string(kThreadsPerCore) + " per core of the " + std::to_string(cores) + " here), got " +
+                std::to_string(options.threads));
   parse_weight_format(options.dtype);  // a bad --dtype is reported before any download or load
   set_num_threads(options.threads);
   return resolve_model(options.model, HubFiles::model);
 }
 
-std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+void add_list_option(CLI::App& sub, int64_t& count, const std::string& description) {
+  sub.add_option("-k,--list", count, description)->capture_default_str();
+  sub.add_option("--top-k", count, "Old spelling of --list")->group("");
+}
+
+CLI::Option* add_texts_option(CLI::App& sub, std::vector<std::string>& texts, const std::string& description) {
+  // CLI11 reads an argument in square brackets as a list ("[Hello, world]" becomes "Hello" and
+  // " world") for an option that takes extra arguments, which is how it gathers a vector
+  // positional. Without extra arguments, a positional takes as many values as it expects at least:
+  // so the texts expect more values than any command line holds, one at a time, unsplit. Help
+  // shows that count as "..."; `required` checks that one text at least is there.
+  constexpr int many = CLI::detail::expected_max_vector_size;
+  return sub.add_option("text", texts, description)
+      ->required()
+      ->expected(many, many)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+CLI::Option* add_repeatable_option(CLI::App& sub, const std::string& name, std::vector<std::string>& values,
+                                   const std::string& description) {
+  return sub.add_option(name, values, description)
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+std::vector<std::string> targets_from(const std::vector<std::string>& values) {
+  if (values.size() != 1) return values;
   std::vector<std::string> out;
-  for (const auto& v : values) {
-    size_t start = 0;
-    while (true) {
-      const size_t comma = v.find(',', start);
-      out.push_back(v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
+  const std::string& v = values[0];
+  size_t start = 0;
+  while (true) {
+    const size_t comma = v.find(',', start);
+    out.push_back(v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
   }
   return out;
+}
+
+Runner with_flag_names(FlagNames flags, Runner body) {
+  return [flags = std::move(flags), body = std::move(body)]() -> int {
+    try {
+      return body();
+    } catch (const OptionError& e) {
+      const auto flag = flags.find(e.field());
+      usage_error(flag == flags.end() ? e.what() : e.message_for(flag->second));
+    }
+  };
 }
 
 TableStyle stdout_style() {

@@ -25,8 +25,8 @@ Runner add_classify_command(CLI::App& app) {
                   "Scores from logits: auto (sigmoid for multi-label or one-label models, else softmax), softmax, "
                   "sigmoid or none")
       ->capture_default_str();
-  sub->add_option("text", st->texts, "Text(s); several run as one batch")->required();
-  return [st, sub, pair]() -> int {
+  add_texts_option(*sub, st->texts, "Text(s); several run as one batch");
+  return with_flag_names({{"function", "--function"}}, [st, sub, pair]() -> int {
     if (!sub->parsed()) return -1;
     if (pair->count() > 0) st->classify.pair = st->pair;
     st->classify.function = parse_score_function(st->function);
@@ -38,7 +38,7 @@ Runner add_classify_command(CLI::App& app) {
     const auto results = classify(*model, tokenizer, st->texts, st->classify);
     write_classify(std::cout, results, format, stdout_style());
     return 0;
-  };
+  });
 }
 
 }  // namespace tokprob::cli

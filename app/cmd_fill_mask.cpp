@@ -1,8 +1,10 @@
 // tokprob fill-mask: the distribution of the token at every mask of each text.
+#include <algorithm>
 #include <iostream>
 
 #include "cli_common.hpp"
 #include "format/fill_mask_output.hpp"
+#include "format/quoted_text.hpp"
 #include "models/registry.hpp"
 #include "tasks/fill_mask.hpp"
 #include "tokprob/error.hpp"
@@ -20,26 +22,34 @@ Runner add_fill_mask_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "fill-mask", "Token distribution at every mask token ([MASK]) of each TEXT, from a masked language model");
   add_common_options(*sub, st->common);
-  sub->add_option("-k,--top-k", st->fill.top_k, "Tokens to list per mask")->capture_default_str();
-  sub->add_option("--targets", st->targets,
-                  "Comma-separated words to score at every mask; a word of several tokens is scored by its "
-                  "first piece and reported with all its pieces")
-      // One value per --targets, so that the texts after it are not taken as more targets.
-      ->allow_extra_args(false);
-  sub->add_option("text", st->texts, "Text(s) with the tokenizer's mask token; several run as one batch")->required();
-  return [st, sub]() -> int {
+  add_list_option(*sub, st->fill.top_k, "Tokens to list per mask");
+  add_repeatable_option(*sub, "--targets", st->targets,
+                        "Words to score at every mask: one comma-separated list, or one word per --targets when "
+                        "repeated; a word of several tokens is scored by its first piece and reported with all its "
+                        "pieces");
+  add_texts_option(*sub, st->texts, "Text(s) with the tokenizer's mask token; several run as one batch");
+  return with_flag_names({{"top_k", "-k"}, {"targets", "--targets"}}, [st, sub]() -> int {
     if (!sub->parsed()) return -1;
-    st->fill.targets = split_commas(st->targets);
+    st->fill.targets = targets_from(st->targets);
     const OutputFormat format = parse_output_format(st->common.format);
-    if (st->fill.top_k < 1) usage_error("-k must be at least 1, got " + std::to_string(st->fill.top_k));
+    validate(st->fill);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_masked_lm(dir, config, load_options(st->common));
     const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    // In "--targets a b TEXT" each --targets takes one value, so `b` arrives as a text without a
+    // mask: say so rather than only that the text has no mask.
+    if (const auto mask = tokenizer.special_tokens().mask; mask && !st->targets.empty())
+      for (const auto& text : st->texts) {
+        const auto ids = tokenizer.encode(text, /*add_special_tokens=*/false).ids;
+        if (std::find(ids.begin(), ids.end(), *mask) == ids.end())
+          usage_error("text " + quoted_excerpt(text) + " has no mask token; if it is a word to score, note that --targets " +
+                      "takes one value: repeat --targets for each word, or give them as one comma-separated list");
+      }
+    auto model = load_masked_lm(dir, config, load_options(st->common));
     const auto results = fill_mask(*model, tokenizer, st->texts, st->fill);
     write_fill_mask(std::cout, results, format, stdout_style());
     return 0;
-  };
+  });
 }
 
 }  // namespace tokprob::cli

@@ -11,6 +11,25 @@
 
 namespace tokprob::cli {
 
+namespace {
+
+const FlagNames kGenerateFlags = {
+    {"max_new_tokens", "--max-new-tokens"},
+    {"temperature", "--temperature"},
+    {"top_k", "--top-k"},
+    {"top_p", "--top-p"},
+    {"min_p", "--min-p"},
+    {"repetition_penalty", "--repetition-penalty"},
+    {"num_beams", "--num-beams"},
+    {"num_return_sequences", "--num-return-sequences"},
+    {"early_stopping", "--early-stopping"},
+    {"length_penalty", "--length-penalty"},
+    {"logprobs", "--logprobs"},
+    {"stop", "--stop"},
+};
+
+}  // namespace
+
 Runner add_generate_command(CLI::App& app) {
   struct State {
     CommonOptions common;
@@ -50,21 +69,20 @@ Runner add_generate_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--stream", st->stream,
                 "With --format json, one line per generated token before the result (tables always stream)");
-  sub->add_option("--stop", g.stop, "Stop a sequence once its text contains STR (repeatable)")
-      ->allow_extra_args(false);
-  sub->add_option("text", st->texts, "Text(s) to continue, one after the other")->required();
-  return [st, sub, seed]() -> int {
+  add_repeatable_option(*sub, "--stop", g.stop, "Stop a sequence once its text contains STR (repeatable)");
+  add_texts_option(*sub, st->texts, "Text(s) to continue, one after the other");
+  return with_flag_names(kGenerateFlags, [st, sub, seed]() -> int {
     if (!sub->parsed()) return -1;
     auto& g = st->gen;
     if (seed->count() > 0) g.seed = st->seed;
     if (st->sample) g.do_sample = true;
-    if (st->early_stopping == "false") g.early_stopping = EarlyStopping::heuristic;
-    else if (st->early_stopping == "true") g.early_stopping = EarlyStopping::enough;
-    else if (st->early_stopping == "never") g.early_stopping = EarlyStopping::never;
-    else usage_error("--early-stopping must be false, true or never, got '" + st->early_stopping + "'");
-    if (g.logprobs < 0) usage_error("--logprobs must be 0 or more, got " + std::to_string(g.logprobs));
+    g.early_stopping = parse_early_stopping(st->early_stopping);
     const OutputFormat format = parse_output_format(st->common.format);
     if (st->stream && format == OutputFormat::csv) usage_error("--stream needs --format json or table");
+    // Everything is checked before the first prompt is printed.
+    validate(g);
+    for (const auto& text : st->texts)
+      if (text.empty()) usage_error("empty text: give the text to continue");
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_causal_lm(dir, config, load_options(st->common));
@@ -72,16 +90,21 @@ Runner add_generate_command(CLI::App& app) {
     if (auto eos = read_eos_token_ids(dir); !eos.empty()) g.eos_token_ids = eos;
 
     const TableStyle style = stdout_style();
+    if (format == OutputFormat::csv) write_generate_csv_header(std::cout);
     const bool stream_text = format == OutputFormat::table && g.num_beams == 1 && g.num_return_sequences == 1;
     for (size_t i = 0; i < st->texts.size(); ++i) {
       const std::string& text = st->texts[i];
       if (format == OutputFormat::table && i) std::cout << '\n';
       GenerateStream on_token;
+      std::string streamed;
       if (stream_text) {
         if (style.color) std::cout << "\033[2m" << text << "\033[0m";
         else std::cout << text;
         std::cout.flush();
-        on_token = [](size_t, const GeneratedToken&, std::string_view delta) { std::cout << delta << std::flush; };
+        on_token = [&streamed](size_t, const GeneratedToken&, std::string_view delta) {
+          streamed += delta;
+          std::cout << delta << std::flush;
+        };
       } else if (st->stream && format == OutputFormat::json) {
         on_token = [](size_t seq, const GeneratedToken& t, std::string_view delta) {
           std::cout << dump_json_line(stream_event_json(seq, t, delta)) << std::endl;
@@ -95,13 +118,15 @@ Runner add_generate_command(CLI::App& app) {
         throw;
       }
       if (stream_text) {
-        // A token's text held back at the end (an incomplete character) comes with the result.
+        // What the stream held back (an incomplete character at the end) comes with the result.
+        const std::string& all = r.sequences.at(0).text;
+        if (all.compare(0, streamed.size(), streamed) == 0) std::cout << all.substr(streamed.size());
         std::cout << '\n';
       }
       write_generate(std::cout, r, format, style, stream_text, g.logprobs > 0);
     }
     return 0;
-  };
+  });
 }
 
 }  // namespace tokprob::cli

@@ -20,17 +20,15 @@ Runner add_next_command(CLI::App& app) {
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand("next", "Next-token distribution of a causal language model after each TEXT");
   add_common_options(*sub, st->common);
-  sub->add_option("-k,--top-k", st->next.top_k, "Tokens to list")->capture_default_str();
+  add_list_option(*sub, st->next.top_k, "Tokens to list");
   sub->add_option("--position", st->position,
                   "Index of the token whose next token is predicted (negative counts from the end), or 'all'")
       ->capture_default_str();
-  sub->add_option("--targets", st->targets,
-                  "Comma-separated continuations to score, taken literally (\" go\" for a word after a space)")
-      ->expected(1)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->add_option("text", st->texts, "Text(s); several run as one batch")->required();
-  return [st, sub]() -> int {
+  add_repeatable_option(*sub, "--targets", st->targets,
+                        "Continuations to score, taken literally (\" go\" for a word after a space): one "
+                        "comma-separated list, or one continuation per --targets when repeated (commas kept)");
+  add_texts_option(*sub, st->texts, "Text(s); several run as one batch");
+  return with_flag_names({{"top_k", "-k"}, {"position", "--position"}, {"targets", "--targets"}}, [st, sub]() -> int {
     if (!sub->parsed()) return -1;
     if (st->position == "all") {
       st->next.all_positions = true;
@@ -43,9 +41,9 @@ Runner add_next_command(CLI::App& app) {
         usage_error("--position must be an integer or 'all', got '" + st->position + "'");
       }
     }
-    st->next.targets = split_commas(st->targets);
+    st->next.targets = targets_from(st->targets);
     const OutputFormat format = parse_output_format(st->common.format);
-    if (st->next.top_k < 1) usage_error("-k must be at least 1, got " + std::to_string(st->next.top_k));
+    validate(st->next);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_causal_lm(dir, config, load_options(st->common));
@@ -53,7 +51,7 @@ Runner add_next_command(CLI::App& app) {
     const auto results = next_token_distribution(*model, tokenizer, st->texts, st->next);
     write_next(std::cout, results, format, stdout_style());
     return 0;
-  };
+  });
 }
 
 }  // namespace tokprob::cli

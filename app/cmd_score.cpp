@@ -25,10 +25,11 @@ Runner add_score_command(CLI::App& app) {
   sub->add_option("--stride", st->score.stride,
                   "Tokens between the starts of successive windows (0 = half the window)")
       ->capture_default_str();
-  sub->add_option("text", st->texts, "Text(s) to score")->required();
-  return [st, sub]() -> int {
+  add_texts_option(*sub, st->texts, "Text(s) to score");
+  return with_flag_names({{"window", "--window"}, {"stride", "--stride"}}, [st, sub]() -> int {
     if (!sub->parsed()) return -1;
     const OutputFormat format = parse_output_format(st->common.format);
+    validate(st->score);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_causal_lm(dir, config, load_options(st->common));
@@ -36,7 +37,7 @@ Runner add_score_command(CLI::App& app) {
     const auto results = score_texts(*model, tokenizer, st->texts, st->score);
     write_score(std::cout, results, format, stdout_style());
     return 0;
-  };
+  });
 }
 
 }  // namespace tokprob::cli

@@ -21,19 +21,17 @@ Runner add_seq2seq_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "seq2seq", "Greedy output of an encoder-decoder model (T5) for each TEXT, with each step's distribution");
   add_common_options(*sub, st->common);
-  sub->add_option("-k,--top-k", st->seq2seq.top_k, "Tokens to list per step")->capture_default_str();
+  add_list_option(*sub, st->seq2seq.top_k, "Tokens to list per step");
   sub->add_option("--max-new-tokens", st->seq2seq.max_new_tokens, "Longest output (greedy decoding)")
       ->capture_default_str();
   CLI::Option* target = sub->add_option(
       "--target", st->target, "Score this output text instead of generating (the end token is appended)");
-  sub->add_option("text", st->texts, "Text(s); several run as one batch")->required();
-  return [st, sub, target]() -> int {
+  add_texts_option(*sub, st->texts, "Text(s); several run as one batch");
+  return with_flag_names({{"top_k", "-k"}, {"max_new_tokens", "--max-new-tokens"}}, [st, sub, target]() -> int {
     if (!sub->parsed()) return -1;
     if (target->count() > 0) st->seq2seq.target = st->target;
     const OutputFormat format = parse_output_format(st->common.format);
-    if (st->seq2seq.top_k < 1) usage_error("-k must be at least 1, got " + std::to_string(st->seq2seq.top_k));
-    if (st->seq2seq.max_new_tokens < 1)
-      usage_error("--max-new-tokens must be at least 1, got " + std::to_string(st->seq2seq.max_new_tokens));
+    validate(st->seq2seq);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_seq2seq_lm(dir, config, load_options(st->common));
@@ -41,7 +39,7 @@ Runner add_seq2seq_command(CLI::App& app) {
     const auto results = seq2seq_step_distributions(*model, tokenizer, st->texts, st->seq2seq);
     write_seq2seq(std::cout, results, format, stdout_style());
     return 0;
-  };
+  });
 }
 
 }  // namespace tokprob::cli

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "format/counted.hpp"
 #include "format/table.hpp"
 #include "format/text_cells.hpp"
 #include "format/token_json.hpp"
@@ -15,6 +16,7 @@ Runner add_tokenize_command(CLI::App& app) {
     std::string model;
     std::string format = "table";
     bool no_special = false;
+    bool raw = false;
     std::vector<std::string> texts;
   };
   auto st = std::make_shared<State>();
@@ -23,7 +25,10 @@ Runner add_tokenize_command(CLI::App& app) {
       ->required();
   sub->add_option("--format", st->format, "Output: table, json (one object per line) or csv")->capture_default_str();
   sub->add_flag("--no-special", st->no_special, "Do not add the model's special tokens (BOS, [CLS], ...)");
-  sub->add_option("text", st->texts, "Text(s)")->required();
+  sub->add_flag("--raw", st->raw,
+                "Show each token's vocabulary string (\"Ġworld\", \"<0xF0>\") instead of what it reads as "
+                "(\"␣world\"), in the table");
+  add_texts_option(*sub, st->texts, "Text(s)");
   return [st, sub]() -> int {
     if (!sub->parsed()) return -1;
     const OutputFormat format = parse_output_format(st->format);
@@ -48,14 +53,17 @@ Runner add_tokenize_command(CLI::App& app) {
           break;
         case OutputFormat::table: {
           if (i) std::cout << '\n';
-          std::cout << "\"" << text << "\"  (" << enc.ids.size() << " tokens)\n";
+          std::cout << "\"" << text << "\"  (" << counted(static_cast<int64_t>(enc.ids.size()), "token") << ")\n";
           Table t;
           t.add_column("index", Table::Align::right);
           t.add_column("id", Table::Align::right);
           t.add_column("token", Table::Align::left);
           t.add_column("offsets", Table::Align::left);
           for (size_t k = 0; k < enc.ids.size(); ++k)
-            t.add_row({std::to_string(k), std::to_string(enc.ids[k]), visible_token(enc.tokens[k]),
+            // The table shows tokens as next and score do; --raw, or JSON and CSV, the vocabulary strings.
+            t.add_row({std::to_string(k), std::to_string(enc.ids[k]),
+                       st->raw ? visible_token(enc.tokens[k])
+                               : shown_token(enc.tokens[k], tokenizer.token_text(enc.ids[k])),
                        std::to_string(enc.offsets[k].first) + ".." + std::to_string(enc.offsets[k].second)});
           t.write(std::cout);
           break;

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "format/quoted_text.hpp"
 #include "tokprob/error.hpp"
 
 int main(int argc, char** argv) {
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "tokprob: " << e.what() << " (see --help)\n";
+    std::cerr << "tokprob: " << printable(e.what()) << " (see --help)\n";
     return 2;
   }
   try {
@@ -50,13 +51,13 @@ int main(int argc, char** argv) {
     }
     return 2;
   } catch (const Error& e) {
-    std::cerr << "tokprob: " << e.what() << '\n';
+    std::cerr << "tokprob: " << printable(e.what()) << '\n';
     return e.exit_code();
   } catch (const std::bad_alloc&) {
     std::cerr << "tokprob: out of memory\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "tokprob: " << e.what() << '\n';
+    std::cerr << "tokprob: " << printable(e.what()) << '\n';
     return 1;
   }
 }

@@ -158,10 +158,12 @@ std::string read_text(const fs::path& p) {
 }
 
 int run(int argc, char** argv) {
-  std::string fixtures, text_file = "bench/accuracy/story.txt", dtypes = "bf16,f16,int8";
+  // Defaults found from the source tree, so that the tool runs from any directory.
+  const fs::path source_dir(TOKPROB_SOURCE_DIR);
+  std::string fixtures, text_file = (source_dir / "bench" / "accuracy" / "story.txt").string(), dtypes = "bf16,f16,int8";
   bool json = false;
   CLI::App app{"tokprob_accuracy: accuracy of reduced-precision weights against fp32 on the fixture models"};
-  app.add_option("--fixtures", fixtures, "Fixture folder (default $TOKPROB_FIXTURES, else ../shared/fixtures)");
+  app.add_option("--fixtures", fixtures, "Fixture folder (default $TOKPROB_FIXTURES, else ../shared/fixtures beside the source tree)");
   app.add_option("--text", text_file, "Text to score")->capture_default_str();
   app.add_option("--dtypes", dtypes, "Weight formats to compare with fp32")->capture_default_str();
   app.add_flag("--json", json, "Every figure as JSON");
@@ -172,7 +174,7 @@ int run(int argc, char** argv) {
   }
   if (fixtures.empty()) {
     const char* env = std::getenv("TOKPROB_FIXTURES");
-    fixtures = env && *env ? env : "../shared/fixtures";
+    fixtures = env && *env ? env : (source_dir / ".." / "shared" / "fixtures").string();
   }
   const std::string text = read_text(text_file);
   const fs::path f(fixtures);

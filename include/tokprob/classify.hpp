@@ -17,7 +17,7 @@ namespace tokprob {
 // problem_type multi_label_classification or the model has one label, softmax otherwise.
 enum class ScoreFunction { automatic, softmax, sigmoid, none };
 
-// "auto", "softmax", "sigmoid", "none"; throws a usage error naming the value otherwise.
+// "auto", "softmax", "sigmoid", "none"; throws an OptionError for the field "function" otherwise.
 ScoreFunction parse_score_function(const std::string& name);
 const char* score_function_name(ScoreFunction f);
 

@@ -51,6 +51,9 @@ struct FillMaskResult {
   std::vector<MaskPrediction> masks;  // one per mask token, in text order
 };
 
+// Throws tokprob::OptionError naming the first field out of its range ("top_k must be at least 1").
+void validate(const FillMaskOptions& options);
+
 // The fill-mask task on a masked LM (all texts as one batch).
 std::vector<FillMaskResult> fill_mask(const Model& model, std::span<const std::string> texts,
                                       const FillMaskOptions& options = {});

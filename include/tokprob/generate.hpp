@@ -47,8 +47,10 @@ struct GenerateOptions {
   double length_penalty = 1.0;      // beam search
   EarlyStopping early_stopping = EarlyStopping::heuristic;  // beam search (transformers' default, false)
   int64_t logprobs = 0;             // most likely raw alternatives listed per step
-  // Generation of a sequence stops after the token that completes one of these in its text
-  // (the stop string stays in the text). Greedy and sampling only.
+  // Generation of a sequence stops after the token that completes one of these in its text, and
+  // its text ends before the first stop string (as OpenAI's API cuts it; its ids and steps keep
+  // every generated token). A stream never shows a stop string: it holds back an ending that may
+  // become one. Greedy and sampling only.
   std::vector<std::string> stop;
   // Unset: the model's EOS id (config.json); the CLI passes generation_config.json's list.
   std::optional<std::vector<int32_t>> eos_token_ids;
@@ -66,7 +68,7 @@ struct GeneratedToken {
 struct GeneratedText {
   std::vector<int32_t> ids;      // prompt + new tokens
   std::vector<int32_t> new_ids;
-  std::string text;              // the continuation (new tokens only), special tokens skipped
+  std::string text;              // the continuation (new tokens only), special tokens skipped, cut at a stop string
   double score = 0;              // beam score; greedy and sampling: sum of the raw logprobs
   std::string finish_reason;     // "length", "eos" or "stop"
   std::vector<GeneratedToken> steps;
@@ -83,6 +85,10 @@ struct GenerateResult {
 // Called for each new token of greedy or sampled sequence `sequence` (never for beam search):
 // `text_delta` is the text the token adds (held back while a character is incomplete).
 using GenerateStream = std::function<void(size_t sequence, const GeneratedToken& token, std::string_view text_delta)>;
+
+// Throws tokprob::OptionError naming the first field out of its range ("top_p must be in (0, 1]"),
+// or set against another ("num_return_sequences must not exceed num_beams (4)").
+void validate(const GenerateOptions& options);
 
 // Continues `text` with a causal LM; eos_token_ids unset: the model's (generation_config.json).
 GenerateResult generate(const Model& model, const std::string& text, const GenerateOptions& options = {},

@@ -42,10 +42,15 @@ struct NextResult {
   std::string text;
   std::vector<int32_t> input_ids;
   int64_t position = 0;            // index in input_ids whose next token is predicted
+  TokenScore context;              // that token: id, vocabulary string and text (no probability)
   double logsumexp = 0;            // of the logits row
   std::vector<TokenScore> top;
   std::vector<TargetScore> targets;
 };
+
+// Throws tokprob::OptionError naming the first field out of its range ("top_k must be at least 1").
+// A position is checked against each text by the task.
+void validate(const NextOptions& options);
 
 // The next-token distribution after each text of a causal LM (one batch); results come text by
 // text (and position by position). Throws tokprob::Error for an empty text, a position outside the

@@ -40,6 +40,10 @@ struct ScoreResult {
   double perplexity = 0;            // exp(-total_logprob / scored_tokens); NaN when nothing was scored
 };
 
+// Throws tokprob::OptionError naming the first field out of its range ("stride must be ...");
+// the window is checked against the model's positions by the task.
+void validate(const ScoreOptions& options);
+
 // Every token's log-probability under a causal LM, text by text.
 std::vector<ScoreResult> score(const Model& model, std::span<const std::string> texts, const ScoreOptions& options = {});
 

@@ -14,9 +14,14 @@
 
 namespace tokprob {
 
+// Most steps one greedy decoding may take. T5's relative positions set no limit of their own, and
+// every step attends to all the steps before it, so an unbounded count would hold a CPU for hours.
+inline constexpr int64_t kMaxSeq2SeqNewTokens = 1024;
+
 struct Seq2SeqOptions {
   int64_t top_k = 10;            // tokens listed per step (>= 1)
-  int64_t max_new_tokens = 20;   // greedy decoding stops here unless the end token comes first (>= 1)
+  // Greedy decoding stops here unless the end token comes first (1..kMaxSeq2SeqNewTokens).
+  int64_t max_new_tokens = 20;
   // Forced decoding: score this output text instead of generating. It is tokenized as the
   // reference tokenizes labels (with the tokenizer's special tokens: T5 appends </s>).
   std::optional<std::string> target;
@@ -41,6 +46,9 @@ struct Seq2SeqResult {
   double logprob = 0;                 // sum of the steps' logprobs: log P(output | text)
   bool finished = false;              // the output ends with the end token
 };
+
+// Throws tokprob::OptionError naming the first field out of its range ("top_k must be at least 1").
+void validate(const Seq2SeqOptions& options);
 
 // Each decoder step's distribution of an encoder-decoder model (all texts as one batch).
 std::vector<Seq2SeqResult> seq2seq(const Model& model, std::span<const std::string> texts,

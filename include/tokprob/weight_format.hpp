@@ -14,8 +14,8 @@ enum class WeightFormat {
   int8,  // symmetric int8 with one fp32 scale per 64 weights of a row
 };
 
-// "fp32" (or "f32", "float32"), "bf16" ("bfloat16"), "f16" ("fp16", "float16", "half"), "int8";
-// throws a usage error naming the value and the choices.
+// "fp32" (or "f32", "float32"), "bf16" ("bfloat16"), "f16" ("fp16", "float16", "half"), "int8", in
+// any case; throws a usage error naming the value and the choices.
 WeightFormat parse_weight_format(const std::string& name);
 const char* weight_format_name(WeightFormat format);  // fp32, bf16, f16, int8
 

@@ -40,7 +40,7 @@ void write_table(std::ostream& out, const FillMaskResult& r, const TableStyle& s
     const double top_prob = mask.top.empty() ? 1.0 : mask.top.front().score.prob;
     int rank = 1;
     for (const auto& f : mask.top) {
-      std::vector<std::string> row = {std::to_string(rank++), visible_token(f.score.text), std::to_string(f.score.id),
+      std::vector<std::string> row = {std::to_string(rank++), shown_token(f.score.token, f.score.text), std::to_string(f.score.id),
                                       percent(f.score.prob), fixed4(f.score.logprob)};
       if (style.bars) {
         std::string b = bar(top_prob > 0 ? f.score.prob / top_prob : 0, 20);

@@ -42,9 +42,9 @@ void write_steps(std::ostream& out, const GeneratedText& s) {
     std::string alts;
     for (const auto& a : st.top) {
       if (!alts.empty()) alts += "  ";
-      alts.append(visible_token(a.text)).append(" ").append(percent(a.prob));
+      alts.append(shown_token(a.token, a.text)).append(" ").append(percent(a.prob));
     }
-    t.add_row({std::to_string(i + 1), visible_token(st.text), std::to_string(st.id), percent(std::exp(st.logprob)),
+    t.add_row({std::to_string(i + 1), shown_token(st.token, st.text), std::to_string(st.id), percent(std::exp(st.logprob)),
                fixed(st.logprob, 4), fixed(st.processed_logprob, 4), alts});
   }
   t.write(out);
@@ -76,6 +76,10 @@ nlohmann::json stream_event_json(size_t sequence, const GeneratedToken& t, std::
           {"processed_logprob", t.processed_logprob}};
 }
 
+void write_generate_csv_header(std::ostream& out) {
+  out << "text,continuation,sequence,step,kind,rank,id,token,token_text,logprob,processed_logprob\n";
+}
+
 void write_generate(std::ostream& out, const GenerateResult& r, OutputFormat format, const TableStyle& style,
                     bool text_streamed, bool show_steps) {
   switch (format) {
@@ -84,16 +88,17 @@ void write_generate(std::ostream& out, const GenerateResult& r, OutputFormat for
       break;
     case OutputFormat::csv: {
       const auto precision = out.precision(9);
-      out << "sequence,step,kind,rank,id,token,token_text,logprob,processed_logprob\n";
-      for (size_t s = 0; s < r.sequences.size(); ++s)
+      for (size_t s = 0; s < r.sequences.size(); ++s) {
+        const std::string lead = csv_field(r.text) + ',' + csv_field(r.sequences[s].text) + ',' + std::to_string(s);
         for (size_t i = 0; i < r.sequences[s].steps.size(); ++i) {
           const auto& st = r.sequences[s].steps[i];
-          out << s << ',' << i << ",chosen,," << st.id << ',' << csv_field(st.token) << ',' << csv_field(st.text)
+          out << lead << ',' << i << ",chosen,," << st.id << ',' << csv_field(st.token) << ',' << csv_field(st.text)
               << ',' << st.logprob << ',' << st.processed_logprob << '\n';
           for (size_t k = 0; k < st.top.size(); ++k)
-            out << s << ',' << i << ",top," << k + 1 << ',' << st.top[k].id << ',' << csv_field(st.top[k].token) << ','
-                << csv_field(st.top[k].text) << ',' << st.top[k].logprob << ",\n";
+            out << lead << ',' << i << ",top," << k + 1 << ',' << st.top[k].id << ',' << csv_field(st.top[k].token)
+                << ',' << csv_field(st.top[k].text) << ',' << st.top[k].logprob << ",\n";
         }
+      }
       out.precision(precision);
       break;
     }

@@ -18,6 +18,10 @@ nlohmann::json to_json(const GenerateResult& r);
 // One streamed token: {"sequence","id","token","text","delta","logprob","processed_logprob"}.
 nlohmann::json stream_event_json(size_t sequence, const GeneratedToken& token, std::string_view delta);
 
+// The CSV header line, written once before the rows of every prompt: each row names its prompt
+// (`text`) and its sequence's generated text (`continuation`).
+void write_generate_csv_header(std::ostream& out);
+
 // `text_streamed`: the table output already showed the text as it came (then only the per-step
 // tables follow, when steps have alternatives or `show_steps`).
 void write_generate(std::ostream& out, const GenerateResult& r, OutputFormat format, const TableStyle& style,

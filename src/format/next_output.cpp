@@ -29,7 +29,10 @@ std::string fixed(double v, int digits) {
 void write_table(std::ostream& out, const NextResult& r, const TableStyle& style) {
   const bool last = r.position + 1 == static_cast<int64_t>(r.input_ids.size());
   out << "\"" << r.text << "\"";
-  if (!last) out << "  (after token " << r.position << " of " << r.input_ids.size() << ")";
+  // Which token the distribution follows, by index and as it reads: "(after token 2 ␣sat of 3)".
+  if (!last)
+    out << "  (after token " << r.position << " " << shown_token(r.context.token, r.context.text) << " of "
+        << r.input_ids.size() << ")";
   out << "\n";
   Table t;
   t.add_column("rank", Table::Align::right);
@@ -38,13 +41,13 @@ void write_table(std::ostream& out, const NextResult& r, const TableStyle& style
   t.add_column("prob", Table::Align::right);
   t.add_column("logprob", Table::Align::right);
   if (style.bars) t.add_column("", Table::Align::left);
-  const double top_prob = r.top.empty() ? 1.0 : r.top.front().prob;
   int rank = 1;
   for (const auto& tok : r.top) {
-    std::vector<std::string> row = {std::to_string(rank++), visible_token(tok.text), std::to_string(tok.id),
+    std::vector<std::string> row = {std::to_string(rank++), shown_token(tok.token, tok.text), std::to_string(tok.id),
                                     percent(tok.prob), fixed(tok.logprob, 4)};
     if (style.bars) {
-      std::string b = bar(top_prob > 0 ? tok.prob / top_prob : 0, 30);
+      // An absolute scale (a full bar is 100 %), as in `score`: a 0.3 % top token draws almost none.
+      std::string b = bar(tok.prob, 30);
       row.push_back(style.color ? "\033[36m" + b + "\033[0m" : b);
     }
     t.add_row(std::move(row));
@@ -60,7 +63,7 @@ void write_table(std::ostream& out, const NextResult& r, const TableStyle& style
       std::string pieces;
       for (const auto& p : tg.pieces) {
         if (!pieces.empty()) pieces += ' ';
-        pieces.append(visible_token(p.text)).append(" (").append(percent(p.prob)).append(")");
+        pieces.append(shown_token(p.token, p.text)).append(" (").append(percent(p.prob)).append(")");
       }
       tt.add_row({visible_token(tg.target), pieces, percent(tg.prob), fixed(tg.logprob, 4)});
     }
@@ -79,17 +82,23 @@ void write_next(std::ostream& out, std::span<const NextResult> results, OutputFo
     case OutputFormat::csv: {
       const auto precision = out.precision(9);
       out << "text,position,kind,target,rank,id,token,token_text,prob,logprob,logit\n";
-      auto row = [&](const NextResult& r, const char* kind, const std::string& target, const std::string& rank,
-                     const TokenScore& t) {
-        out << csv_field(r.text) << ',' << r.position << ',' << kind << ',' << csv_field(target) << ',' << rank << ','
+      auto row = [&](const NextResult& r, int64_t position, const char* kind, const std::string& target,
+                     const std::string& rank, const TokenScore& t) {
+        out << csv_field(r.text) << ',' << position << ',' << kind << ',' << csv_field(target) << ',' << rank << ','
             << t.id << ',' << csv_field(t.token) << ',' << csv_field(t.text) << ',' << t.prob << ',' << t.logprob
             << ',' << t.logit << '\n';
       };
       for (const auto& r : results) {
         int rank = 1;
-        for (const auto& t : r.top) row(r, "top", "", std::to_string(rank++), t);
-        for (const auto& tg : r.targets)
-          for (const auto& t : tg.pieces) row(r, "target", tg.target, "", t);
+        for (const auto& t : r.top) row(r, r.position, "top", "", std::to_string(rank++), t);
+        for (const auto& tg : r.targets) {
+          // Piece i is predicted after the text and pieces 0..i-1: at position + i.
+          for (size_t i = 0; i < tg.pieces.size(); ++i)
+            row(r, r.position + static_cast<int64_t>(i), "target", tg.target, "", tg.pieces[i]);
+          // The whole target, every piece's probability multiplied (no token of its own).
+          out << csv_field(r.text) << ',' << r.position << ",target_total," << csv_field(tg.target) << ",,,,"
+              << csv_field(tg.target) << ',' << tg.prob << ',' << tg.logprob << ",\n";
+        }
       }
       out.precision(precision);
       break;

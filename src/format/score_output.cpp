@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "format/counted.hpp"
 #include "format/table.hpp"
 #include "format/text_cells.hpp"
 #include "format/token_json.hpp"
@@ -69,7 +70,7 @@ void write_score(std::ostream& out, std::span<const ScoreResult> results, Output
         for (size_t i = 0; i < r.tokens.size(); ++i) {
           const auto& tok = r.tokens[i];
           const double p = tok.logprob ? std::exp(*tok.logprob) : NAN;
-          std::vector<std::string> row = {std::to_string(i), visible_token(tok.text), std::to_string(tok.id),
+          std::vector<std::string> row = {std::to_string(i), shown_token(tok.token, tok.text), std::to_string(tok.id),
                                           tok.logprob ? percent(p) : "-", tok.logprob ? fixed(*tok.logprob, 4) : "-"};
           if (style.bars) {
             std::string b = tok.logprob ? bar(p, 20) : "";
@@ -78,7 +79,7 @@ void write_score(std::ostream& out, std::span<const ScoreResult> results, Output
           t.add_row(std::move(row));
         }
         t.write(out);
-        out << "  total logprob " << fixed(r.total_logprob, 4) << " over " << r.scored_tokens << " tokens, perplexity "
+        out << "  total logprob " << fixed(r.total_logprob, 4) << " over " << counted(r.scored_tokens, "token") << ", perplexity "
             << fixed(r.perplexity, 4) << '\n';
       }
       break;

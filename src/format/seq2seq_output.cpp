@@ -54,7 +54,7 @@ void write_table(std::ostream& out, const Seq2SeqResult& r, const TableStyle& st
   if (style.bars) t.add_column("", Table::Align::left);
   t.add_column("most likely", Table::Align::left);
   for (const auto& s : r.steps) {
-    std::vector<std::string> row = {std::to_string(s.step), visible_token(s.token.text), std::to_string(s.token.id),
+    std::vector<std::string> row = {std::to_string(s.step), shown_token(s.token.token, s.token.text), std::to_string(s.token.id),
                                     percent(s.token.prob), fixed(s.token.logprob, 4)};
     if (r.target) row.push_back(std::to_string(s.rank));
     if (style.bars) {
@@ -64,7 +64,7 @@ void write_table(std::ostream& out, const Seq2SeqResult& r, const TableStyle& st
     std::string alternatives;
     for (size_t k = 0; k < s.top.size() && k < kTableAlternatives; ++k) {
       if (!alternatives.empty()) alternatives += "  ";
-      alternatives.append(visible_token(s.top[k].text)).append(" ").append(percent(s.top[k].prob));
+      alternatives.append(shown_token(s.top[k].token, s.top[k].text)).append(" ").append(percent(s.top[k].prob));
     }
     row.push_back(std::move(alternatives));
     t.add_row(std::move(row));

@@ -29,6 +29,11 @@ std::string visible_token(std::string_view text) {
   return out;
 }
 
+std::string shown_token(std::string_view token, std::string_view text) {
+  const bool partial = text.find("\xEF\xBF\xBD") != std::string_view::npos;
+  return visible_token(partial && !token.empty() ? token : text);
+}
+
 size_t display_width(std::string_view text) {
   size_t width = 0;
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());

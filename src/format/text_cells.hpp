@@ -10,6 +10,11 @@ namespace tokprob {
 // tab as "\t", other control characters as \xNN.
 std::string visible_token(std::string_view text);
 
+// How every table shows a token: what it reads as (`text`, made visible, "␣world"), except where
+// that text is not whole characters (a byte-fallback piece "<0xF0>" or a byte-level piece of part
+// of a character, which read as "�"): then its vocabulary string (`token`) tells them apart.
+std::string shown_token(std::string_view token, std::string_view text);
+
 // Terminal columns the UTF-8 text takes (wide CJK characters count 2).
 size_t display_width(std::string_view text);
 

@@ -1,15 +1,20 @@
 #include "kernels/weight_format.hpp"
 
+#include <cctype>
+
 #include "tokprob/error.hpp"
 
 namespace tokprob {
 
-WeightFormat parse_weight_format(const std::string& name) {
+WeightFormat parse_weight_format(const std::string& spelled) {
+  // Any case: "BF16" as a user may copy it from a model card or torch_dtype.
+  std::string name = spelled;
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (name == "fp32" || name == "f32" || name == "float32") return WeightFormat::f32;
   if (name == "bf16" || name == "bfloat16") return WeightFormat::bf16;
   if (name == "f16" || name == "fp16" || name == "float16" || name == "half") return WeightFormat::f16;
   if (name == "int8" || name == "q8") return WeightFormat::int8;
-  usage_error("unknown weight dtype '" + name + "' (choose fp32, bf16, f16 or int8)");
+  usage_error("unknown weight dtype '" + spelled + "' (choose fp32, bf16, f16 or int8)");
 }
 
 const char* weight_format_name(WeightFormat format) {

@@ -72,6 +72,13 @@ std::string known(const Table& t) {
   return s;
 }
 
+// Which command serves an encoder checkpoint, from its architecture name (BertForMaskedLM).
+std::string encoder_command_hint(const std::string& architecture) {
+  if (architecture.find("SequenceClassification") != std::string::npos) return " (it is a classifier: use classify)";
+  if (architecture.find("MaskedLM") != std::string::npos) return " (it is a masked language model: use fill-mask)";
+  return " (it is an encoder model: use fill-mask or classify)";
+}
+
 }  // namespace
 
 ModelKind model_kind(const Config& config) {
@@ -110,7 +117,8 @@ std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const
     fail(config.file().string() + ": unsupported architecture " +
          (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
          (arch.empty() ? "" : " (" + arch + ")") + " for causal language modelling; supported: " + known(table) +
-         (seq2seq_loaders().count(type) ? " (it is an encoder-decoder model: use seq2seq)" : ""));
+         (seq2seq_loaders().count(type) ? " (it is an encoder-decoder model: use seq2seq)" : "") +
+         (encoder_loaders().count(type) ? encoder_command_hint(arch) : ""));
   }
   return load_with_cache(dir, config, options, [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), o); });
 }
@@ -125,7 +133,8 @@ std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, con
     fail(config.file().string() + ": unsupported architecture " +
          (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
          (arch.empty() ? "" : " (" + arch + ")") + " for sequence-to-sequence generation; supported: " + known(table) +
-         (causal_loaders().count(type) ? " (it is a decoder-only model: use next)" : ""));
+         (causal_loaders().count(type) ? " (it is a decoder-only model: use next)" : "") +
+         (encoder_loaders().count(type) ? encoder_command_hint(arch) : ""));
   }
   return load_with_cache(dir, config, options, [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), o); });
 }
@@ -141,7 +150,9 @@ std::unique_ptr<EncoderModel> load_encoder(const std::filesystem::path& dir, con
     const std::string arch = config.first_architecture();
     fail(config.file().string() + ": unsupported architecture " +
          (type.empty() ? std::string("(no model_type)") : "'" + type + "'") +
-         (arch.empty() ? "" : " (" + arch + ")") + " for " + purpose + "; supported: " + known(table));
+         (arch.empty() ? "" : " (" + arch + ")") + " for " + purpose + "; supported: " + known(table) +
+         (causal_loaders().count(type) ? " (it is a decoder-only model: use next, score or generate)" : "") +
+         (seq2seq_loaders().count(type) ? " (it is an encoder-decoder model: use seq2seq)" : ""));
   }
   return load_with_cache(dir, config, options,
                          [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), head, o); });

@@ -142,14 +142,6 @@ size_t code_points(std::string_view s) {
   return n;
 }
 
-// The choice's text with the stop string and what follows it cut, as OpenAI returns it
-// (the generate task keeps the stop string in its text).
-std::string cut_at_stop(const std::string& text, const std::vector<std::string>& stop) {
-  size_t cut = text.size();
-  for (const auto& s : stop) cut = std::min(cut, text.find(s));
-  return text.substr(0, cut);
-}
-
 const char* openai_finish_reason(const std::string& reason) { return reason == "length" ? "length" : "stop"; }
 
 // Logprobs of generated tokens, appended to `lp` ({"tokens", ...} as logprobs_json makes it);
@@ -238,7 +230,7 @@ void add_completions_route(JsonRoutes& routes, ServerContext ctx) {
         if (req.max_tokens > 0) gen = generate_text(*ctx.model->causal_lm, tok, req.prompts[p], g);
         for (int64_t c = 0; c < req.n; ++c) {
           const GeneratedText* seq = gen ? &gen->sequences[std::min<size_t>(c, gen->sequences.size() - 1)] : nullptr;
-          const std::string continuation = seq ? cut_at_stop(seq->text, req.stop) : "";
+          const std::string continuation = seq ? seq->text : "";
           const std::string prefix = req.echo ? req.prompts[p] : "";
           nlohmann::json choice = {{"text", prefix + continuation},
                                    {"index", static_cast<int64_t>(p) * req.n + c},
@@ -262,8 +254,8 @@ void add_completions_route(JsonRoutes& routes, ServerContext ctx) {
       return;
     }
 
-    // Server-sent events, token by token as the model produces them, then [DONE]. Stop strings
-    // are not cut from a stream (the tokens were sent before the stop string was complete).
+    // Server-sent events, token by token as the model produces them, then [DONE]. The generate
+    // task's deltas never show a stop string (tasks/generate.hpp).
     res.set_chunked_content_provider(
         "text/event-stream", [ctx, req, head, prompt_logprobs, empty_logprobs](size_t, httplib::DataSink& sink) {
           const auto send = [&](size_t index, const std::string& text, const nlohmann::json& logprobs,

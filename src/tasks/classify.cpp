@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "format/quoted_text.hpp"
 #include "generate/distribution.hpp"
 #include "tokprob/error.hpp"
 
@@ -13,7 +14,7 @@ ScoreFunction parse_score_function(const std::string& name) {
   if (name == "softmax") return ScoreFunction::softmax;
   if (name == "sigmoid") return ScoreFunction::sigmoid;
   if (name == "none") return ScoreFunction::none;
-  usage_error("--function must be auto, softmax, sigmoid or none, got '" + name + "'");
+  option_error("function", "must be auto, softmax, sigmoid or none, got '" + name + "'");
 }
 
 const char* score_function_name(ScoreFunction f) {
@@ -50,7 +51,7 @@ std::vector<ClassifyResult> classify(const EncoderModel& model, const Tokenizer&
     if (text.empty()) usage_error("empty text: give the text to classify");
     const Encoding enc = options.pair ? tokenizer.encode_pair(text, *options.pair) : tokenizer.encode(text);
     if (static_cast<int64_t>(enc.ids.size()) > info.max_positions)
-      fail("text \"" + text + "\" has " + std::to_string(enc.ids.size()) + " tokens, more than the model's " +
+      fail("text " + quoted_excerpt(text) + " has " + std::to_string(enc.ids.size()) + " tokens, more than the model's " +
            std::to_string(info.max_positions) + " positions");
     ClassifyResult r;
     r.text = text;

@@ -1,6 +1,7 @@
 #include "tasks/fill_mask.hpp"
 #include "tasks/token_score.hpp"
 
+#include "format/quoted_text.hpp"
 #include "generate/distribution.hpp"
 #include "tokprob/error.hpp"
 
@@ -21,11 +22,11 @@ TargetTokens target_tokens(const Tokenizer& tok, const std::string& target, int6
     t.ids = {*id};
   } else {
     t.ids = tok.encode(target, /*add_special_tokens=*/false).ids;
-    if (t.ids.empty()) usage_error("target \"" + target + "\" has no tokens");
+    if (t.ids.empty()) usage_error("target " + quoted_excerpt(target) + " has no tokens");
   }
   for (int32_t id : t.ids) {
     if (id < 0 || id >= vocab_size)
-      fail("target \"" + target + "\" has token id " + std::to_string(id) + " outside the model's vocabulary");
+      fail("target " + quoted_excerpt(target) + " has token id " + std::to_string(id) + " outside the model's vocabulary");
     t.pieces.push_back(tok.id_to_token(id));
   }
   return t;
@@ -60,9 +61,15 @@ MaskFill make_fill(const Distribution& dist, const Tokenizer& tok, int32_t id, c
 
 }  // namespace
 
+void validate(const FillMaskOptions& options) {
+  if (options.top_k < 1) option_error("top_k", "must be at least 1, got " + std::to_string(options.top_k));
+  for (const auto& t : options.targets)
+    if (t.empty()) option_error("targets", "must not hold an empty word");
+}
+
 std::vector<FillMaskResult> fill_mask(const EncoderModel& model, const Tokenizer& tokenizer,
                                       std::span<const std::string> texts, const FillMaskOptions& options) {
-  if (options.top_k < 1) usage_error("-k must be at least 1, got " + std::to_string(options.top_k));
+  validate(options);
   const EncoderInfo& info = model.info();
   const int64_t V = info.vocab_size;
   const auto mask = tokenizer.special_tokens().mask;
@@ -79,10 +86,10 @@ std::vector<FillMaskResult> fill_mask(const EncoderModel& model, const Tokenizer
     r.input_ids = tokenizer.encode(text, /*add_special_tokens=*/true).ids;
     for (size_t i = 0; i < r.input_ids.size(); ++i)
       if (r.input_ids[i] == *mask) r.masks.push_back({static_cast<int64_t>(i), 0, {}, {}});
-    if (r.masks.empty()) usage_error("text \"" + text + "\" has no " + mask_text + " token: put " + mask_text +
+    if (r.masks.empty()) usage_error("text " + quoted_excerpt(text) + " has no " + mask_text + " token: put " + mask_text +
                                      " where the token to predict goes");
     if (static_cast<int64_t>(r.input_ids.size()) > info.max_positions)
-      fail("text \"" + text + "\" has " + std::to_string(r.input_ids.size()) + " tokens, more than the model's " +
+      fail("text " + quoted_excerpt(text) + " has " + std::to_string(r.input_ids.size()) + " tokens, more than the model's " +
            std::to_string(info.max_positions) + " positions");
     results.push_back(std::move(r));
   }

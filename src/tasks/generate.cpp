@@ -1,8 +1,11 @@
 #include "tasks/generate.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
+#include "format/quoted_text.hpp"
+#include "tasks/option_value.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -45,6 +48,28 @@ class ContinuationText {
   std::vector<int32_t> prompt_;
   std::string prompt_text_;
 };
+
+// The length of `text` before the first of the stop strings, or all of it when none occurs.
+size_t before_stop(const std::string& text, const std::vector<std::string>& stop) {
+  size_t cut = text.size();
+  for (const auto& s : stop) cut = std::min(cut, text.find(s));
+  return cut;
+}
+
+// The length of `text` a stream may show while the sequence goes on: before the first stop string,
+// and short of an ending that could be the start of one (it may still become a stop string).
+size_t streamable(const std::string& text, const std::vector<std::string>& stop) {
+  const size_t cut = before_stop(text, stop);
+  if (cut < text.size()) return cut;
+  size_t held = 0;
+  for (const auto& s : stop)
+    for (size_t n = std::min(s.size() - 1, text.size()); n > held; --n)
+      if (text.compare(text.size() - n, n, s, 0, n) == 0) {
+        held = n;
+        break;
+      }
+  return text.size() - held;
+}
 
 std::string safe_token(const Tokenizer& tok, int32_t id) {
   return id >= 0 && static_cast<size_t>(id) < tok.vocab_size() ? tok.id_to_token(id) : "<id " + std::to_string(id) + ">";
@@ -106,22 +131,43 @@ bool samples(const GenerateOptions& o) {
   return o.temperature != 1.0 || o.top_k > 0 || o.top_p < 1.0 || o.min_p > 0.0 || o.seed.has_value();
 }
 
+void validate(const GenerateOptions& o) {
+  const auto got = [](auto v) { return ", got " + option_value(v); };
+  if (o.max_new_tokens < 0) option_error("max_new_tokens", "must be 0 or more" + got(o.max_new_tokens));
+  if (!(o.temperature >= 0)) option_error("temperature", "must be 0 (greedy) or more" + got(o.temperature));
+  // The sampling settings are checked whatever the mode, so that a typo never passes silently as
+  // greedy decoding.
+  if (o.top_k < 0) option_error("top_k", "must be 0 (off) or more" + got(o.top_k));
+  if (!(o.top_p > 0 && o.top_p <= 1)) option_error("top_p", "must be in (0, 1]" + got(o.top_p));
+  if (!(o.min_p >= 0 && o.min_p <= 1)) option_error("min_p", "must be in [0, 1]" + got(o.min_p));
+  if (!(o.repetition_penalty > 0)) option_error("repetition_penalty", "must be more than 0" + got(o.repetition_penalty));
+  if (o.num_beams < 1) option_error("num_beams", "must be at least 1" + got(o.num_beams));
+  if (o.num_return_sequences < 1) option_error("num_return_sequences", "must be at least 1" + got(o.num_return_sequences));
+  if (!std::isfinite(o.length_penalty)) option_error("length_penalty", "must be a finite number" + got(o.length_penalty));
+  if (o.logprobs < 0) option_error("logprobs", "must be 0 or more" + got(o.logprobs));
+  const bool sampling = samples(o);
+  if (sampling && o.num_beams > 1)
+    option_error("num_beams", "must be 1 when sampling (beam sampling is not supported)" + got(o.num_beams));
+  if (!sampling && o.num_beams == 1 && o.num_return_sequences > 1)
+    option_error("num_return_sequences",
+                 "must be 1 for greedy decoding (more need sampling or beams)" + got(o.num_return_sequences));
+  if (o.num_beams > 1 && o.num_return_sequences > o.num_beams)
+    option_error("num_return_sequences",
+                 "must not exceed the beams (" + option_value(o.num_beams) + ")" + got(o.num_return_sequences));
+  if (!o.stop.empty() && o.num_beams > 1) option_error("stop", "works with greedy decoding and sampling, not beams");
+  for (const auto& s : o.stop)
+    if (s.empty()) option_error("stop", "must not be an empty text");
+}
+
 GenerateResult generate_text(const CausalLM& model, const Tokenizer& tokenizer, const std::string& text,
                              const GenerateOptions& o, const GenerateStream& stream) {
+  validate(o);
   if (text.empty()) usage_error("empty text: give the text to continue");
-  if (o.temperature < 0) usage_error("--temperature must be 0 (greedy) or more, got " + std::to_string(o.temperature));
-  // Checked whatever the mode, so that a typo never passes silently as greedy decoding.
-  if (o.top_k < 0) usage_error("--top-k must be 0 (off) or more, got " + std::to_string(o.top_k));
-  if (!(o.top_p > 0 && o.top_p <= 1)) usage_error("--top-p must be in (0, 1], got " + std::to_string(o.top_p));
-  if (!(o.min_p >= 0 && o.min_p <= 1)) usage_error("--min-p must be in [0, 1], got " + std::to_string(o.min_p));
-  if (!o.stop.empty() && o.num_beams > 1) usage_error("stop strings work with greedy decoding and sampling, not beams");
-  for (const auto& s : o.stop)
-    if (s.empty()) usage_error("empty stop string");
 
   GenerateResult result;
   result.text = text;
   result.input_ids = tokenizer.encode(text, /*add_special_tokens=*/true).ids;
-  if (result.input_ids.empty()) fail("text \"" + text + "\" has no tokens");
+  if (result.input_ids.empty()) fail("text " + quoted_excerpt(text) + " has no tokens");
   const int64_t max_pos = model.info().max_positions;
   if (max_pos > 0 && static_cast<int64_t>(result.input_ids.size()) > max_pos)
     fail("text of " + std::to_string(result.input_ids.size()) + " tokens is longer than the model's " +
@@ -151,20 +197,24 @@ GenerateResult generate_text(const CausalLM& model, const Tokenizer& tokenizer, 
   const ContinuationText continuation(tokenizer, result.input_ids);
   std::vector<std::string> emitted(static_cast<size_t>(std::max<int64_t>(o.num_return_sequences, 1)));
   TokenObserver observer;
+  const int64_t prompt_length = static_cast<int64_t>(result.input_ids.size());
   if (stream || !o.stop.empty()) {
     observer = [&](size_t index, const GeneratedSequence& seq) {
       const std::string now = continuation.of(seq.new_ids);
+      const bool stopped = before_stop(now, o.stop) < now.size();
       if (stream) {
+        // The last token of a sequence shows what was held back; no stream shows a stop string.
+        const auto length = static_cast<int64_t>(seq.new_ids.size());
+        const bool last = stopped || length >= o.max_new_tokens || (max_pos > 0 && prompt_length + length - 1 >= max_pos);
+        const std::string shown = now.substr(0, last ? before_stop(now, o.stop) : streamable(now, o.stop));
         std::string delta;
-        if (!ends_mid_character(now) && now.compare(0, emitted[index].size(), emitted[index]) == 0) {
-          delta = now.substr(emitted[index].size());
-          emitted[index] = now;
+        if (!ends_mid_character(shown) && shown.compare(0, emitted[index].size(), emitted[index]) == 0) {
+          delta = shown.substr(emitted[index].size());
+          emitted[index] = shown;
         }
         stream(index, describe(tokenizer, seq.steps.back()), delta);
       }
-      for (const auto& s : o.stop)
-        if (now.find(s) != std::string::npos) return true;
-      return false;
+      return stopped;
     };
   }
   const auto seqs = generate_sequences(model, result.input_ids, c, observer);
@@ -174,6 +224,7 @@ GenerateResult generate_text(const CausalLM& model, const Tokenizer& tokenizer, 
     g.ids = result.input_ids;
     g.ids.insert(g.ids.end(), s.new_ids.begin(), s.new_ids.end());
     g.text = continuation.of(s.new_ids);
+    g.text.resize(before_stop(g.text, o.stop));
     g.score = s.score;
     g.finish_reason = finish_name(s.finish);
     for (const auto& st : s.steps) g.steps.push_back(describe(tokenizer, st));

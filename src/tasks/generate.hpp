@@ -14,7 +14,8 @@
 
 namespace tokprob {
 
-// Throws tokprob::Error: usage errors for bad options, data errors for a prompt the model cannot take.
+// Throws tokprob::Error: OptionError for bad options (validate), data errors for a prompt the
+// model cannot take.
 GenerateResult generate_text(const CausalLM& model, const Tokenizer& tokenizer, const std::string& text,
                              const GenerateOptions& options, const GenerateStream& stream = {});
 

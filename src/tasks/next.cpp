@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "format/counted.hpp"
+#include "format/quoted_text.hpp"
 #include "generate/distribution.hpp"
 #include "tokprob/error.hpp"
 
@@ -13,7 +15,7 @@ namespace {
 std::vector<int32_t> encode_prompt(const Tokenizer& tok, const std::string& text, int64_t max_positions) {
   if (text.empty()) usage_error("empty text: give the text whose next token to predict");
   auto ids = tok.encode(text, /*add_special_tokens=*/true).ids;
-  if (ids.empty()) fail("text \"" + text + "\" has no tokens");
+  if (ids.empty()) fail("text " + quoted_excerpt(text) + " has no tokens");
   if (max_positions > 0 && static_cast<int64_t>(ids.size()) > max_positions)
     fail("text of " + std::to_string(ids.size()) + " tokens is longer than the model's " +
          std::to_string(max_positions) + " positions");
@@ -22,9 +24,15 @@ std::vector<int32_t> encode_prompt(const Tokenizer& tok, const std::string& text
 
 }  // namespace
 
+void validate(const NextOptions& options) {
+  if (options.top_k < 1) option_error("top_k", "must be at least 1, got " + std::to_string(options.top_k));
+  for (const auto& t : options.targets)
+    if (t.empty()) option_error("targets", "must not hold an empty text");
+}
+
 std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tokenizer& tokenizer,
                                                 std::span<const std::string> texts, const NextOptions& options) {
-  if (options.top_k < 1) usage_error("-k must be at least 1, got " + std::to_string(options.top_k));
+  validate(options);
   const int64_t V = model.info().vocab_size;
   const int64_t max_pos = model.info().max_positions;
 
@@ -49,8 +57,8 @@ std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tok
     } else {
       const int64_t p = options.position < 0 ? n + options.position : options.position;
       if (p < 0 || p >= n)
-        usage_error("--position " + std::to_string(options.position) + " is outside the text \"" + text + "\" (" +
-                    std::to_string(n) + " tokens)");
+        option_error("position", "must be inside the text " + quoted_excerpt(text) + " (" + counted(n, "token") + "), got " +
+                                     std::to_string(options.position));
       pos.push_back(p);
     }
     prompts.push_back(std::move(ids));
@@ -89,6 +97,9 @@ std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tok
       r.text = texts[s];
       r.input_ids = prompts[s];
       r.position = p;
+      r.context.id = prompts[s][p];
+      r.context.token = tokenizer.id_to_token(r.context.id);
+      r.context.text = tokenizer.token_text(r.context.id);
       r.logsumexp = dist.logsumexp();
       r.top = top_tokens(dist, tokenizer, options.top_k);
       for (size_t t = 0; t < target_ids.size(); ++t) {

@@ -22,20 +22,30 @@ constexpr int64_t kMaxLogitFloats = 64ll << 20;
 
 }  // namespace
 
+void validate(const ScoreOptions& options) {
+  if (options.window < 0 || options.window == 1)
+    option_error("window", "must be 0 (the model's context) or at least 2 tokens, got " + std::to_string(options.window));
+  if (options.stride < 0 || (options.window > 0 && options.stride > options.window))
+    option_error("stride", "must be 0 (half the window) or between 1 and the window, got " +
+                               std::to_string(options.stride));
+  if (options.max_positions_run < 0)
+    option_error("max_positions_run", "must be 0 (no limit) or more, got " + std::to_string(options.max_positions_run));
+}
+
 std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tokenizer,
                                      std::span<const std::string> texts, const ScoreOptions& options) {
+  validate(options);
   const int64_t V = model.info().vocab_size;
   const int64_t max_pos = model.info().max_positions;
-  if (options.window < 0) usage_error("--window must be 0 (the model's context) or more");
   if (max_pos > 0 && options.window > max_pos)
-    usage_error("--window " + std::to_string(options.window) + " is longer than the model's " +
-                std::to_string(max_pos) + " positions");
+    option_error("window", "must be at most the model's " + std::to_string(max_pos) + " positions, got " +
+                               std::to_string(options.window));
   const int64_t window = options.window > 0 ? options.window : max_pos > 0 ? max_pos : std::numeric_limits<int64_t>::max();
-  if (window < 2) usage_error("--window must be at least 2 tokens");
+  if (window < 2) option_error("window", "must be at least 2 tokens: the model has " + std::to_string(window));
   const int64_t stride = options.stride > 0 ? options.stride : std::max<int64_t>(1, window / 2);
-  if (options.stride < 0 || stride > window)
-    usage_error("--stride must be between 1 and the window (" + std::to_string(window) + " tokens), got " +
-                std::to_string(options.stride));
+  if (stride > window)
+    option_error("stride", "must be between 1 and the window (" + std::to_string(window) + " tokens), got " +
+                               std::to_string(options.stride));
 
   std::vector<ScoreResult> results;
   std::vector<std::vector<int32_t>> ids;

@@ -3,7 +3,9 @@
 
 #include <cmath>
 
+#include "format/quoted_text.hpp"
 #include "generate/distribution.hpp"
+#include "tasks/option_value.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -36,12 +38,17 @@ void finish(Seq2SeqResult& r, const Tokenizer& tokenizer, std::optional<int32_t>
 
 }  // namespace
 
+void validate(const Seq2SeqOptions& options) {
+  if (options.top_k < 1) option_error("top_k", "must be at least 1, got " + option_value(options.top_k));
+  if (!options.target && (options.max_new_tokens < 1 || options.max_new_tokens > kMaxSeq2SeqNewTokens))
+    option_error("max_new_tokens", "must be in 1.." + std::to_string(kMaxSeq2SeqNewTokens) + ", got " +
+                                       option_value(options.max_new_tokens));
+}
+
 std::vector<Seq2SeqResult> seq2seq_step_distributions(const Seq2SeqLM& model, const Tokenizer& tokenizer,
                                                       std::span<const std::string> texts,
                                                       const Seq2SeqOptions& options) {
-  if (options.top_k < 1) usage_error("-k must be at least 1, got " + std::to_string(options.top_k));
-  if (!options.target && options.max_new_tokens < 1)
-    usage_error("--max-new-tokens must be at least 1, got " + std::to_string(options.max_new_tokens));
+  validate(options);
   const auto& info = model.info();
   const int64_t V = info.vocab_size;
   const std::optional<int32_t> eos = info.eos_token_id ? info.eos_token_id : tokenizer.special_tokens().eos;
@@ -53,8 +60,8 @@ std::vector<Seq2SeqResult> seq2seq_step_distributions(const Seq2SeqLM& model, co
     Seq2SeqResult r;
     r.text = text;
     r.input_ids = tokenizer.encode(text, /*add_special_tokens=*/true).ids;
-    if (r.input_ids.empty()) fail("text \"" + text + "\" has no tokens");
-    check_in_vocabulary(r.input_ids, V, "text \"" + text + "\"");
+    if (r.input_ids.empty()) fail("text " + quoted_excerpt(text) + " has no tokens");
+    check_in_vocabulary(r.input_ids, V, "text " + quoted_excerpt(text));
     r.target = options.target;
     sources.push_back(r.input_ids);
     results.push_back(std::move(r));
@@ -66,8 +73,8 @@ std::vector<Seq2SeqResult> seq2seq_step_distributions(const Seq2SeqLM& model, co
     // Teacher forcing: the decoder reads the start token and the target shifted right, and every
     // row's distribution scores the next target token; one pass for all texts.
     const auto target_ids = tokenizer.encode(*options.target, /*add_special_tokens=*/true).ids;
-    if (target_ids.empty()) usage_error("target \"" + *options.target + "\" has no tokens");
-    check_in_vocabulary(target_ids, V, "target \"" + *options.target + "\"");
+    if (target_ids.empty()) usage_error("target " + quoted_excerpt(*options.target) + " has no tokens");
+    check_in_vocabulary(target_ids, V, "target " + quoted_excerpt(*options.target));
     std::vector<int32_t> decoder_input = {info.decoder_start_token_id};
     decoder_input.insert(decoder_input.end(), target_ids.begin(), target_ids.end() - 1);
     std::vector<int64_t> rows;

@@ -99,6 +99,52 @@ TEST(GenerateCommand, TableStreamsTextAndSeedRepeats) {
   EXPECT_EQ(line_count(csv.out), 1u + 3u * 3u);
 }
 
+// One stop rule on every front end (issue 19, item 6): the text ends before the stop string, in
+// JSON and in the streamed table alike (the server's /v1/completions uses the same task).
+TEST(GenerateCommand, StopCutsTheTextBeforeTheStopString) {
+  TOKPROB_REQUIRE_FIXTURE("tinystories-656k");
+  const auto dir = (fixtures_dir() / "tinystories-656k").string();
+  const std::string prompt = "One day, a little bird";
+  const auto plain = run_tokprob({"generate", "-m", dir, "--format", "json", "--max-new-tokens", "30", prompt});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const std::string full = json_lines(plain.out).at(0)["sequences"][0]["text"];
+  ASSERT_NE(full.find('.'), std::string::npos) << full;
+  const std::string cut = full.substr(0, full.find('.'));
+  const auto json = run_tokprob({"generate", "-m", dir, "--format", "json", "--max-new-tokens", "30", "--stop", ".", prompt});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto seq = json_lines(json.out).at(0)["sequences"][0];
+  EXPECT_EQ(seq["text"], cut);
+  EXPECT_EQ(seq["finish_reason"], "stop");
+  const auto table = run_tokprob({"generate", "-m", dir, "--max-new-tokens", "30", "--stop", ".", prompt});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.out, prompt + cut + "\n");
+}
+
+// Options are validated before anything is printed, and errors spell the command's flags
+// (issue 19 rough edges, issue 14 item 3).
+TEST(GenerateCommand, BadOptionsPrintNothingAndNameTheFlag) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const auto dir = (fixtures_dir() / "gpt2-tiny").string();
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"generate", "-m", dir, "--temperature", "-1", "Hi"}, "--temperature must be 0 (greedy) or more, got -1"},
+      {{"generate", "-m", dir, "--repetition-penalty", "0", "Hi"}, "--repetition-penalty must be more than 0, got 0"},
+      {{"generate", "-m", dir, "--top-p", "1.5", "Hi"}, "--top-p must be in (0, 1], got 1.5"},
+      {{"generate", "-m", dir, "--num-return-sequences", "2", "Hi"}, "--num-return-sequences must be 1 for greedy"},
+      {{"generate", "-m", dir, "Hi", ""}, "empty text"},
+      {{"next", "-m", dir, "-k", "0", "Hi"}, "-k must be at least 1, got 0"},
+      {{"next", "-m", dir, "--position", "5", "Hi"}, "--position must be inside the text"},
+      {{"score", "-m", dir, "--stride", "-2", "Hi"}, "--stride must be 0 (half the window)"},
+      {{"score", "-m", dir, "--window", "100000", "Hi"}, "--window must be at most the model's"},
+  };
+  for (const auto& [args, message] : cases) {
+    const auto r = run_tokprob(args);
+    EXPECT_EQ(r.exit_code, 2) << args[3] << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << args[3] << ": " << r.out;
+    EXPECT_EQ(line_count(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("tokprob: " + message), std::string::npos) << r.err;
+  }
+}
+
 TEST(GenerateCommand, UsageErrorsExitTwo) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
   const auto dir = (fixtures_dir() / "gpt2-tiny").string();

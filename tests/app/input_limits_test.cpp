@@ -83,5 +83,29 @@ TEST(OutputSize, WholeDistributionsAtEveryPositionAreRefused) {
   EXPECT_TRUE(r.out.empty());
 }
 
+// One flag must not start unbounded work (issue 19, item 5): refused at once, before any load.
+TEST(UnboundedWork, Seq2SeqNewTokensAreCapped) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  const auto dir = (fixtures_dir() / "t5-tiny").string();
+  const auto r = run_tokprob({"seq2seq", "-m", dir, "--max-new-tokens", "100000", "translate: hi"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("--max-new-tokens must be in 1..1024, got 100000"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(UnboundedWork, ThreadsAreCapped) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const auto dir = (fixtures_dir() / "gpt2-tiny").string();
+  for (const std::string command : {"next", "score", "generate", "serve"}) {
+    std::vector<std::string> args = {command, "-m", dir, "--threads", "100000"};
+    if (command != "serve") args.push_back("Hi");
+    const auto r = run_tokprob(args);
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("--threads must be at most"), std::string::npos) << command << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace tokprob::testing

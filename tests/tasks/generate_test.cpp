@@ -68,20 +68,49 @@ TEST(GenerateTask, StreamedDeltasMakeTheTextAndStopStringsStop) {
   EXPECT_EQ(streamed, r.sequences[0].text);
   EXPECT_EQ(calls, r.sequences[0].new_ids.size());
 
-  // Stop at the first "." of the greedy story: generation ends with the token that brings it
-  // (this vocabulary has multi-word tokens, so the text may go on a little past the stop string).
+  // Stop at the first "." of the greedy story: generation ends with the token that brings it, and
+  // the text ends before the stop string (OpenAI's rule), streamed or not.
   const std::string full = r.sequences[0].text;
   ASSERT_NE(full.find('.'), std::string::npos);
   o.stop = {"."};
-  const auto stopped = generate_text(*f.model, f.tokenizer, prompt, o);
+  std::string streamed_to_stop;
+  const auto stopped = generate_text(*f.model, f.tokenizer, prompt, o,
+                                     [&](size_t, const GeneratedToken&, std::string_view d) { streamed_to_stop += d; });
   const auto& s = stopped.sequences[0];
   EXPECT_EQ(s.finish_reason, "stop");
   ASSERT_FALSE(s.new_ids.empty());
   EXPECT_TRUE(std::equal(s.new_ids.begin(), s.new_ids.end(), r.sequences[0].new_ids.begin()));
-  EXPECT_NE(s.text.find('.'), std::string::npos);
-  EXPECT_EQ(full.compare(0, s.text.size(), s.text), 0);
+  EXPECT_EQ(s.text, full.substr(0, full.find('.')));
+  EXPECT_EQ(streamed_to_stop, s.text);
   const auto before = std::vector<int32_t>(s.ids.begin(), s.ids.end() - 1);
   EXPECT_EQ(f.tokenizer.decode(before, true).find('.', prompt.size()), std::string::npos);
+  EXPECT_NE(f.tokenizer.decode(s.ids, true).find('.', prompt.size()), std::string::npos);
+}
+
+// A stream holds back an ending that may become a stop string, and shows it when it does not.
+TEST(GenerateTask, StreamHoldsBackTheStartOfAStopString) {
+  TOKPROB_REQUIRE_FIXTURE("tinystories-656k");
+  auto f = load("tinystories-656k");
+  const std::string prompt = f.golden["prompts"][0]["text"];
+  GenerateOptions o;
+  o.max_new_tokens = 29;
+  const std::string first29 = generate_text(*f.model, f.tokenizer, prompt, o).sequences[0].text;
+  o.max_new_tokens = 30;
+  const std::string full = generate_text(*f.model, f.tokenizer, prompt, o).sequences[0].text;
+  ASSERT_FALSE(first29.empty());
+  ASSERT_LT(static_cast<unsigned char>(first29.back()), 0x80);  // one byte, one character
+  // A stop string that starts with the last character after 29 tokens but never occurs.
+  o.stop = {first29.substr(first29.size() - 1) + "\x01"};
+  std::vector<std::string> deltas;
+  const auto r = generate_text(*f.model, f.tokenizer, prompt, o,
+                               [&](size_t, const GeneratedToken&, std::string_view d) { deltas.emplace_back(d); });
+  EXPECT_EQ(r.sequences[0].finish_reason, "length");
+  EXPECT_EQ(r.sequences[0].text, full);
+  ASSERT_EQ(deltas.size(), 30u);
+  std::string streamed;
+  for (size_t i = 0; i < 29; ++i) streamed += deltas[i];
+  EXPECT_EQ(streamed, first29.substr(0, first29.size() - 1));
+  EXPECT_EQ(streamed + deltas[29], full);
 }
 
 TEST(GenerateTask, Gpt2TinyBeamsFromTextMatchGolden) {
