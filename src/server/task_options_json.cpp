@@ -99,6 +99,7 @@ ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& 
   o.max_positions_run = limits.max_score_positions;
   o.window = fields.integer("window", o.window, 0, std::numeric_limits<int32_t>::max());
   o.stride = fields.integer("stride", o.stride, 0, std::numeric_limits<int32_t>::max());
+  o.top_k = fields.integer("top_k", o.top_k, 0, limits.max_top_k);
   return o;
 }
 

@@ -26,16 +26,17 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
                                      std::span<const std::string> texts, const ScoreOptions& options) {
   const int64_t V = model.info().vocab_size;
   const int64_t max_pos = model.info().max_positions;
-  if (options.window < 0) usage_error("--window must be 0 (the model's context) or more");
+  if (options.window < 0) option_error("window", "must be 0 (the model's context) or more");
   if (max_pos > 0 && options.window > max_pos)
-    usage_error("--window " + std::to_string(options.window) + " is longer than the model's " +
-                std::to_string(max_pos) + " positions");
+    option_error("window", "is " + std::to_string(options.window) + ", longer than the model's " +
+                               std::to_string(max_pos) + " positions");
   const int64_t window = options.window > 0 ? options.window : max_pos > 0 ? max_pos : std::numeric_limits<int64_t>::max();
-  if (window < 2) usage_error("--window must be at least 2 tokens");
+  if (window < 2) option_error("window", "must be at least 2 tokens");
+  if (options.top_k < 0) option_error("top_k", "must be 0 or more, got " + std::to_string(options.top_k));
   const int64_t stride = options.stride > 0 ? options.stride : std::max<int64_t>(1, window / 2);
   if (options.stride < 0 || stride > window)
-    usage_error("--stride must be between 1 and the window (" + std::to_string(window) + " tokens), got " +
-                std::to_string(options.stride));
+    option_error("stride", "must be between 1 and the window (" + std::to_string(window) + " tokens), got " +
+                               std::to_string(options.stride));
 
   std::vector<ScoreResult> results;
   std::vector<std::vector<int32_t>> ids;
@@ -98,7 +99,9 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
       const Window& win = windows[k];
       for (int64_t t = win.first; t < win.end; ++t, ++row) {
         const Distribution d(std::span<const float>(logits).subspan(row * V, V));
-        results[win.text].tokens[t].logprob = d.logprob(ids[win.text][t]);
+        ScoredToken& scored = results[win.text].tokens[t];
+        scored.logprob = d.logprob(ids[win.text][t]);
+        if (options.top_k > 0) scored.alternatives = top_tokens(d, tokenizer, options.top_k);
       }
     }
   }
