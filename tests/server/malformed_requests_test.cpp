@@ -154,22 +154,21 @@ TEST_F(ServerMalformed, EndpointOfAnotherModelKindNamesTheKindAndTheEndpoints) {
 // the body itself: a JSON endpoint reads any body as JSON up to the server's limit.
 TEST_F(ServerMalformed, FormEncodedBodyPast8KiBIsReadAsJson) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
-  std::string text;
-  for (int i = 0; i < 4500; ++i) text += " a";
-  const std::string body = nlohmann::json{{"text", text}}.dump();
+  // JSON whitespace makes the body long without making the work long.
+  const std::string body = "{\"text\": \"To be or not to\"," + std::string(9000, ' ') + "\"top_k\": 3}";
   ASSERT_GT(body.size(), 8192u);
   auto c = server_->client();
-  const auto as_json = server_->post("/v1/score", body);
+  const auto as_json = server_->post("/v1/next", body);
   ASSERT_EQ(as_json.first, 200) << as_json.second.dump().substr(0, 300);
   for (const char* type : {"application/x-www-form-urlencoded", "text/plain", ""}) {
-    auto res = c.Post("/v1/score", body, type);
+    auto res = c.Post("/v1/next", body, type);
     ASSERT_TRUE(res);
     ASSERT_EQ(res->status, 200) << type << ": " << res->body.substr(0, 300);
     const auto answer = nlohmann::json::parse(res->body);
-    EXPECT_EQ(answer["results"][0]["total_logprob"], as_json.second["results"][0]["total_logprob"]) << type;
+    EXPECT_EQ(answer, as_json.second) << type;
   }
   // Past the limit the refusal names it in bytes, not by a command-line flag.
-  auto res = c.Post("/v1/score", std::string(70 * 1024, ' ') + body, "application/x-www-form-urlencoded");
+  auto res = c.Post("/v1/next", std::string(70 * 1024, ' ') + body, "application/x-www-form-urlencoded");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413);
   const auto error = nlohmann::json::parse(res->body, nullptr, false);
