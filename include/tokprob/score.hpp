@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tokprob/model.hpp"
+#include "tokprob/token_score.hpp"
 #include "tokprob/tokenizer.hpp"
 
 namespace tokprob {
@@ -23,6 +24,8 @@ struct ScoreOptions {
   // tokens, so a short stride costs about text length x window); 0: no limit. The server sets one
   // so that a small stride on a long text cannot hold a worker for minutes.
   int64_t max_positions_run = 0;
+  // Most likely tokens listed at each scored position (ScoredToken::alternatives); 0: none.
+  int64_t top_k = 0;
 };
 
 struct ScoredToken {
@@ -30,6 +33,9 @@ struct ScoredToken {
   std::string token;               // vocabulary string
   std::string text;                // what it reads as
   std::optional<double> logprob;   // absent for the first token: nothing before it to predict it
+  // The options' top_k most likely tokens at this position, most likely first (empty when the
+  // token is not scored).
+  std::vector<TokenScore> alternatives;
 };
 
 struct ScoreResult {

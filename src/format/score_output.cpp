@@ -24,11 +24,13 @@ std::string fixed(double v, int digits) {
 
 nlohmann::json to_json(const ScoreResult& r) {
   nlohmann::json tokens = nlohmann::json::array();
-  for (const auto& t : r.tokens)
+  for (const auto& t : r.tokens) {
     tokens.push_back({{"id", t.id},
                       {"token", t.token},
                       {"text", t.text},
                       {"logprob", t.logprob ? nlohmann::json(*t.logprob) : nlohmann::json(nullptr)}});
+    if (!t.alternatives.empty()) tokens.back()["top"] = to_json(t.alternatives);
+  }
   return {{"text", r.text},
           {"tokens", tokens},
           {"total_logprob", r.total_logprob},

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -58,6 +59,7 @@ class Pool {
     }
     // No worker may still hold a pointer to this stack frame's job when it returns.
     while (job.inside.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    if (job.error) std::rethrow_exception(job.error);
   }
 
  private:
@@ -66,11 +68,22 @@ class Pool {
     int64_t chunks;
     std::atomic<int64_t> next{0}, done{0};
     std::atomic<int> inside{0};
+    std::atomic<bool> failed{false};
+    std::exception_ptr error = nullptr;  // the first chunk's exception; written by whoever set `failed`
   };
 
+  // An exception must not leave a worker thread (std::terminate) nor leave the caller before
+  // every chunk is accounted for (workers would touch a dead stack frame): the first one is kept
+  // for the caller to rethrow, and the chunks not yet started are skipped.
   static void drain(Job& job) {
     for (int64_t c; (c = job.next.fetch_add(1)) < job.chunks;) {
-      (*job.task)(c);
+      if (!job.failed.load(std::memory_order_relaxed)) {
+        try {
+          (*job.task)(c);
+        } catch (...) {
+          if (!job.failed.exchange(true)) job.error = std::current_exception();
+        }
+      }
       job.done.fetch_add(1, std::memory_order_release);
     }
   }

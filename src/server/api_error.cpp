@@ -11,9 +11,12 @@ nlohmann::json to_json(const ApiError& e) {
   return {{"error", {{"message", e.message}, {"type", e.type}, {"code", e.code}}}};
 }
 
-ApiError api_error_from_current_exception() {
+ApiError api_error_from_current_exception(const std::function<std::string(const std::string&)>& field_name) {
   try {
     throw;
+  } catch (const OptionError& e) {
+    return {400, e.message_for(field_name ? field_name(e.field()) : e.field()), "invalid_request_error",
+            "invalid_field"};
   } catch (const Error& e) {
     return {400, e.what(), "invalid_request_error", e.kind() == ErrorKind::usage ? "invalid_field" : "invalid_input"};
   } catch (const nlohmann::json::exception& e) {

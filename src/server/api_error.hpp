@@ -1,6 +1,7 @@
 // Errors as the OpenAI API returns them: an HTTP status and {"error": {"message", "type", "code"}}.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -17,7 +18,8 @@ struct ApiError {
 nlohmann::json to_json(const ApiError& e);
 
 // What a caught exception becomes: tokprob::Error is the client's fault (400: a bad field or a
-// text the model cannot take), anything else the server's (500).
-ApiError api_error_from_current_exception();
+// text the model cannot take), anything else the server's (500). An OptionError names the task
+// option by `field_name(its neutral field)`, the request's spelling (by default the same name).
+ApiError api_error_from_current_exception(const std::function<std::string(const std::string&)>& field_name = {});
 
 }  // namespace tokprob

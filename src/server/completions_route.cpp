@@ -3,12 +3,20 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <stdexcept>
+#include <thread>
 
 #include "format/token_json.hpp"
 #include "generate/distribution.hpp"
+#include "server/client_connection.hpp"
 #include "server/request_fields.hpp"
 #include "server/routes.hpp"
 #include "tasks/generate.hpp"
+#include "tasks/score.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -26,6 +34,7 @@ struct CompletionRequest {
   bool stream = false;
   std::optional<int64_t> logprobs;  // alternatives per token; absent: no logprobs object
   bool echo = false;
+  bool include_usage = false;  // stream_options.include_usage: a last event with the token counts
 };
 
 CompletionRequest completion_request_from_json(const nlohmann::json& body, const ServerLimits& limits) {
@@ -50,84 +59,161 @@ CompletionRequest completion_request_from_json(const nlohmann::json& body, const
   r.stream = f.boolean("stream", r.stream);
   r.logprobs = f.optional_integer("logprobs", 0, limits.max_top_k);
   r.echo = f.boolean("echo", r.echo);
-  for (const char* accepted : {"model", "user", "best_of"}) f.ignore(accepted);
+  // The other fields of OpenAI's completions API: accepted where they change nothing here,
+  // refused where they would ask for what this server does not do.
+  for (const char* accepted : {"model", "user"}) f.ignore(accepted);
+  if (const auto best_of = f.optional_integer("best_of", 1, limits.max_choices); best_of && *best_of != 1 && *best_of != r.n)
+    usage_error("field 'best_of' is not supported (must be 1 or equal 'n')");
   for (const char* zero : {"presence_penalty", "frequency_penalty"})
     if (f.number(zero, 0, -2, 2) != 0) usage_error(std::string("field '") + zero + "' is not supported (must be 0)");
   if (f.has("logit_bias") && !(body["logit_bias"].is_object() && body["logit_bias"].empty()))
-    usage_error("field 'logit_bias' is not supported");
+    usage_error("field 'logit_bias' is not supported (must be empty)");
   f.ignore("logit_bias");
-  if (f.optional_string("suffix")) usage_error("field 'suffix' is not supported");
+  if (const auto suffix = f.optional_string("suffix"); suffix && !suffix->empty())
+    usage_error("field 'suffix' is not supported (must be null)");
+  if (const auto options = f.value("stream_options")) {
+    if (!options->is_object()) usage_error("field 'stream_options' must be an object");
+    RequestFields so(*options);
+    r.include_usage = so.boolean("include_usage", false);
+    for (const auto& [key, value] : options->items())
+      if (key != "include_usage") usage_error("unknown field 'stream_options." + key + "'");
+  }
   f.reject_unknown();
   if (r.max_tokens == 0 && !r.echo) usage_error("field 'max_tokens' is 0 without 'echo': nothing to return");
   return r;
 }
 
-// One token of a choice's text with the logprobs the API reports for it.
-struct EchoToken {
-  int32_t id = 0;
-  std::optional<double> logprob;          // absent for a text's first token (nothing predicts it)
-  std::vector<RankedToken> alternatives;  // the most likely tokens at its position
-};
+using ojson = nlohmann::ordered_json;
 
-// The model's log-softmax of every prompt token given the ones before it, all prompts in one batch.
-std::vector<std::vector<EchoToken>> score_prompts(const ServedModel& m, std::span<const std::vector<int32_t>> prompts,
-                                                    int64_t top) {
-  const CausalLM& model = *m.causal_lm;
-  const int64_t V = model.info().vocab_size;
-  std::vector<std::unique_ptr<DecoderState>> states;
-  std::vector<DecodeChunk> chunks;
-  for (const auto& ids : prompts) {
-    if (ids.size() < 2) continue;
-    states.push_back(model.new_state());
-    DecodeChunk ch{states.back().get(), std::span<const int32_t>(ids).first(ids.size() - 1), {}};
-    for (size_t i = 0; i + 1 < ids.size(); ++i) ch.logits_for.push_back(static_cast<int64_t>(i));
-    chunks.push_back(std::move(ch));
-  }
-  const std::vector<float> logits = chunks.empty() ? std::vector<float>() : model.forward(chunks);
-  std::vector<std::vector<EchoToken>> out;
-  size_t row = 0;
-  for (const auto& ids : prompts) {
-    std::vector<EchoToken> tokens;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      EchoToken t{ids[i], std::nullopt, {}};
-      if (i > 0) {
-        Distribution dist(std::span<const float>(logits).subspan(row++ * V, V));
-        t.logprob = dist.logprob(ids[i]);
-        if (top > 0) t.alternatives = dist.top_k(top);
-      }
-      tokens.push_back(std::move(t));
+// Serialises like dump_json_line, keeping the order the keys were written in.
+std::string dump_ordered(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
+
+// A token's {text: logprob} alternatives, most likely first (the order the client reads them in;
+// nlohmann::json would sort the keys). As OpenAI does, the token itself is always listed: up to
+// logprobs + 1 entries; of two tokens that read alike, the likelier one.
+ojson top_logprobs_object(std::span<const TokenScore> alternatives, const std::string& own_text, double own_logprob) {
+  ojson top = ojson::object();
+  for (const auto& a : alternatives)
+    if (!top.contains(a.text)) top[a.text] = a.logprob;
+  if (!alternatives.empty() && !top.contains(own_text)) top[own_text] = own_logprob;
+  return top;
+}
+
+ojson empty_logprobs() {
+  return {{"tokens", ojson::array()}, {"token_logprobs", ojson::array()}, {"top_logprobs", ojson::array()},
+          {"text_offset", ojson::array()}};
+}
+
+// {"tokens", "token_logprobs", "top_logprobs", "text_offset"} of an echoed prompt; offsets count
+// code points from the start of the choice's text.
+ojson logprobs_json(const ScoreResult& scored, std::span<const size_t> offsets) {
+  ojson lp = empty_logprobs();
+  for (size_t i = 0; i < scored.tokens.size(); ++i) {
+    const ScoredToken& t = scored.tokens[i];
+    lp["tokens"].push_back(t.text);
+    lp["text_offset"].push_back(offsets[i]);
+    if (!t.logprob) {
+      lp["token_logprobs"].push_back(nullptr);
+      lp["top_logprobs"].push_back(nullptr);
+      continue;
     }
-    out.push_back(std::move(tokens));
+    lp["token_logprobs"].push_back(*t.logprob);
+    lp["top_logprobs"].push_back(top_logprobs_object(t.alternatives, t.text, *t.logprob));
+  }
+  return lp;
+}
+
+// Every prompt's tokens with their logprobs given the ones before, all prompts in one forward batch
+// (the score task's); a prompt of special tokens only (a BOS) has nothing to score.
+std::vector<ScoreResult> score_prompts(const ServedModel& m, const ServerLimits& limits,
+                                       const std::vector<std::string>& prompts,
+                                       const std::vector<Encoding>& encodings, int64_t top) {
+  std::vector<std::string> texts;
+  for (const auto& p : prompts)
+    if (!p.empty()) texts.push_back(p);
+  ScoreOptions o;
+  o.top_k = top;
+  o.max_positions_run = limits.max_score_positions;
+  std::vector<ScoreResult> scored = texts.empty() ? std::vector<ScoreResult>()
+                                                   : score_texts(*m.causal_lm, *m.tokenizer, texts, o);
+  std::vector<ScoreResult> out;
+  size_t next = 0;
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    ScoreResult r;
+    if (!prompts[p].empty()) {
+      r = std::move(scored[next++]);
+    } else {
+      for (int32_t id : encodings[p].ids) {
+        ScoredToken t;
+        t.id = id;
+        t.token = m.tokenizer->id_to_token(id);
+        t.text = m.tokenizer->token_text(id);
+        r.tokens.push_back(std::move(t));
+      }
+    }
+    if (r.tokens.size() != encodings[p].ids.size())
+      throw std::logic_error("echo: the score task tokenized a prompt differently");
+    out.push_back(std::move(r));
   }
   return out;
 }
 
-// {"tokens", "token_logprobs", "top_logprobs", "text_offset"}; offsets count code points from
-// the start of the choice's text.
-nlohmann::json logprobs_json(const Tokenizer& tok, std::span<const EchoToken> tokens,
-                             std::span<const size_t> offsets) {
-  nlohmann::json texts = nlohmann::json::array(), lps = nlohmann::json::array(), tops = nlohmann::json::array(),
-                 offs = nlohmann::json::array();
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    const EchoToken& t = tokens[i];
-    texts.push_back(tok.token_text(t.id));
-    offs.push_back(offsets[i]);
-    if (!t.logprob) {
-      lps.push_back(nullptr);
-      tops.push_back(nullptr);
-      continue;
+// Thrown from a token callback to end a request's generations (its client left, or another of
+// its prompts failed).
+struct GenerationCancelled {};
+
+using TokenCallback = std::function<void(size_t prompt, size_t sequence, const GeneratedToken&, std::string_view delta)>;
+using PromptDone = std::function<void(size_t prompt, const GenerateResult&)>;
+
+// Generates every prompt at once, each on its own thread, so that the batching model runs their
+// steps as one forward batch; stops all of them as soon as `client_gone` says so (checked before
+// each token is reported) or one fails, and rethrows the first failure.
+std::vector<GenerateResult> generate_together(const ServedModel& m, const std::vector<std::string>& prompts,
+                                              const GenerateOptions& g, const std::function<bool()>& client_gone,
+                                              const TokenCallback& on_token, const PromptDone& on_done) {
+  std::vector<GenerateResult> results(prompts.size());
+  std::vector<std::exception_ptr> errors(prompts.size());
+  std::atomic<bool> stop{false};
+  const auto one = [&](size_t p) {
+    try {
+      results[p] = generate_text(*m.causal_lm, *m.tokenizer, prompts[p], g,
+                                 [&](size_t sequence, const GeneratedToken& token, std::string_view delta) {
+                                   if (stop.load() || client_gone()) throw GenerationCancelled{};
+                                   if (on_token) on_token(p, sequence, token, delta);
+                                 });
+      if (on_done) on_done(p, results[p]);
+    } catch (...) {
+      errors[p] = std::current_exception();
+      stop = true;
     }
-    lps.push_back(*t.logprob);
-    nlohmann::json top = nlohmann::json::object();
-    for (const auto& a : t.alternatives) {
-      const std::string text = tok.token_text(a.id);
-      if (!top.contains(text)) top[text] = a.logprob;  // two tokens reading alike: the likelier one
+  };
+  if (prompts.size() == 1) {
+    one(0);
+  } else {
+    std::vector<std::thread> threads;
+    try {
+      for (size_t p = 0; p < prompts.size(); ++p) threads.emplace_back(one, p);
+    } catch (...) {
+      stop = true;
+      for (auto& t : threads) t.join();
+      throw;
     }
-    // As OpenAI does: the token itself is always listed, so up to logprobs + 1 entries.
-    if (!t.alternatives.empty() && !top.contains(tok.token_text(t.id))) top[tok.token_text(t.id)] = *t.logprob;
-    tops.push_back(std::move(top));
+    for (auto& t : threads) t.join();
   }
-  return {{"tokens", texts}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offs}};
+  // The failure that stopped the others, rather than their cancellations.
+  std::exception_ptr first_cancel;
+  for (const auto& e : errors) {
+    if (!e) continue;
+    try {
+      std::rethrow_exception(e);
+    } catch (const GenerationCancelled&) {
+      if (!first_cancel) first_cancel = e;
+    } catch (...) {
+      throw;
+    }
+  }
+  if (first_cancel) std::rethrow_exception(first_cancel);
+  return results;
 }
 
 std::string completion_id() {
@@ -144,19 +230,16 @@ size_t code_points(std::string_view s) {
 
 const char* openai_finish_reason(const std::string& reason) { return reason == "length" ? "length" : "stop"; }
 
-// Logprobs of generated tokens, appended to `lp` ({"tokens", ...} as logprobs_json makes it);
-// offsets start at `offset` and stop before `text_end` code points.
-void append_generated(nlohmann::json& lp, std::span<const GeneratedToken> steps, size_t offset, size_t text_end,
-                      bool with_top) {
+// Logprobs of generated tokens, appended to `lp` (as empty_logprobs makes it); offsets start at
+// `offset` and stop before `text_end` code points.
+void append_generated(ojson& lp, std::span<const GeneratedToken> steps, size_t offset, size_t text_end, bool with_top) {
   for (const auto& step : steps) {
     if (offset >= text_end) break;
     lp["tokens"].push_back(step.text);
     lp["token_logprobs"].push_back(step.logprob);
     lp["text_offset"].push_back(offset);
     if (with_top) {
-      nlohmann::json top = nlohmann::json::object();
-      for (const auto& a : step.top)
-        if (!top.contains(a.text)) top[a.text] = a.logprob;
+      ojson top = top_logprobs_object(step.top, step.text, step.logprob);
       if (!top.contains(step.text)) top[step.text] = step.logprob;
       lp["top_logprobs"].push_back(std::move(top));
     } else {
@@ -181,133 +264,182 @@ GenerateOptions generate_options_for(const CompletionRequest& req, const ServedM
   return g;
 }
 
+// The neutral option names of the tasks the route runs, as its request spells them.
+std::string completions_field(const std::string& field) {
+  if (field == "max_new_tokens") return "max_tokens";
+  if (field == "num_return_sequences") return "n";
+  if (field == "top_k") return "logprobs";  // the score task's alternatives per token
+  return field;
+}
+
+// Runs `work`, answering an OptionError of a task in the request's own field names.
+template <class Work>
+void with_request_field_names(Work&& work) {
+  try {
+    work();
+  } catch (const OptionError& e) {
+    throw OptionError(completions_field(e.field()), e.requirement());
+  }
+}
+
+ojson usage_json(int64_t prompt_tokens, int64_t completion_tokens) {
+  return {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens},
+          {"total_tokens", prompt_tokens + completion_tokens}};
+}
+
+// Answers one request (see add_completions_route).
+void answer_completions(const ServerContext& ctx, const nlohmann::json& body, httplib::Response& res) {
+  const CompletionRequest req = completion_request_from_json(body, ctx.options->limits);
+  check_prompt_tokens(ctx, req.prompts, "prompt");
+  const Tokenizer& tok = *ctx.model->tokenizer;
+
+  std::vector<Encoding> encodings;
+  for (const auto& p : req.prompts) {
+    encodings.push_back(tok.encode(p, /*add_special_tokens=*/true));
+    if (encodings.back().ids.empty()) fail("field 'prompt' has a text without tokens");
+    const auto n = static_cast<int64_t>(encodings.back().ids.size());
+    if (ctx.model->max_positions > 0 && n + req.max_tokens > ctx.model->max_positions)
+      fail("field 'max_tokens': the prompt's " + std::to_string(n) + " tokens plus " + std::to_string(req.max_tokens) +
+           " new ones pass the model's " + std::to_string(ctx.model->max_positions) + " positions");
+  }
+  // Echo: the prompts' own logprobs.
+  auto echoed = std::make_shared<std::vector<ojson>>();
+  if (req.echo && req.logprobs) {
+    const auto scored = score_prompts(*ctx.model, ctx.options->limits, req.prompts, encodings, *req.logprobs);
+    for (size_t p = 0; p < scored.size(); ++p) {
+      std::vector<size_t> offsets;
+      for (const auto& [begin, end] : encodings[p].offsets) offsets.push_back(begin);
+      echoed->push_back(logprobs_json(scored[p], offsets));
+    }
+  }
+
+  const int64_t created =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const ojson head = {{"id", completion_id()}, {"object", "text_completion"}, {"created", created},
+                      {"model", ctx.model->name}};
+  int64_t prompt_tokens = 0;
+  for (const auto& e : encodings) prompt_tokens += static_cast<int64_t>(e.ids.size());
+  const GenerateOptions g = generate_options_for(req, *ctx.model);
+  const ClientConnection client = ClientConnection::of_current_request();
+
+  if (!req.stream) {
+    std::vector<GenerateResult> generated;
+    if (req.max_tokens > 0) {
+      try {
+        generated = generate_together(*ctx.model, req.prompts, g, [client] { return client.closed(); }, {}, {});
+      } catch (const GenerationCancelled&) {
+        set_error(res, {499, "the client closed the connection", "invalid_request_error", "client_closed"});
+        return;
+      }
+    }
+    ojson choices = ojson::array();
+    int64_t completion_tokens = 0;
+    for (size_t p = 0; p < req.prompts.size(); ++p) {
+      const GenerateResult* gen = generated.empty() ? nullptr : &generated[p];
+      for (int64_t c = 0; c < req.n; ++c) {
+        const GeneratedText* seq = gen ? &gen->sequences[std::min<size_t>(c, gen->sequences.size() - 1)] : nullptr;
+        const std::string continuation = seq ? seq->text : "";
+        const std::string prefix = req.echo ? req.prompts[p] : "";
+        ojson choice = {{"text", prefix + continuation},
+                        {"index", static_cast<int64_t>(p) * req.n + c},
+                        {"logprobs", nullptr},
+                        {"finish_reason", seq ? openai_finish_reason(seq->finish_reason) : "length"}};
+        if (req.logprobs) {
+          ojson lp = req.echo ? (*echoed)[p] : empty_logprobs();
+          const size_t base = code_points(prefix);
+          if (seq) append_generated(lp, seq->steps, base, base + code_points(continuation), *req.logprobs > 0);
+          choice["logprobs"] = std::move(lp);
+        }
+        if (seq) completion_tokens += static_cast<int64_t>(seq->new_ids.size());
+        choices.push_back(std::move(choice));
+      }
+    }
+    ojson reply = head;
+    reply["choices"] = std::move(choices);
+    reply["usage"] = usage_json(prompt_tokens, completion_tokens);
+    res.status = 200;
+    res.set_content(dump_ordered(reply), "application/json");
+    return;
+  }
+
+  // Server-sent events, token by token as the model produces them, then [DONE]. The generate
+  // task's deltas never show a stop string (tokprob/generate.hpp).
+  res.set_chunked_content_provider("text/event-stream", [ctx, req, head, echoed, g, client, prompt_tokens](
+                                                            size_t, httplib::DataSink& sink) {
+    std::mutex mutex;  // prompts generate on their own threads
+    bool write_failed = false;
+    const auto write_line = [&](const std::string& line) {
+      std::lock_guard lock(mutex);
+      if (!write_failed && !sink.write(line.data(), line.size())) write_failed = true;
+    };
+    const auto send = [&](size_t index, const std::string& text, const ojson& logprobs, const ojson& finish) {
+      ojson event = head;
+      event["choices"] = ojson::array({{{"text", text}, {"index", index}, {"logprobs", logprobs}, {"finish_reason", finish}}});
+      write_line("data: " + dump_ordered(event) + "\n\n");
+    };
+    const auto n = static_cast<size_t>(req.n);
+    try {
+      if (req.echo)
+        for (size_t p = 0; p < req.prompts.size(); ++p)
+          for (size_t c = 0; c < n; ++c) send(p * n + c, req.prompts[p], req.logprobs ? (*echoed)[p] : ojson(nullptr), nullptr);
+      int64_t completion_tokens = 0;
+      if (req.max_tokens == 0) {
+        for (size_t i = 0; i < req.prompts.size() * n; ++i) send(i, "", nullptr, "length");
+      } else {
+        // Offsets of each choice's next token, in code points of its text.
+        std::vector<std::vector<size_t>> offsets;
+        for (const auto& prompt : req.prompts) offsets.emplace_back(n, req.echo ? code_points(prompt) : 0);
+        const auto on_token = [&](size_t p, size_t sequence, const GeneratedToken& token, std::string_view delta) {
+          ojson lp = nullptr;
+          if (req.logprobs) {
+            lp = empty_logprobs();
+            append_generated(lp, std::span<const GeneratedToken>(&token, 1), offsets[p][sequence], SIZE_MAX,
+                             *req.logprobs > 0);
+          }
+          offsets[p][sequence] += code_points(token.text);
+          send(p * n + sequence, std::string(delta), lp, nullptr);
+        };
+        const auto on_done = [&](size_t p, const GenerateResult& gen) {
+          for (size_t c = 0; c < n; ++c) {
+            const auto& seq = gen.sequences[std::min(c, gen.sequences.size() - 1)];
+            if (c >= gen.sequences.size()) send(p * n + c, seq.text, nullptr, nullptr);  // greedy copies: the same text
+            send(p * n + c, "", nullptr, openai_finish_reason(seq.finish_reason));
+          }
+        };
+        const auto gone = [&] {
+          {
+            std::lock_guard lock(mutex);
+            if (write_failed) return true;
+          }
+          return client.closed();
+        };
+        for (const auto& gen : generate_together(*ctx.model, req.prompts, g, gone, on_token, on_done))
+          for (size_t c = 0; c < n; ++c)
+            completion_tokens += static_cast<int64_t>(gen.sequences[std::min(c, gen.sequences.size() - 1)].new_ids.size());
+      }
+      if (req.include_usage) {
+        ojson event = head;
+        event["choices"] = ojson::array();
+        event["usage"] = usage_json(prompt_tokens, completion_tokens);
+        write_line("data: " + dump_ordered(event) + "\n\n");
+      }
+    } catch (const GenerationCancelled&) {
+      return false;  // the client left: nothing more to send it
+    } catch (...) {
+      write_line("data: " + dump_json_line(to_json(api_error_from_current_exception(completions_field))) + "\n\n");
+    }
+    write_line("data: [DONE]\n\n");
+    sink.done();
+    return true;
+  });
+}
+
 }  // namespace
 
 void add_completions_route(JsonRoutes& routes, ServerContext ctx) {
   if (!ctx.model->causal_lm) return;
   routes["/v1/completions"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
-    const CompletionRequest req = completion_request_from_json(body, ctx.options->limits);
-    check_prompt_tokens(ctx, req.prompts, "prompt");
-    const Tokenizer& tok = *ctx.model->tokenizer;
-
-    auto encodings = std::make_shared<std::vector<Encoding>>();
-    std::vector<std::vector<int32_t>> prompt_ids;
-    for (const auto& p : req.prompts) {
-      encodings->push_back(tok.encode(p, /*add_special_tokens=*/true));
-      if (encodings->back().ids.empty()) fail("field 'prompt' has a text without tokens");
-      const auto n = static_cast<int64_t>(encodings->back().ids.size());
-      if (ctx.model->max_positions > 0 && n + req.max_tokens > ctx.model->max_positions)
-        fail("field 'max_tokens': the prompt's " + std::to_string(n) + " tokens plus " + std::to_string(req.max_tokens) +
-             " new ones pass the model's " + std::to_string(ctx.model->max_positions) + " positions");
-      prompt_ids.push_back(encodings->back().ids);
-    }
-    // Echo: the prompt's own logprobs, all prompts in one batch.
-    auto echoed = std::make_shared<std::vector<std::vector<EchoToken>>>();
-    if (req.echo && req.logprobs) *echoed = score_prompts(*ctx.model, prompt_ids, *req.logprobs);
-    const auto prompt_logprobs = [&tok, req, encodings, echoed](size_t p) {
-      std::vector<size_t> offsets;
-      for (const auto& [begin, end] : (*encodings)[p].offsets) offsets.push_back(begin);
-      return logprobs_json(tok, (*echoed)[p], offsets);
-    };
-    const auto empty_logprobs = [] {
-      return nlohmann::json{{"tokens", nlohmann::json::array()}, {"token_logprobs", nlohmann::json::array()},
-                            {"top_logprobs", nlohmann::json::array()}, {"text_offset", nlohmann::json::array()}};
-    };
-
-    const int64_t created =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    nlohmann::json head = {{"id", completion_id()}, {"object", "text_completion"}, {"created", created},
-                           {"model", ctx.model->name}};
-    int64_t prompt_tokens = 0;
-    for (const auto& ids : prompt_ids) prompt_tokens += static_cast<int64_t>(ids.size());
-
-    if (!req.stream) {
-      nlohmann::json choices = nlohmann::json::array();
-      int64_t completion_tokens = 0;
-      const GenerateOptions g = generate_options_for(req, *ctx.model);
-      for (size_t p = 0; p < req.prompts.size(); ++p) {
-        std::optional<GenerateResult> gen;
-        if (req.max_tokens > 0) gen = generate_text(*ctx.model->causal_lm, tok, req.prompts[p], g);
-        for (int64_t c = 0; c < req.n; ++c) {
-          const GeneratedText* seq = gen ? &gen->sequences[std::min<size_t>(c, gen->sequences.size() - 1)] : nullptr;
-          const std::string continuation = seq ? seq->text : "";
-          const std::string prefix = req.echo ? req.prompts[p] : "";
-          nlohmann::json choice = {{"text", prefix + continuation},
-                                   {"index", static_cast<int64_t>(p) * req.n + c},
-                                   {"logprobs", nullptr},
-                                   {"finish_reason", seq ? openai_finish_reason(seq->finish_reason) : "length"}};
-          if (req.logprobs) {
-            nlohmann::json lp = req.echo ? prompt_logprobs(p) : empty_logprobs();
-            const size_t base = code_points(prefix);
-            if (seq) append_generated(lp, seq->steps, base, base + code_points(continuation), *req.logprobs > 0);
-            choice["logprobs"] = std::move(lp);
-          }
-          if (seq) completion_tokens += static_cast<int64_t>(seq->new_ids.size());
-          choices.push_back(std::move(choice));
-        }
-      }
-      nlohmann::json reply = head;
-      reply["choices"] = std::move(choices);
-      reply["usage"] = {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens},
-                        {"total_tokens", prompt_tokens + completion_tokens}};
-      set_json(res, reply);
-      return;
-    }
-
-    // Server-sent events, token by token as the model produces them, then [DONE]. The generate
-    // task's deltas never show a stop string (tasks/generate.hpp).
-    res.set_chunked_content_provider(
-        "text/event-stream", [ctx, req, head, prompt_logprobs, empty_logprobs](size_t, httplib::DataSink& sink) {
-          const auto send = [&](size_t index, const std::string& text, const nlohmann::json& logprobs,
-                                const nlohmann::json& finish) {
-            nlohmann::json event = head;
-            event["choices"] = nlohmann::json::array(
-                {{{"text", text}, {"index", index}, {"logprobs", logprobs}, {"finish_reason", finish}}});
-            const std::string line = "data: " + dump_json_line(event) + "\n\n";
-            sink.write(line.data(), line.size());
-          };
-          try {
-            const GenerateOptions g = generate_options_for(req, *ctx.model);
-            for (size_t p = 0; p < req.prompts.size(); ++p) {
-              const size_t first = p * static_cast<size_t>(req.n);
-              std::vector<size_t> offsets(static_cast<size_t>(req.n), 0);
-              if (req.echo)
-                for (int64_t c = 0; c < req.n; ++c) {
-                  send(first + c, req.prompts[p], req.logprobs ? prompt_logprobs(p) : nlohmann::json(nullptr), nullptr);
-                  offsets[c] = code_points(req.prompts[p]);
-                }
-              if (req.max_tokens == 0) {
-                for (int64_t c = 0; c < req.n; ++c) send(first + c, "", nullptr, "length");
-                continue;
-              }
-              const auto on_token = [&](size_t sequence, const GeneratedToken& token, std::string_view delta) {
-                nlohmann::json lp = nullptr;
-                if (req.logprobs) {
-                  lp = empty_logprobs();
-                  append_generated(lp, std::span<const GeneratedToken>(&token, 1), offsets[sequence], SIZE_MAX,
-                                   *req.logprobs > 0);
-                }
-                offsets[sequence] += code_points(token.text);
-                send(first + sequence, std::string(delta), lp, nullptr);
-              };
-              const GenerateResult gen = generate_text(*ctx.model->causal_lm, *ctx.model->tokenizer, req.prompts[p], g,
-                                                       on_token);
-              for (int64_t c = 0; c < req.n; ++c) {
-                const auto& seq = gen.sequences[std::min<size_t>(c, gen.sequences.size() - 1)];
-                if (c >= static_cast<int64_t>(gen.sequences.size()))  // greedy copies: the same text again
-                  send(first + c, seq.text, nullptr, nullptr);
-                send(first + c, "", nullptr, openai_finish_reason(seq.finish_reason));
-              }
-            }
-          } catch (...) {
-            const std::string line = "data: " + dump_json_line(to_json(api_error_from_current_exception())) + "\n\n";
-            sink.write(line.data(), line.size());
-          }
-          const std::string done = "data: [DONE]\n\n";
-          sink.write(done.data(), done.size());
-          sink.done();
-          return true;
-        });
+    with_request_field_names([&] { answer_completions(ctx, body, res); });
   };
 }
 

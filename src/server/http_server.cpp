@@ -1,7 +1,14 @@
 #include "server/http_server.hpp"
 
+#include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include "server/client_connection.hpp"
 #include "server/routes.hpp"
 #include "tokprob/error.hpp"
 
@@ -17,12 +24,54 @@ class WideBacklogServer : public httplib::Server {
   void widen_backlog(int backlog) { ::listen(svr_sock_, backlog); }
 };
 
+// httplib's default socket options set SO_REUSEPORT on Linux, which lets a second server bind a
+// port another one listens on, the kernel then splitting connections between them. SO_REUSEADDR
+// alone still lets a restarted server bind while old connections sit in TIME_WAIT.
+void exclusive_listen_options(int sock) {
+  const int yes = 1;
+  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+}
+
+// Why host:port cannot be listened on, as the OS says it ("address already in use"): httplib's
+// bind reports only failure, so a probe socket with the same options repeats the attempt.
+std::string listen_failure(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (const int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0)
+    return ::gai_strerror(rc);
+  int err = 0;
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    const int sock = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (sock < 0) {
+      err = errno;
+      continue;
+    }
+    exclusive_listen_options(sock);
+    const bool ok = ::bind(sock, a->ai_addr, a->ai_addrlen) == 0 && ::listen(sock, 1) == 0;
+    if (!ok) err = errno;
+    ::close(sock);
+    if (ok) {
+      err = 0;
+      break;
+    }
+  }
+  ::freeaddrinfo(found);
+  if (err == 0) return "the address was busy for a moment";
+  std::string reason = std::strerror(err);
+  if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+  return reason;
+}
+
 }  // namespace
 
 HttpServer::HttpServer(ServedModel model, ServerOptions options)
     : model_(std::move(model)), options_(std::move(options)), http_(std::make_unique<WideBacklogServer>()) {
   if (options_.http_threads < 1) usage_error("--http-threads must be at least 1");
   const int threads = options_.http_threads;
+  http_->set_socket_options(exclusive_listen_options);
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   http_->set_payload_max_length(static_cast<size_t>(options_.limits.max_body_bytes));
   http_->set_read_timeout(30, 0);
@@ -31,13 +80,37 @@ HttpServer::HttpServer(ServedModel model, ServerOptions options)
 
   const ServerContext ctx{&model_, &options_};
   add_info_routes(*http_, ctx);
-  for (auto& [path, handle] : json_routes(ctx))
-    http_->Post(path, [handle = std::move(handle)](const httplib::Request& req, httplib::Response& res) {
+  const JsonRoutes routes = json_routes(ctx);
+  for (const auto& [path, handle] : routes) {
+    // Read here rather than by httplib, which caps form-urlencoded bodies (what `curl -d` sends
+    // without a Content-Type) at 8 KiB: every body is JSON up to --max-body, whatever its type.
+    http_->Post(path, [handle](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+      if (req.is_multipart_form_data()) {
+        read([](const httplib::MultipartFormData&) { return true; }, [](const char*, size_t) { return true; });
+        set_error(res, {415, "a multipart/form-data body is not accepted: send the JSON object itself as the body",
+                        "invalid_request_error", "unsupported_media_type"});
+        return;
+      }
+      std::string body;
+      if (!read([&body](const char* data, size_t size) {
+            body.append(data, size);
+            return true;
+          }))
+        return;  // httplib set the status (413 past --max-body); the error handler words it
+      const ClientConnection::Scope scope(req);
+      answer_json(handle, body, res);
+    });
+    // A request httplib does not expect a body with reaches the plain handlers.
+    http_->Post(path, [handle](const httplib::Request& req, httplib::Response& res) {
+      const ClientConnection::Scope scope(req);
       answer_json(handle, req.body, res);
     });
+  }
+  add_refusal_routes(*http_, routes, ctx);
 
   // httplib's own refusals (unknown path 404, body too large 413, ...) get a JSON body too.
-  http_->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+  const int64_t max_body = options_.limits.max_body_bytes;
+  http_->set_error_handler(httplib::Server::HandlerWithResponse([max_body](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     ApiError e{res.status, "", "invalid_request_error", ""};
     switch (res.status) {
@@ -46,7 +119,7 @@ HttpServer::HttpServer(ServedModel model, ServerOptions options)
         e.code = "not_found";
         break;
       case 413:
-        e.message = "the request body is larger than the server's limit (--max-body)";
+        e.message = "the request body is larger than the server's limit of " + std::to_string(max_body) + " bytes";
         e.code = "body_too_large";
         break;
       default:
@@ -75,8 +148,8 @@ int HttpServer::bind() {
     if (port <= 0) fail("cannot listen on " + options_.host + " (any port)");
     options_.port = port;
   } else if (!http_->bind_to_port(options_.host, options_.port)) {
-    fail("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-         " (address in use or not this machine's?)");
+    fail("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
+         listen_failure(options_.host, options_.port));
   }
   static_cast<WideBacklogServer&>(*http_).widen_backlog(1024);
   return options_.port;

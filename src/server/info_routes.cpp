@@ -7,10 +7,20 @@ namespace tokprob {
 
 namespace {
 
-nlohmann::json model_json(const ServedModel& m) {
-  nlohmann::json j = {{"id", m.name},       {"object", "model"},      {"created", 0},
-                      {"owned_by", "tokprob"}, {"kind", m.kind},      {"model_type", m.model_type},
-                      {"max_positions", m.max_positions}, {"dtype", m.dtype}, {"endpoints", m.endpoints()}};
+nlohmann::json model_json(const ServerContext& ctx) {
+  const ServedModel& m = *ctx.model;
+  // max_positions is null for a model without a fixed limit (T5's relative positions);
+  // max_prompt_tokens is what this server takes per text either way.
+  nlohmann::json j = {{"id", m.name},
+                      {"object", "model"},
+                      {"created", 0},
+                      {"owned_by", "tokprob"},
+                      {"kind", m.kind},
+                      {"model_type", m.model_type},
+                      {"max_positions", m.max_positions > 0 ? nlohmann::json(m.max_positions) : nlohmann::json(nullptr)},
+                      {"max_prompt_tokens", prompt_token_limit(ctx)},
+                      {"dtype", m.dtype},
+                      {"endpoints", m.endpoints()}};
   // The text a fill-mask request must contain ([MASK] for BERT, <mask> for RoBERTa).
   if (m.kind == "masked-lm" && m.tokenizer)
     if (const auto mask = m.tokenizer->special_tokens().mask) j["mask_token"] = m.tokenizer->id_to_token(*mask);
@@ -24,7 +34,7 @@ void add_info_routes(httplib::Server& server, ServerContext ctx) {
     res.set_content(std::string(index_html()), "text/html; charset=utf-8");
   });
   server.Get("/health", [ctx](const httplib::Request&, httplib::Response& res) {
-    nlohmann::json j = {{"status", "ok"}, {"model", model_json(*ctx.model)}};
+    nlohmann::json j = {{"status", "ok"}, {"model", model_json(ctx)}};
     if (ctx.model->causal_lm) {
       const BatchStats s = ctx.model->causal_lm->stats();
       j["batching"] = {{"forwards", s.forwards}, {"calls", s.calls}, {"largest_batch", s.largest_batch},
@@ -33,7 +43,7 @@ void add_info_routes(httplib::Server& server, ServerContext ctx) {
     set_json(res, j);
   });
   server.Get("/v1/models", [ctx](const httplib::Request&, httplib::Response& res) {
-    set_json(res, {{"object", "list"}, {"data", nlohmann::json::array({model_json(*ctx.model)})}});
+    set_json(res, {{"object", "list"}, {"data", nlohmann::json::array({model_json(ctx)})}});
   });
 }
 

@@ -31,6 +31,10 @@ void add_info_routes(httplib::Server& server, ServerContext ctx);  // /, /health
 void add_native_routes(JsonRoutes& routes, ServerContext ctx);     // /v1/next, ...
 void add_completions_route(JsonRoutes& routes, ServerContext ctx); // /v1/completions
 
+// The task endpoints `served` lacks answer 404 naming the model's kind and its endpoints; every
+// task endpoint answers 405 to GET, PUT, PATCH and DELETE.
+void add_refusal_routes(httplib::Server& server, const JsonRoutes& served, ServerContext ctx);
+
 // Every JSON endpoint ctx.model answers (the paths of ServedModel::endpoints()).
 JsonRoutes json_routes(ServerContext ctx);
 
@@ -42,6 +46,10 @@ void set_error(httplib::Response& res, const ApiError& error);
 // a JSON error. The HTTP server calls this with the body it read; the http_body fuzz target calls
 // it directly.
 void answer_json(const JsonHandler& handle, const std::string& body, httplib::Response& res);
+
+// Most tokens a text may have: the server's limit or the model's positions, whichever is less
+// (kPromptTokensWithoutPositions when neither gives one).
+int64_t prompt_token_limit(const ServerContext& ctx);
 
 // Fails naming `field` when a text has more tokens than the server's limit or the model's positions
 // (kPromptTokensWithoutPositions when neither gives one).

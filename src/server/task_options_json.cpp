@@ -42,10 +42,11 @@ FillMaskOptions fill_mask_options_from_json(RequestFields& fields, const ServerL
 ClassifyOptions classify_options_from_json(RequestFields& fields) {
   ClassifyOptions o;
   if (auto f = fields.optional_string("function")) {
+    // The task's own message names the command-line flag.
     try {
       o.function = parse_score_function(*f);
-    } catch (const Error& e) {
-      usage_error("field 'function': " + std::string(e.what()));
+    } catch (const Error&) {
+      usage_error("field 'function' must be auto, softmax, sigmoid or none, got '" + *f + "'");
     }
   }
   o.pair = fields.optional_string("pair");
@@ -99,6 +100,7 @@ ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& 
   o.max_positions_run = limits.max_score_positions;
   o.window = fields.integer("window", o.window, 0, std::numeric_limits<int32_t>::max());
   o.stride = fields.integer("stride", o.stride, 0, std::numeric_limits<int32_t>::max());
+  o.top_k = fields.integer("top_k", o.top_k, 0, limits.max_top_k);
   return o;
 }
 

@@ -31,7 +31,7 @@ ClassifyOptions classify_options_from_json(RequestFields& fields);
 GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLimits& limits,
                                            const std::vector<int32_t>& default_eos);
 
-// window, stride (the work they imply bounded by limits.max_score_positions).
+// window, stride, top_k (the work they imply bounded by limits.max_score_positions).
 ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& limits);
 
 // top_k, max_new_tokens, target.

@@ -30,6 +30,7 @@ void validate(const ScoreOptions& options) {
                                std::to_string(options.stride));
   if (options.max_positions_run < 0)
     option_error("max_positions_run", "must be 0 (no limit) or more, got " + std::to_string(options.max_positions_run));
+  if (options.top_k < 0) option_error("top_k", "must be 0 or more, got " + std::to_string(options.top_k));
 }
 
 std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tokenizer,
@@ -108,7 +109,9 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
       const Window& win = windows[k];
       for (int64_t t = win.first; t < win.end; ++t, ++row) {
         const Distribution d(std::span<const float>(logits).subspan(row * V, V));
-        results[win.text].tokens[t].logprob = d.logprob(ids[win.text][t]);
+        ScoredToken& scored = results[win.text].tokens[t];
+        scored.logprob = d.logprob(ids[win.text][t]);
+        if (options.top_k > 0) scored.alternatives = top_tokens(d, tokenizer, options.top_k);
       }
     }
   }

@@ -49,6 +49,27 @@ TEST(AnswerJson, HandlerAnswersAndItsExceptionsBecomeJsonErrors) {
   EXPECT_EQ(status_for([](const nlohmann::json&, httplib::Response&) { throw std::logic_error("bug"); }), 500);
 }
 
+// A task option's error names it as the request spells it, never by a command-line flag.
+TEST(AnswerJson, OptionErrorsNameTheRequestsField) {
+  httplib::Response res;
+  answer_json([](const nlohmann::json&, httplib::Response&) { option_error("top_p", "must be in (0, 1]"); }, "{}", res);
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(error_of(res)["message"], "top_p must be in (0, 1]");
+  EXPECT_EQ(error_of(res)["code"], "invalid_field");
+
+  // A route whose fields differ from the task's (completions' max_tokens is generate's max_new_tokens).
+  ApiError e;
+  try {
+    option_error("max_new_tokens", "must be at least 1");
+  } catch (...) {
+    e = api_error_from_current_exception([](const std::string& field) {
+      return field == "max_new_tokens" ? std::string("max_tokens") : field;
+    });
+  }
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.message, "max_tokens must be at least 1");
+}
+
 TEST(AnswerJson, RoutesAreTheModelsEndpoints) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
   for (const char* fixture : {"gpt2-tiny", "t5-tiny", "bert-tiny-mlm", "distilbert-tiny-sst2"}) {

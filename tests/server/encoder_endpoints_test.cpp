@@ -60,6 +60,7 @@ TEST(ServerEncoders, ClassifyProbsMatchGolden) {
   auto [bad, err] = server.post("/v1/classify", nlohmann::json{{"text", "x"}, {"function", "softermax"}});
   EXPECT_EQ(bad, 400);
   EXPECT_NE(err["error"]["message"].get<std::string>().find("'function'"), std::string::npos) << err.dump();
+  EXPECT_EQ(err["error"]["message"].get<std::string>().find("--"), std::string::npos) << err.dump();
 }
 
 }  // namespace

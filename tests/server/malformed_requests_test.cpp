@@ -106,10 +106,77 @@ TEST_F(ServerMalformed, ScoreWithTinyStrideOnLongTextIsRefused) {
   EXPECT_EQ(r.first, 200) << r.second.dump().substr(0, 300);
 }
 
+// A task option's error names the request's field, not the command-line flag.
+TEST_F(ServerMalformed, OptionErrorsNameTheFieldNotAFlag) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  for (const auto& [field, value] : std::vector<std::pair<std::string, int>>{{"window", 1}, {"stride", 100}}) {
+    nlohmann::json body = {{"text", "Hello world"}, {"window", 16}};
+    body[field] = value;
+    const auto r = server_->post("/v1/score", body);
+    expect_error(r, 400, field + " must be");
+    EXPECT_EQ(r.second["error"]["message"].get<std::string>().find("--"), std::string::npos) << r.second.dump();
+  }
+}
+
 TEST_F(ServerMalformed, UnknownPathIsJson404) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
   expect_error(server_->post("/v1/nothing", nlohmann::json::object()), 404, "/v1/nothing");
-  expect_error(server_->get("/v1/next"), 404, "GET /v1/next");
+}
+
+TEST_F(ServerMalformed, OtherMethodsOnAPostRouteAre405) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  expect_error(server_->get("/v1/next"), 405, "GET /v1/next takes POST");
+  expect_error(server_->get("/v1/fill-mask"), 405, "POST");
+  auto c = server_->client();
+  auto res = c.Get("/v1/completions");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "POST");
+  res = c.Delete("/v1/score");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+}
+
+// A masked-LM endpoint on GPT-2: the answer says what the model is and what it serves.
+TEST_F(ServerMalformed, EndpointOfAnotherModelKindNamesTheKindAndTheEndpoints) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  for (const char* path : {"/v1/fill-mask", "/v1/classify", "/v1/seq2seq"}) {
+    const auto r = server_->post(path, nlohmann::json{{"text", "a [MASK] b"}});
+    expect_error(r, 404, "causal-lm");
+    const std::string message = r.second["error"]["message"];
+    for (const char* part : {"/v1/completions", "/v1/next", "/v1/generate", "/v1/score", path})
+      EXPECT_NE(message.find(part), std::string::npos) << message;
+    EXPECT_EQ(r.second["error"]["code"], "wrong_model_kind");
+  }
+}
+
+// `curl -d` sends application/x-www-form-urlencoded, which httplib caps at 8 KiB when it reads
+// the body itself: a JSON endpoint reads any body as JSON up to the server's limit.
+TEST_F(ServerMalformed, FormEncodedBodyPast8KiBIsReadAsJson) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  // JSON whitespace makes the body long without making the work long.
+  const std::string body = "{\"text\": \"To be or not to\"," + std::string(9000, ' ') + "\"top_k\": 3}";
+  ASSERT_GT(body.size(), 8192u);
+  auto c = server_->client();
+  const auto as_json = server_->post("/v1/next", body);
+  ASSERT_EQ(as_json.first, 200) << as_json.second.dump().substr(0, 300);
+  for (const char* type : {"application/x-www-form-urlencoded", "text/plain", ""}) {
+    auto res = c.Post("/v1/next", body, type);
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << type << ": " << res->body.substr(0, 300);
+    const auto answer = nlohmann::json::parse(res->body);
+    EXPECT_EQ(answer, as_json.second) << type;
+  }
+  // Past the limit the refusal names it in bytes, not by a command-line flag.
+  auto res = c.Post("/v1/next", std::string(70 * 1024, ' ') + body, "application/x-www-form-urlencoded");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  const auto error = nlohmann::json::parse(res->body, nullptr, false);
+  ASSERT_TRUE(error.is_object()) << res->body;
+  const std::string message = error["error"]["message"];
+  EXPECT_NE(message.find(std::to_string(64 * 1024) + " bytes"), std::string::npos) << message;
+  EXPECT_EQ(message.find("--"), std::string::npos) << message;
+  EXPECT_EQ(server_->get("/health").first, 200);
 }
 
 }  // namespace

@@ -9,25 +9,29 @@
 
 #include "cli_runner.hpp"
 #include "running_server.hpp"
+#include "tokprob/error.hpp"
 
 namespace tokprob::testing {
 namespace {
 
 struct ServeProcess {
   pid_t pid = -1;
-  std::filesystem::path out;
+  std::filesystem::path out, err;
 };
 
-ServeProcess start_serve(const std::filesystem::path& model, const std::string& tag) {
+ServeProcess start_serve(const std::filesystem::path& model, const std::string& tag, int port = 0) {
   ServeProcess p;
   p.out = std::filesystem::temp_directory_path() / ("tokprob_serve_" + std::to_string(::getpid()) + "_" + tag);
+  p.err = p.out;
+  p.err += ".err";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, p.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   const std::string bin = tokprob_binary().string(), m = model.string();
-  std::vector<std::string> args = {bin, "serve", "-m", m, "--host", "127.0.0.1", "--port", "0", "--threads", "1"};
+  std::vector<std::string> args = {bin, "serve", "-m", m, "--host", "127.0.0.1", "--port", std::to_string(port),
+                                   "--threads", "1"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -81,7 +85,35 @@ TEST(ServeCommand, AnswersAndStopsCleanlyOnSignals) {
     EXPECT_EQ(wait_for_exit(p.pid), 0) << "signal " << sig;
     EXPECT_NE(read_file_text(p.out).find("stopped"), std::string::npos);
     std::filesystem::remove(p.out);
+    std::filesystem::remove(p.err);
   }
+}
+
+// Two servers on one port would split its clients at random between them (SO_REUSEPORT).
+TEST(ServeCommand, PortInUseIsRefused) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  RunningServer first("gpt2-tiny");
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = first.port();
+  HttpServer second(load_served_model(fixtures_dir() / "gpt2-tiny", o.max_batch), o);
+  try {
+    second.bind();
+    ADD_FAILURE() << "a second server bound port " << first.port();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("address already in use"), std::string::npos) << e.what();
+  }
+
+  ServeProcess p = start_serve(fixtures_dir() / "gpt2-tiny", "in_use", first.port());
+  ASSERT_GT(p.pid, 0);
+  const int status = wait_for_exit(p.pid);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(status, -1) << "still serving: " << read_file_text(p.out);
+  EXPECT_NE(read_file_text(p.err).find("address already in use"), std::string::npos) << read_file_text(p.err);
+  EXPECT_EQ(read_file_text(p.out).find("serving"), std::string::npos) << read_file_text(p.out);
+  EXPECT_EQ(first.get("/health").first, 200);
+  std::filesystem::remove(p.out);
+  std::filesystem::remove(p.err);
 }
 
 TEST(ServeCommand, BadOptionsExit2) {

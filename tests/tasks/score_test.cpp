@@ -148,5 +148,48 @@ TEST(ScoreTask, PositionLimitCountsOverlappingWindows) {
   EXPECT_THROW(score_texts(*model, tok, std::vector<std::string>{text, text}, o), Error);
 }
 
+// golden: per_position[i] gives the argmax at each position and its logprob (max_logit -
+// logsumexp): the first alternative of the token after position i.
+TEST(ScoreTask, TopKAlternativesPerPositionMostLikelyFirst) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const auto dir = fixtures_dir() / "gpt2-tiny";
+  const auto model = load_causal_lm(dir, read_model_config(dir));
+  const auto tok = Tokenizer::from_folder(dir);
+  const auto golden = load_json(dir / "golden.json");
+  std::vector<std::string> texts;
+  for (const auto& p : golden["prompts"]) texts.push_back(p["text"].get<std::string>());
+  ScoreOptions o;
+  o.top_k = 5;
+  const auto results = score_texts(*model, tok, texts, o);
+  const auto plain = score_texts(*model, tok, texts, {});
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto& per = golden["prompts"][i]["per_position"];
+    const auto& tokens = results[i].tokens;
+    EXPECT_TRUE(tokens[0].alternatives.empty());
+    for (size_t t = 1; t < tokens.size(); ++t) {
+      const auto& alts = tokens[t].alternatives;
+      ASSERT_EQ(alts.size(), 5u) << texts[i] << " token " << t;
+      EXPECT_EQ(alts[0].id, per[t - 1]["argmax"].get<int32_t>()) << texts[i] << " token " << t;
+      EXPECT_NEAR(alts[0].logprob,
+                  per[t - 1]["max_logit"].get<double>() - per[t - 1]["logsumexp"].get<double>(), 1e-4);
+      for (size_t k = 1; k < alts.size(); ++k) EXPECT_GE(alts[k - 1].logprob, alts[k].logprob);
+      // The scored token is among them or less likely than all of them.
+      bool listed = false;
+      for (const auto& a : alts) listed = listed || a.id == tokens[t].id;
+      if (!listed) {
+        EXPECT_LE(*tokens[t].logprob, alts.back().logprob);
+      }
+      EXPECT_EQ(tokens[t].logprob, plain[i].tokens[t].logprob);  // alternatives change no number
+    }
+  }
+  o.top_k = -1;
+  try {
+    score_texts(*model, tok, texts, o);
+    ADD_FAILURE() << "top_k -1 accepted";
+  } catch (const OptionError& e) {
+    EXPECT_EQ(e.field(), "top_k");
+  }
+}
+
 }  // namespace
 }  // namespace tokprob
