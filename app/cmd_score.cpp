@@ -25,6 +25,10 @@ Runner add_score_command(CLI::App& app) {
   sub->add_option("--stride", st->score.stride,
                   "Tokens between the starts of successive windows (0 = half the window)")
       ->capture_default_str();
+  sub->add_flag("--score-first-token", st->score.score_first_token,
+                "Score the first token too, conditioned on the tokenizer's BOS token (else EOS, GPT-2's "
+                "<|endoftext|>) put before the text, as evaluation harnesses do for rolling log-likelihood; "
+                "nothing is added where the tokenizer already starts with it");
   sub->add_option("text", st->texts, "Text(s) to score")->required();
   return [st, sub]() -> int {
     if (!sub->parsed()) return -1;

@@ -23,6 +23,12 @@ struct ScoreOptions {
   // tokens, so a short stride costs about text length x window); 0: no limit. The server sets one
   // so that a small stride on a long text cannot hold a worker for minutes.
   int64_t max_positions_run = 0;
+  // Also score the first token, conditioned on a start token put before the text: the tokenizer's
+  // BOS token, else its EOS token (GPT-2's <|endoftext|>), as lm-evaluation-harness does for rolling
+  // log-likelihood. The start token is context only (listed first, without a logprob). Nothing is
+  // added where the tokenizer already starts the text with that token (Llama's BOS). Off by default:
+  // the reference's model(**tokenizer(text)) has no prediction for the first token.
+  bool score_first_token = false;
 };
 
 struct ScoredToken {
@@ -40,7 +46,8 @@ struct ScoreResult {
   double perplexity = 0;            // exp(-total_logprob / scored_tokens); NaN when nothing was scored
 };
 
-// Throws tokprob::Error for an empty text, bad window/stride or more work than max_positions_run.
+// Throws tokprob::Error for an empty text, bad window/stride, more work than max_positions_run, or
+// score_first_token with a tokenizer that has neither a BOS nor an EOS token.
 std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tokenizer,
                                      std::span<const std::string> texts, const ScoreOptions& options);
 
