@@ -35,7 +35,7 @@ Runner add_fill_mask_command(CLI::App& app) {
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_masked_lm(dir, config, load_options(st->common));
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
     const auto results = fill_mask(*model, tokenizer, st->texts, st->fill);
     write_fill_mask(std::cout, results, format, stdout_style());
     return 0;

@@ -15,6 +15,7 @@ Runner add_tokenize_command(CLI::App& app) {
     std::string model;
     std::string format = "table";
     bool no_special = false;
+    TokenizerOptions tokenizer;
     std::vector<std::string> texts;
   };
   auto st = std::make_shared<State>();
@@ -23,12 +24,13 @@ Runner add_tokenize_command(CLI::App& app) {
       ->required();
   sub->add_option("--format", st->format, "Output: table, json (one object per line) or csv")->capture_default_str();
   sub->add_flag("--no-special", st->no_special, "Do not add the model's special tokens (BOS, [CLS], ...)");
+  add_tokenizer_options(*sub, st->tokenizer);
   sub->add_option("text", st->texts, "Text(s)")->required();
   return [st, sub]() -> int {
     if (!sub->parsed()) return -1;
     const OutputFormat format = parse_output_format(st->format);
     const std::filesystem::path dir = resolve_model(st->model, HubFiles::tokenizer);
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->tokenizer);
     if (format == OutputFormat::csv) std::cout << "text,index,id,token,begin,end\n";
     for (size_t i = 0; i < st->texts.size(); ++i) {
       const auto& text = st->texts[i];
