@@ -21,6 +21,21 @@ void add_common_options(CLI::App& sub, CommonOptions& options) {
       ->capture_default_str();
   sub.add_option("--threads", options.threads, "Threads (0 = all cores)")->capture_default_str();
   add_dtype_option(sub, options.dtype);
+  add_tokenizer_options(sub, options.tokenizer);
+}
+
+void add_tokenizer_options(CLI::App& sub, TokenizerOptions& options) {
+  CLI::Option* on = sub.add_flag_callback(
+      "--add-prefix-space", [&options] { options.add_prefix_space = true; },
+      "Tokenize as from_pretrained(..., add_prefix_space=True): a space before the text (\"Hello\" as \" Hello\") "
+      "for byte-level BPE (GPT-2, Qwen2, RoBERTa, ...) and Llama tokenizers; others ignore it, as the reference does");
+  CLI::Option* off = sub.add_flag_callback(
+      "--no-add-prefix-space", [&options] { options.add_prefix_space = false; },
+      "Tokenize as from_pretrained(..., add_prefix_space=False) (Llama: no \"▁\" before the first word)");
+  on->excludes(off);
+  sub.add_flag_callback(
+      "--no-special-tokens", [&options] { options.add_special_tokens = false; },
+      "Tokenize as tokenizer(text, add_special_tokens=False): no BOS, [CLS]/[SEP] or EOS");
 }
 
 void add_dtype_option(CLI::App& sub, std::string& dtype) {
@@ -35,6 +50,7 @@ LoadOptions load_options(const CommonOptions& options) {
   LoadOptions load;
   load.weights = parse_weight_format(options.dtype);
   load.weight_cache_dir = weight_cache_dir_from_environment();
+  load.tokenizer = options.tokenizer;
   return load;
 }
 

@@ -22,10 +22,15 @@ struct CommonOptions {
   std::string format = "table";
   int threads = 0;
   std::string dtype = "fp32";
+  TokenizerOptions tokenizer;
 };
 
-// Adds -m/--model, --format, --threads, --dtype to a subcommand.
+// Adds -m/--model, --format, --threads, --dtype and the tokenizer options to a subcommand.
 void add_common_options(CLI::App& sub, CommonOptions& options);
+
+// Adds --add-prefix-space / --no-add-prefix-space and --no-special-tokens (the from_pretrained
+// options that change ids) to a subcommand.
+void add_tokenizer_options(CLI::App& sub, TokenizerOptions& options);
 
 // Adds --dtype (the weight format of the matrix products) to a subcommand.
 void add_dtype_option(CLI::App& sub, std::string& dtype);

@@ -34,7 +34,7 @@ Runner add_classify_command(CLI::App& app) {
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_sequence_classifier(dir, config, load_options(st->common));
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
     const auto results = classify(*model, tokenizer, st->texts, st->classify);
     write_classify(std::cout, results, format, stdout_style());
     return 0;

@@ -35,7 +35,7 @@ Runner add_fill_mask_command(CLI::App& app) {
     validate(st->fill);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
     // In "--targets a b TEXT" each --targets takes one value, so `b` arrives as a text without a
     // mask: say so rather than only that the text has no mask.
     if (const auto mask = tokenizer.special_tokens().mask; mask && !st->targets.empty())

@@ -86,7 +86,7 @@ Runner add_generate_command(CLI::App& app) {
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_causal_lm(dir, config, load_options(st->common));
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
     if (auto eos = read_eos_token_ids(dir); !eos.empty()) g.eos_token_ids = eos;
 
     const TableStyle style = stdout_style();

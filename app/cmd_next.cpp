@@ -47,7 +47,7 @@ Runner add_next_command(CLI::App& app) {
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_causal_lm(dir, config, load_options(st->common));
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
     const auto results = next_token_distribution(*model, tokenizer, st->texts, st->next);
     write_next(std::cout, results, format, stdout_style());
     return 0;

@@ -25,6 +25,10 @@ Runner add_score_command(CLI::App& app) {
   sub->add_option("--stride", st->score.stride,
                   "Tokens between the starts of successive windows (0 = half the window)")
       ->capture_default_str();
+  sub->add_flag("--score-first-token", st->score.score_first_token,
+                "Score the first token too, conditioned on the tokenizer's BOS token (else EOS, GPT-2's "
+                "<|endoftext|>) put before the text, as evaluation harnesses do for rolling log-likelihood; "
+                "nothing is added where the tokenizer already starts with it");
   add_texts_option(*sub, st->texts, "Text(s) to score");
   return with_flag_names({{"window", "--window"}, {"stride", "--stride"}}, [st, sub]() -> int {
     if (!sub->parsed()) return -1;
@@ -33,7 +37,7 @@ Runner add_score_command(CLI::App& app) {
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_causal_lm(dir, config, load_options(st->common));
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
     const auto results = score_texts(*model, tokenizer, st->texts, st->score);
     write_score(std::cout, results, format, stdout_style());
     return 0;

@@ -35,7 +35,7 @@ Runner add_seq2seq_command(CLI::App& app) {
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_seq2seq_lm(dir, config, load_options(st->common));
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
     const auto results = seq2seq_step_distributions(*model, tokenizer, st->texts, st->seq2seq);
     write_seq2seq(std::cout, results, format, stdout_style());
     return 0;

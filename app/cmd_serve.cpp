@@ -31,6 +31,7 @@ Runner add_serve_command(CLI::App& app) {
     std::string model;
     int threads = 0;
     std::string dtype = "fp32";
+    TokenizerOptions tokenizer;
     ServerOptions server;
   };
   auto st = std::make_shared<State>();
@@ -38,6 +39,7 @@ Runner add_serve_command(CLI::App& app) {
   sub->add_option("-m,--model", st->model, "Hugging Face model folder")->required();
   sub->add_option("--threads", st->threads, "Compute threads (0 = all cores)")->capture_default_str();
   add_dtype_option(*sub, st->dtype);
+  add_tokenizer_options(*sub, st->tokenizer);
   sub->add_option("--host", st->server.host, "Address to listen on")->capture_default_str();
   sub->add_option("--port", st->server.port, "Port (0: any free one, printed at start)")->capture_default_str();
   sub->add_option("--http-threads", st->server.http_threads, "Requests handled at once; more wait")
@@ -63,6 +65,7 @@ Runner add_serve_command(CLI::App& app) {
     common.model = st->model;
     common.threads = st->threads;
     common.dtype = st->dtype;
+    common.tokenizer = st->tokenizer;
     const auto dir = prepare(common);
 
     HttpServer server(load_served_model(dir, st->server.max_batch, load_options(common)), st->server);

@@ -17,6 +17,7 @@ Runner add_tokenize_command(CLI::App& app) {
     std::string format = "table";
     bool no_special = false;
     bool raw = false;
+    TokenizerOptions tokenizer;
     std::vector<std::string> texts;
   };
   auto st = std::make_shared<State>();
@@ -28,12 +29,13 @@ Runner add_tokenize_command(CLI::App& app) {
   sub->add_flag("--raw", st->raw,
                 "Show each token's vocabulary string (\"Ġworld\", \"<0xF0>\") instead of what it reads as "
                 "(\"␣world\"), in the table");
+  add_tokenizer_options(*sub, st->tokenizer);
   add_texts_option(*sub, st->texts, "Text(s)");
   return [st, sub]() -> int {
     if (!sub->parsed()) return -1;
     const OutputFormat format = parse_output_format(st->format);
     const std::filesystem::path dir = resolve_model(st->model, HubFiles::tokenizer);
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->tokenizer);
     if (format == OutputFormat::csv) std::cout << "text,index,id,token,begin,end\n";
     for (size_t i = 0; i < st->texts.size(); ++i) {
       const auto& text = st->texts[i];

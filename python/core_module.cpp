@@ -44,8 +44,11 @@ std::string json_array(const std::vector<Result>& results) {
 }
 
 LoadOptions load_options(const std::string& dtype, int threads, const std::string& revision,
-                         const std::optional<std::string>& kind) {
+                         const std::optional<std::string>& kind, std::optional<bool> add_prefix_space,
+                         bool add_special_tokens) {
   LoadOptions o(parse_weight_format(dtype));
+  o.tokenizer.add_prefix_space = add_prefix_space;
+  o.tokenizer.add_special_tokens = add_special_tokens;
   o.threads = threads;
   o.revision = revision;
   if (kind) o.kind = parse_model_kind(*kind);
@@ -88,7 +91,9 @@ NB_MODULE(_core, m) {
   nb::class_<ScoreOptions>(m, "ScoreOptions")
       .def(nb::init<>())
       .def_rw("window", &ScoreOptions::window)
-      .def_rw("stride", &ScoreOptions::stride);
+      .def_rw("stride", &ScoreOptions::stride)
+      .def_rw("top_k", &ScoreOptions::top_k)
+      .def_rw("score_first_token", &ScoreOptions::score_first_token);
   nb::class_<GenerateOptions>(m, "GenerateOptions")
       .def(nb::init<>())
       .def_rw("max_new_tokens", &GenerateOptions::max_new_tokens)
@@ -189,8 +194,13 @@ NB_MODULE(_core, m) {
           },
           "ids"_a, "decoder_ids"_a = std::vector<int32_t>{});
 
-  m.def("load", [](const std::string& name, const std::string& dtype, int threads, const std::string& revision,
-                   const std::optional<std::string>& kind) { return load(name, load_options(dtype, threads, revision, kind)); },
-        "name"_a, "dtype"_a = "fp32", "threads"_a = 0, "revision"_a = "", "kind"_a = nb::none(), Release());
+  m.def(
+      "load",
+      [](const std::string& name, const std::string& dtype, int threads, const std::string& revision,
+         const std::optional<std::string>& kind, std::optional<bool> add_prefix_space, bool add_special_tokens) {
+        return load(name, load_options(dtype, threads, revision, kind, add_prefix_space, add_special_tokens));
+      },
+      "name"_a, "dtype"_a = "fp32", "threads"_a = 0, "revision"_a = "", "kind"_a = nb::none(),
+      "add_prefix_space"_a = nb::none(), "add_special_tokens"_a = true, Release());
   m.def("version", [] { return std::string(TOKPROB_VERSION); });
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "tokprob/tokenizer.hpp"
 #include "tokprob/weight_format.hpp"
 
 namespace tokprob {
@@ -39,6 +40,8 @@ struct LoadOptions {
   int threads = 0;
   // Hugging Face model ids only: the branch, tag or commit ("" = the id's own, else "main").
   std::string revision;
+  // Tokenizer options that change ids (add_prefix_space, add_special_tokens), as from_pretrained takes them.
+  TokenizerOptions tokenizer;
   // Load the checkpoint as this kind instead of the one its config.json names (a checkpoint that
   // holds several heads).
   std::optional<ModelKind> kind;

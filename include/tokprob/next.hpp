@@ -26,14 +26,26 @@ struct NextOptions {
   int64_t position = -1;
   bool all_positions = false;        // one distribution per input position
   // Continuations scored at each reported position, taken literally (" go", not "go", for a
-  // word after a space). A continuation of several tokens gets each piece's conditional probability
+  // word after a space). A target is scored as the tokens it becomes inside the text: the text up to
+  // the reported position (all of it at the last token, else up to the end of that token) and the
+  // target are tokenized as one string, and the pieces are the tokens after the context's own. So
+  // `next --targets T` gives the sum that `score` gives over the tokens of text + T after the
+  // context, and a target equal to a listed token's text gets that token's probability. Where the
+  // context's last tokens merge with the target (GPT-2 "a" + "nd" -> "and"), the context is the
+  // longest common token prefix and the pieces are the rest, starting with the changed tokens:
+  // TargetScore::boundary_moved says so. A target that merges into the text's first token cannot be
+  // scored (an error). A continuation of several pieces gets each piece's conditional probability
   // and their product.
   std::vector<std::string> targets;
 };
 
 struct TargetScore {
   std::string target;
-  std::vector<TokenScore> pieces;  // piece i conditioned on the text and pieces 0..i-1
+  std::vector<TokenScore> pieces;  // piece i conditioned on the context and pieces 0..i-1
+  // Tokens of the text the first piece is conditioned on: position + 1, or fewer when the target
+  // merged with the context's last tokens (boundary_moved; the pieces then begin with those).
+  int64_t context_tokens = 0;
+  bool boundary_moved = false;
   double logprob = 0;              // sum over pieces (chain rule)
   double prob = 0;
 };

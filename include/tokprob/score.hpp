@@ -24,6 +24,12 @@ struct ScoreOptions {
   // tokens, so a short stride costs about text length x window); 0: no limit. The server sets one
   // so that a small stride on a long text cannot hold a worker for minutes.
   int64_t max_positions_run = 0;
+  // Also score the first token, conditioned on a start token put before the text: the tokenizer's
+  // BOS token, else its EOS token (GPT-2's <|endoftext|>), as lm-evaluation-harness does for rolling
+  // log-likelihood. The start token is context only (listed first, without a logprob). Nothing is
+  // added where the tokenizer already starts the text with that token (Llama's BOS). Off by default:
+  // the reference's model(**tokenizer(text)) has no prediction for the first token.
+  bool score_first_token = false;
   // Most likely tokens listed at each scored position (ScoredToken::alternatives); 0: none.
   int64_t top_k = 0;
 };

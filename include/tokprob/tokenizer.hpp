@@ -29,16 +29,31 @@ struct SpecialTokens {
   std::optional<int32_t> bos, eos, unk, pad, mask, cls, sep;
 };
 
+// The options of transformers' AutoTokenizer.from_pretrained (and of a tokenizer call) that change
+// ids, applied as the reference applies them for the tokenizer's family.
+struct TokenizerOptions {
+  // from_pretrained(..., add_prefix_space=...) as transformers 5 applies it; unset keeps the
+  // files' behaviour. Byte-level BPE classes (GPT-2, GPT-NeoX, RoBERTa, Qwen2, ...) set their
+  // ByteLevel pre-tokenizer's flag; Llama builds its own Metaspace pre-tokenizer (prepend_scheme
+  // "always" when legacy, else "first"; "never" when false) and decoder in place of the files';
+  // other classes (BERT, T5, Gemma, a plain PreTrainedTokenizerFast) ignore it, as there. The
+  // legacy files take it as their tokenizer_config.json's add_prefix_space.
+  std::optional<bool> add_prefix_space;
+  // false: tokenizer(text, add_special_tokens=False) everywhere, whatever encode() is asked for
+  // (no BOS, CLS/SEP or EOS from the post-processor).
+  bool add_special_tokens = true;
+};
+
 class Tokenizer {
  public:
   // Loads `dir/tokenizer.json` when present, else the legacy files of the folder
   // (vocab.json + merges.txt, vocab.txt, spiece.model / tokenizer.model), together with
   // tokenizer_config.json and special_tokens_map.json. Throws tokprob::Error naming the file at fault.
-  static Tokenizer from_folder(const std::filesystem::path& dir);
+  static Tokenizer from_folder(const std::filesystem::path& dir, const TokenizerOptions& options = {});
   // Loads one tokenizer.json file (special-token roles from the files beside it, if any).
-  static Tokenizer from_tokenizer_json(const std::filesystem::path& file);
+  static Tokenizer from_tokenizer_json(const std::filesystem::path& file, const TokenizerOptions& options = {});
   // Ignores tokenizer.json even where present: only the legacy files.
-  static Tokenizer from_legacy_files(const std::filesystem::path& dir);
+  static Tokenizer from_legacy_files(const std::filesystem::path& dir, const TokenizerOptions& options = {});
   // Whether `dir` holds any file from_folder reads (a folder of weights alone has none).
   static bool folder_has_tokenizer(const std::filesystem::path& dir);
 
@@ -47,7 +62,8 @@ class Tokenizer {
   ~Tokenizer();
 
   // Invalid UTF-8 in `text` is replaced by U+FFFD before tokenization (as Python's
-  // bytes.decode(errors="replace") would hand the reference the string).
+  // bytes.decode(errors="replace") would hand the reference the string). Special tokens are added
+  // only when both add_special_tokens and the loading options' add_special_tokens are true.
   Encoding encode(std::string_view text, bool add_special_tokens = true) const;
   Encoding encode_pair(std::string_view first, std::string_view second,
                        bool add_special_tokens = true) const;

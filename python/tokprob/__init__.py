@@ -255,18 +255,25 @@ class Model:
         return self._core.logits_of_ids([int(i) for i in text], [int(i) for i in decoder_ids or []])[1]
 
     @overload
-    def score(self, text: str, window: int = ..., stride: int = ...) -> ScoreResult: ...
+    def score(self, text: str, window: int = ..., stride: int = ..., top_k: int = ...,
+              score_first_token: bool = ...) -> ScoreResult: ...
     @overload
-    def score(self, text: Sequence[str], window: int = ..., stride: int = ...) -> list[ScoreResult]: ...
+    def score(self, text: Sequence[str], window: int = ..., stride: int = ..., top_k: int = ...,
+              score_first_token: bool = ...) -> list[ScoreResult]: ...
 
-    def score(self, text: str | Sequence[str], window: int = 0, stride: int = 0) -> ScoreResult | list[ScoreResult]:
+    def score(self, text: str | Sequence[str], window: int = 0, stride: int = 0, top_k: int = 0,
+              score_first_token: bool = False) -> ScoreResult | list[ScoreResult]:
         """The log-probability of every token of ``text`` given those before it, the total and the
         perplexity. Texts longer than ``window`` tokens (default: the model's context) are scored in
-        windows ``stride`` tokens apart (default: half the window)."""
+        windows ``stride`` tokens apart (default: half the window). ``top_k``: the most likely
+        alternatives listed at each position; ``score_first_token``: condition the first token on
+        the BOS (else EOS) token, as evaluation harnesses do for rolling log-likelihood."""
         texts, single = _texts(text)
         o = _core.ScoreOptions()
         o.window = window
         o.stride = stride
+        o.top_k = top_k
+        o.score_first_token = score_first_token
         return _one_or_many([ScoreResult(r) for r in json.loads(self._core.score(texts, o))], single)
 
     def generate(self, text: str, max_new_tokens: int = 20, *, do_sample: bool | None = None,
@@ -373,7 +380,7 @@ class Model:
 
 
 def load(name: str, dtype: str = "fp32", threads: int | None = None, revision: str | None = None,
-         kind: str | None = None) -> Model:
+         kind: str | None = None, add_prefix_space: bool | None = None, add_special_tokens: bool = True) -> Model:
     """Loads a model: a Hugging Face model folder (as ``save_pretrained`` writes it) or a model id
     ("distilgpt2", "org/name", "org/name@revision") found in, or downloaded into, the Hugging Face
     cache that ``transformers`` uses.
@@ -381,5 +388,7 @@ def load(name: str, dtype: str = "fp32", threads: int | None = None, revision: s
     dtype: "fp32" (the reference's numbers), "bf16", "f16" or "int8" (faster, slightly different).
     threads: the engine's threads (shared by the whole process); None leaves it as it is (all cores).
     kind: load as "causal-lm", "masked-lm", "classifier" or "seq2seq" instead of what config.json says.
+    add_prefix_space, add_special_tokens: the tokenizer options of ``AutoTokenizer.from_pretrained``
+    that change ids, applied as the reference applies them for the tokenizer's family.
     """
-    return Model(_core.load(name, dtype, threads or 0, revision or "", kind))
+    return Model(_core.load(name, dtype, threads or 0, revision or "", kind, add_prefix_space, add_special_tokens))

@@ -111,7 +111,7 @@ Model load_folder(const std::filesystem::path& folder, const LoadOptions& option
   const ModelKind kind = options.kind ? *options.kind : model_kind(config);
   // The tokenizer first: a broken tokenizer file fails before the weights are read.
   std::optional<Tokenizer> tokenizer;
-  if (Tokenizer::folder_has_tokenizer(folder)) tokenizer = Tokenizer::from_folder(folder);
+  if (Tokenizer::folder_has_tokenizer(folder)) tokenizer = Tokenizer::from_folder(folder, options.tokenizer);
   if (options.threads > 0) set_num_threads(options.threads);
   LoadOptions load = options;
   if (load.weight_cache_dir.empty()) load.weight_cache_dir = weight_cache_dir_from_environment();

@@ -12,7 +12,12 @@ namespace tokprob {
 nlohmann::json to_json(const NextResult& r) {
   nlohmann::json targets = nlohmann::json::array();
   for (const auto& t : r.targets)
-    targets.push_back({{"target", t.target}, {"pieces", to_json(t.pieces)}, {"logprob", t.logprob}, {"prob", t.prob}});
+    targets.push_back({{"target", t.target},
+                       {"pieces", to_json(t.pieces)},
+                       {"logprob", t.logprob},
+                       {"prob", t.prob},
+                       {"context_tokens", t.context_tokens},
+                       {"boundary_moved", t.boundary_moved}});
   return {{"text", r.text},         {"input_ids", r.input_ids}, {"position", r.position},
           {"logsumexp", r.logsumexp}, {"top", to_json(r.top)},  {"targets", targets}};
 }
@@ -69,6 +74,10 @@ void write_table(std::ostream& out, const NextResult& r, const TableStyle& style
     }
     out << "\n";
     tt.write(out);
+    for (const auto& tg : r.targets)
+      if (tg.boundary_moved)
+        out << "(" << visible_token(tg.target) << " merges with the text's last tokens: scored after token "
+            << tg.context_tokens - 1 << ", its pieces include the merged text)\n";
   }
 }
 

@@ -10,7 +10,8 @@
 
 namespace tokprob {
 
-// {"text","input_ids","position","logsumexp","top":[...],"targets":[{"target","pieces","logprob","prob"}]}
+// {"text","input_ids","position","logsumexp","top":[...],
+//  "targets":[{"target","pieces","logprob","prob","context_tokens","boundary_moved"}]}
 nlohmann::json to_json(const NextResult& r);
 
 void write_next(std::ostream& out, std::span<const NextResult> results, OutputFormat format, const TableStyle& style);

@@ -81,8 +81,12 @@ void write_score(std::ostream& out, std::span<const ScoreResult> results, Output
           t.add_row(std::move(row));
         }
         t.write(out);
-        out << "  total logprob " << fixed(r.total_logprob, 4) << " over " << counted(r.scored_tokens, "token") << ", perplexity "
-            << fixed(r.perplexity, 4) << '\n';
+        if (r.scored_tokens == 0)
+          out << "  nothing scored: the first token has no token before it to predict it "
+                 "(--score-first-token conditions it on the BOS token)\n";
+        else
+          out << "  total logprob " << fixed(r.total_logprob, 4) << " over " << counted(r.scored_tokens, "token")
+              << ", perplexity " << fixed(r.perplexity, 4) << '\n';
       }
       break;
   }

@@ -47,7 +47,7 @@ ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batc
   }
   m.dtype = weight_format_name(options.weights);
   m.eos_token_ids = read_eos_token_ids(dir);
-  m.tokenizer = std::make_shared<const Tokenizer>(Tokenizer::from_folder(dir));
+  m.tokenizer = std::make_shared<const Tokenizer>(Tokenizer::from_folder(dir, options.tokenizer));
   return m;
 }
 

@@ -101,6 +101,7 @@ ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& 
   o.window = fields.integer("window", o.window, 0, std::numeric_limits<int32_t>::max());
   o.stride = fields.integer("stride", o.stride, 0, std::numeric_limits<int32_t>::max());
   o.top_k = fields.integer("top_k", o.top_k, 0, limits.max_top_k);
+  o.score_first_token = fields.boolean("score_first_token", o.score_first_token);
   return o;
 }
 

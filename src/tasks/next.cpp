@@ -6,6 +6,7 @@
 #include "format/counted.hpp"
 #include "format/quoted_text.hpp"
 #include "generate/distribution.hpp"
+#include "tokenizer/unicode_text.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -22,6 +23,48 @@ std::vector<int32_t> encode_prompt(const Tokenizer& tok, const std::string& text
   return ids;
 }
 
+// The text that tokens 0..p of `text` cover: all of it at its last token, else up to the end of the
+// furthest token (offsets count code points of the text as the tokenizer saw it, invalid UTF-8 replaced).
+std::string context_text(const Tokenizer& tok, const std::string& text, size_t n_tokens, int64_t p) {
+  if (p + 1 == static_cast<int64_t>(n_tokens)) return text;
+  const Encoding enc = tok.encode(text, /*add_special_tokens=*/true);
+  size_t end = 0;
+  for (int64_t i = 0; i <= p; ++i) end = std::max(end, enc.offsets[static_cast<size_t>(i)].second);
+  const std::u32string chars = tok::decode_utf8(tok::sanitize_utf8(text));
+  return tok::to_utf8(std::u32string_view(chars).substr(0, std::min(end, chars.size())));
+}
+
+// A target placed after the context tokens 0..p: the ids of context + target as one text, and how
+// many of them are the context (the longest common prefix with the context's own tokens).
+struct PlacedTarget {
+  std::vector<int32_t> ids;
+  int64_t context = 0;
+};
+
+PlacedTarget place_target(const Tokenizer& tok, std::span<const int32_t> context_ids, const std::string& context,
+                          const std::string& target, int64_t vocab, int64_t max_positions) {
+  const Encoding enc = tok.encode(context + target, /*add_special_tokens=*/true);
+  PlacedTarget pt;
+  pt.ids = enc.ids;
+  // Tokens a post-processor appends (an EOS) are not part of what the target becomes.
+  while (!pt.ids.empty() && enc.special_mask[pt.ids.size() - 1] != 0 && enc.offsets[pt.ids.size() - 1].second == 0)
+    pt.ids.pop_back();
+  const size_t common = static_cast<size_t>(
+      std::mismatch(context_ids.begin(), context_ids.end(), pt.ids.begin(), pt.ids.end()).first - context_ids.begin());
+  pt.context = static_cast<int64_t>(common);
+  if (common == pt.ids.size()) usage_error("target \"" + target + "\" adds no tokens to the text");
+  if (common == 0)
+    fail("target \"" + target + "\" merges with the text's first token: no token is left to condition it on");
+  for (size_t i = common; i < pt.ids.size(); ++i)
+    if (pt.ids[i] >= vocab)
+      fail("target \"" + target + "\" has token id " + std::to_string(pt.ids[i]) + " outside the model's vocabulary");
+  // The model reads every token but the last piece.
+  if (max_positions > 0 && static_cast<int64_t>(pt.ids.size()) - 1 > max_positions)
+    fail("text plus target \"" + target + "\" is longer than the model's " + std::to_string(max_positions) +
+         " positions");
+  return pt;
+}
+
 }  // namespace
 
 void validate(const NextOptions& options) {
@@ -35,15 +78,8 @@ std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tok
   validate(options);
   const int64_t V = model.info().vocab_size;
   const int64_t max_pos = model.info().max_positions;
-
-  std::vector<std::vector<int32_t>> target_ids;
-  for (const auto& t : options.targets) {
-    auto ids = tokenizer.encode(t, /*add_special_tokens=*/false).ids;
-    if (ids.empty()) usage_error("target \"" + t + "\" has no tokens");
-    for (int32_t id : ids)
-      if (id >= V) fail("target \"" + t + "\" has token id " + std::to_string(id) + " outside the model's vocabulary");
-    target_ids.push_back(std::move(ids));
-  }
+  for (const auto& t : options.targets)
+    if (t.empty()) usage_error("a target is empty: give the continuation to score");
 
   // One batch for every text's distributions.
   std::vector<std::vector<int32_t>> prompts;
@@ -71,6 +107,21 @@ std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tok
     usage_error(std::to_string(distributions) + " distributions of " + std::to_string(listed) +
                 " tokens each are more than the " + std::to_string(kMaxListedTokens) +
                 " rows one request may list: ask for fewer positions or a smaller -k");
+
+  // Every target as the tokens it becomes after each reported position's context, checked before
+  // any model work.
+  std::vector<std::vector<PlacedTarget>> placed;  // [distribution][target]
+  for (size_t s = 0; s < prompts.size(); ++s)
+    for (int64_t p : positions[s]) {
+      std::vector<PlacedTarget> row;
+      if (!options.targets.empty()) {
+        const std::string context = context_text(tokenizer, texts[s], prompts[s].size(), p);
+        const auto context_ids = std::span<const int32_t>(prompts[s]).first(static_cast<size_t>(p) + 1);
+        for (const auto& t : options.targets) row.push_back(place_target(tokenizer, context_ids, context, t, V, max_pos));
+      }
+      placed.push_back(std::move(row));
+    }
+
   std::vector<std::unique_ptr<DecoderState>> states;
   std::vector<DecodeChunk> chunks;
   for (size_t s = 0; s < prompts.size(); ++s) {
@@ -81,17 +132,19 @@ std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tok
   }
   const std::vector<float> logits = model.forward(chunks);
 
-  // Multi-token targets need the text extended by their leading pieces: a second batch.
+  // Pieces whose distribution is not the reported position's (later pieces, or every piece when the
+  // boundary moved) need the target's own sequence: a second batch.
   struct Extension {
     size_t result, target;
-    std::vector<int32_t> ids;
-    int64_t first_row;
+    const std::vector<int32_t>* ids;  // context and pieces; the model reads all but the last piece
+    int64_t first_row;                // row of the first distribution wanted
   };
   std::vector<NextResult> results;
   std::vector<Extension> extensions;
   size_t row = 0;
   for (size_t s = 0; s < prompts.size(); ++s) {
     for (int64_t p : positions[s]) {
+      const std::vector<PlacedTarget>& targets = placed[row];
       Distribution dist(std::span<const float>(logits).subspan(row++ * V, V));
       NextResult r;
       r.text = texts[s];
@@ -102,18 +155,19 @@ std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tok
       r.context.text = tokenizer.token_text(r.context.id);
       r.logsumexp = dist.logsumexp();
       r.top = top_tokens(dist, tokenizer, options.top_k);
-      for (size_t t = 0; t < target_ids.size(); ++t) {
+      for (size_t t = 0; t < targets.size(); ++t) {
+        const PlacedTarget& pt = targets[t];
         TargetScore ts;
         ts.target = options.targets[t];
-        ts.pieces.push_back(score_token(dist, tokenizer, target_ids[t][0]));
-        if (target_ids[t].size() > 1) {
-          Extension e{results.size(), t, {prompts[s].begin(), prompts[s].begin() + p + 1}, p};
-          e.ids.insert(e.ids.end(), target_ids[t].begin(), target_ids[t].end() - 1);
-          if (max_pos > 0 && static_cast<int64_t>(e.ids.size()) > max_pos)
-            fail("text plus target \"" + ts.target + "\" is longer than the model's " + std::to_string(max_pos) +
-                 " positions");
-          extensions.push_back(std::move(e));
+        ts.context_tokens = pt.context;
+        ts.boundary_moved = pt.context != p + 1;
+        int64_t first_row = pt.context - 1;
+        if (!ts.boundary_moved) {
+          ts.pieces.push_back(score_token(dist, tokenizer, pt.ids[static_cast<size_t>(pt.context)]));
+          ++first_row;
         }
+        if (first_row + 1 < static_cast<int64_t>(pt.ids.size()))
+          extensions.push_back({results.size(), t, &pt.ids, first_row});
         r.targets.push_back(std::move(ts));
       }
       results.push_back(std::move(r));
@@ -124,17 +178,18 @@ std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tok
     std::vector<DecodeChunk> ext_chunks;
     for (auto& e : extensions) {
       ext_states.push_back(model.new_state());
-      DecodeChunk ch{ext_states.back().get(), e.ids, {}};
-      for (int64_t i = e.first_row + 1; i < static_cast<int64_t>(e.ids.size()); ++i) ch.logits_for.push_back(i);
+      const int64_t n = static_cast<int64_t>(e.ids->size()) - 1;
+      DecodeChunk ch{ext_states.back().get(), std::span<const int32_t>(*e.ids).first(static_cast<size_t>(n)), {}};
+      for (int64_t i = e.first_row; i < n; ++i) ch.logits_for.push_back(i);
       ext_chunks.push_back(std::move(ch));
     }
     const std::vector<float> ext_logits = model.forward(ext_chunks);
     size_t r = 0;
     for (auto& e : extensions) {
-      const auto& pieces = target_ids[e.target];
-      for (size_t i = 1; i < pieces.size(); ++i) {
+      for (int64_t i = e.first_row; i + 1 < static_cast<int64_t>(e.ids->size()); ++i) {
         Distribution dist(std::span<const float>(ext_logits).subspan(r++ * V, V));
-        results[e.result].targets[e.target].pieces.push_back(score_token(dist, tokenizer, pieces[i]));
+        results[e.result].targets[e.target].pieces.push_back(
+            score_token(dist, tokenizer, (*e.ids)[static_cast<size_t>(i) + 1]));
       }
     }
   }

@@ -48,12 +48,22 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
     option_error("stride", "must be between 1 and the window (" + std::to_string(window) + " tokens), got " +
                                std::to_string(options.stride));
 
+  std::optional<int32_t> start_token;
+  if (options.score_first_token) {
+    const SpecialTokens& special = tokenizer.special_tokens();
+    start_token = special.bos ? special.bos : special.eos;
+    if (!start_token)
+      usage_error("the tokenizer has neither a BOS nor an EOS token to condition the first token on");
+  }
+
   std::vector<ScoreResult> results;
   std::vector<std::vector<int32_t>> ids;
   std::vector<Window> windows;
   for (size_t t = 0; t < texts.size(); ++t) {
     if (texts[t].empty()) usage_error("empty text: give the text to score");
     ids.push_back(tokenizer.encode(texts[t], /*add_special_tokens=*/true).ids);
+    if (start_token && (ids.back().empty() || ids.back().front() != *start_token))
+      ids.back().insert(ids.back().begin(), *start_token);
     const auto n = static_cast<int64_t>(ids.back().size());
     ScoreResult r;
     r.text = texts[t];

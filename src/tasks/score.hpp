@@ -12,7 +12,8 @@
 
 namespace tokprob {
 
-// Throws tokprob::Error for an empty text, bad window/stride or more work than max_positions_run.
+// Throws tokprob::Error for an empty text, bad window/stride, more work than max_positions_run, or
+// score_first_token with a tokenizer that has neither a BOS nor an EOS token.
 std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tokenizer,
                                      std::span<const std::string> texts, const ScoreOptions& options);
 

@@ -175,8 +175,16 @@ SlowDecodeRules slow_decode_rules(const Pipeline& impl, const json& config, cons
 
 }  // namespace
 
-static std::unique_ptr<Pipeline> load_legacy_files_unguarded(const fs::path& dir) {
-  const json config = read_optional_json(dir / "tokenizer_config.json");
+static std::unique_ptr<Pipeline> load_legacy_files_unguarded(const fs::path& dir, const TokenizerOptions& options) {
+  const json config = [&] {
+    json c = read_optional_json(dir / "tokenizer_config.json");
+    // from_pretrained's keyword arguments override the config's entries of the same name.
+    if (options.add_prefix_space) {
+      if (!c.is_object()) c = json::object();
+      c["add_prefix_space"] = *options.add_prefix_space;
+    }
+    return c;
+  }();
   const json special_tokens_map = read_optional_json(dir / "special_tokens_map.json");
   auto impl = std::make_unique<Pipeline>();
   enum class Kind { gpt2, bert, sentencepiece } kind;
@@ -273,12 +281,13 @@ static std::unique_ptr<Pipeline> load_legacy_files_unguarded(const fs::path& dir
     }
   }
   apply_folder_config(*impl, config, special_tokens_map);
+  impl->add_special_tokens = options.add_special_tokens;
   return impl;
 }
 
-std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir) {
+std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir, const TokenizerOptions& options) {
   try {
-    return load_legacy_files_unguarded(dir);
+    return load_legacy_files_unguarded(dir, options);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {

@@ -27,6 +27,8 @@ struct Pipeline {
   SpecialTokens roles;
   // transformers' clean_up_tokenization_spaces (tokenizer_config.json; true when unset).
   bool clean_up_tokenization_spaces = true;
+  // TokenizerOptions::add_special_tokens: false turns special tokens off in every encode.
+  bool add_special_tokens = true;
 
   Encoding encode_one(std::string_view text) const;
   std::optional<int32_t> token_to_id(std::string_view token) const;
@@ -45,7 +47,7 @@ void apply_folder_config(Pipeline& impl, const nlohmann::json& config, const nlo
 // Added tokens listed in tokenizer_config.json's added_tokens_decoder.
 void add_config_added_tokens(AddedVocabulary& added, const nlohmann::json& config);
 
-std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file);
-std::unique_ptr<Pipeline> load_legacy_files(const std::filesystem::path& dir);
+std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file, const TokenizerOptions& options);
+std::unique_ptr<Pipeline> load_legacy_files(const std::filesystem::path& dir, const TokenizerOptions& options);
 
 }  // namespace tokprob::tok

@@ -20,11 +20,11 @@ Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
-Tokenizer Tokenizer::from_folder(const std::filesystem::path& dir) {
+Tokenizer Tokenizer::from_folder(const std::filesystem::path& dir, const TokenizerOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) fail(dir.string() + ": no such model folder");
-  if (std::filesystem::exists(dir / "tokenizer.json", ec)) return Tokenizer(std::make_unique<Impl>(std::move(*tok::load_tokenizer_json(dir / "tokenizer.json"))));
-  return Tokenizer(std::make_unique<Impl>(std::move(*tok::load_legacy_files(dir))));
+  if (std::filesystem::exists(dir / "tokenizer.json", ec)) return from_tokenizer_json(dir / "tokenizer.json", options);
+  return Tokenizer(std::make_unique<Impl>(std::move(*tok::load_legacy_files(dir, options))));
 }
 
 bool Tokenizer::folder_has_tokenizer(const std::filesystem::path& dir) {
@@ -34,14 +34,14 @@ bool Tokenizer::folder_has_tokenizer(const std::filesystem::path& dir) {
   return std::filesystem::exists(dir / "vocab.json", ec) && std::filesystem::exists(dir / "merges.txt", ec);
 }
 
-Tokenizer Tokenizer::from_tokenizer_json(const std::filesystem::path& file) {
-  return Tokenizer(std::make_unique<Impl>(std::move(*tok::load_tokenizer_json(file))));
+Tokenizer Tokenizer::from_tokenizer_json(const std::filesystem::path& file, const TokenizerOptions& options) {
+  return Tokenizer(std::make_unique<Impl>(std::move(*tok::load_tokenizer_json(file, options))));
 }
 
-Tokenizer Tokenizer::from_legacy_files(const std::filesystem::path& dir) {
+Tokenizer Tokenizer::from_legacy_files(const std::filesystem::path& dir, const TokenizerOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) fail(dir.string() + ": no such model folder");
-  return Tokenizer(std::make_unique<Impl>(std::move(*tok::load_legacy_files(dir))));
+  return Tokenizer(std::make_unique<Impl>(std::move(*tok::load_legacy_files(dir, options))));
 }
 
 std::optional<int32_t> tok::Pipeline::token_to_id(std::string_view token) const {
@@ -113,7 +113,7 @@ Encoding tok::Pipeline::encode_one(std::string_view input) const {
 Encoding Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
   std::vector<Encoding> parts;
   parts.push_back(impl_->encode_one(text));
-  if (impl_->post_processor) impl_->post_processor->process(parts, add_special_tokens);
+  if (impl_->post_processor) impl_->post_processor->process(parts, add_special_tokens && impl_->add_special_tokens);
   return tok::merge_encodings(parts);
 }
 
@@ -122,7 +122,7 @@ Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second,
   parts.push_back(impl_->encode_one(first));
   parts.push_back(impl_->encode_one(second));
   if (impl_->post_processor) {
-    impl_->post_processor->process(parts, add_special_tokens);
+    impl_->post_processor->process(parts, add_special_tokens && impl_->add_special_tokens);
   } else {
     parts[1].type_ids.assign(parts[1].ids.size(), 1);
   }

@@ -3,6 +3,7 @@
 
 #include "tokenizer/json_fields.hpp"
 #include "tokenizer/pipeline.hpp"
+#include "tokenizer/prefix_space_option.hpp"
 #include "tokenizer/tokenizer_json_reader.hpp"
 #include "tokenizer/vocab.hpp"
 #include "tokprob/error.hpp"
@@ -13,9 +14,13 @@ using nlohmann::json;
 
 namespace {
 
-std::unique_ptr<Pipeline> load_tokenizer_json_unguarded(const std::filesystem::path& file) {
+std::unique_ptr<Pipeline> load_tokenizer_json_unguarded(const std::filesystem::path& file,
+                                                        const TokenizerOptions& options) {
   const std::string where = file.string();
   TokenizerJsonDocument doc = read_tokenizer_json(read_file(where), where);
+  const auto dir = file.parent_path();
+  const json config = read_optional_json(dir / "tokenizer_config.json");
+  if (options.add_prefix_space) apply_add_prefix_space(doc.rest, config, *options.add_prefix_space);
   const json& j = doc.rest;
   if (!j.is_object()) fail(where + ": not a tokenizer.json object");
   if (!j.contains("model")) fail(where + ": no \"model\" in tokenizer.json");
@@ -46,17 +51,16 @@ std::unique_ptr<Pipeline> load_tokenizer_json_unguarded(const std::filesystem::p
     fail(where + ": unexpected tokenizer.json content (" + e.what() + ")");
   }
   impl->added.build(impl->normalizer.get());
-  const auto dir = file.parent_path();
-  apply_folder_config(*impl, read_optional_json(dir / "tokenizer_config.json"),
-                      read_optional_json(dir / "special_tokens_map.json"));
+  apply_folder_config(*impl, config, read_optional_json(dir / "special_tokens_map.json"));
+  impl->add_special_tokens = options.add_special_tokens;
   return impl;
 }
 
 }  // namespace
 
-std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file) {
+std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file, const TokenizerOptions& options) {
   try {
-    return load_tokenizer_json_unguarded(file);
+    return load_tokenizer_json_unguarded(file, options);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {

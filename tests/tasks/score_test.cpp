@@ -191,5 +191,72 @@ TEST(ScoreTask, TopKAlternativesPerPositionMostLikelyFirst) {
   }
 }
 
+// GPT-2 adds no BOS, so its first token is scored only when conditioned on <|endoftext|> (the
+// tokenizer's BOS), as rolling log-likelihood in evaluation harnesses does; the rest is unchanged.
+TEST(ScoreTask, ScoreFirstTokenConditionsItOnTheBosToken) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const auto dir = fixtures_dir() / "gpt2-tiny";
+  const auto model = load_causal_lm(dir, read_model_config(dir));
+  const auto tok = Tokenizer::from_folder(dir);
+  const std::vector<std::string> texts = {"Hi", "Hello world, how are you"};
+  ScoreOptions o;
+  o.score_first_token = true;
+  const auto plain = score_texts(*model, tok, texts, {});
+  const auto first = score_texts(*model, tok, texts, o);
+  const int32_t endoftext = *tok.token_to_id("<|endoftext|>");
+  const int64_t V = model->info().vocab_size;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto ids = tok.encode(texts[i]).ids;
+    ASSERT_EQ(first[i].tokens.size(), ids.size() + 1);
+    EXPECT_EQ(first[i].tokens[0].id, endoftext);
+    EXPECT_FALSE(first[i].tokens[0].logprob.has_value());
+    EXPECT_EQ(first[i].scored_tokens, static_cast<int64_t>(ids.size()));
+    // Every token, the first included, is conditioned on <|endoftext|> and the tokens before it.
+    std::vector<int32_t> with_start = {endoftext};
+    with_start.insert(with_start.end(), ids.begin(), ids.end());
+    auto state = model->new_state();
+    DecodeChunk ch{state.get(), std::span(with_start).first(ids.size()), {}};
+    for (size_t t = 0; t < ids.size(); ++t) ch.logits_for.push_back(static_cast<int64_t>(t));
+    const auto logits = model->forward(std::span(&ch, 1));
+    for (size_t t = 0; t < ids.size(); ++t) {
+      ASSERT_TRUE(first[i].tokens[t + 1].logprob.has_value());
+      EXPECT_NEAR(*first[i].tokens[t + 1].logprob,
+                  Distribution(std::span<const float>(logits).subspan(t * V, V)).logprob(ids[t]), 1e-5)
+          << texts[i] << " token " << t;
+    }
+  }
+  EXPECT_EQ(plain[0].scored_tokens, 0);
+  EXPECT_EQ(first[0].scored_tokens, 1);
+}
+
+// Llama's tokenizer already starts with BOS: nothing is added twice.
+TEST(ScoreTask, ScoreFirstTokenAddsNoSecondBos) {
+  TOKPROB_REQUIRE_FIXTURE("llama-tiny");
+  const auto dir = fixtures_dir() / "llama-tiny";
+  const auto model = load_causal_lm(dir, read_model_config(dir));
+  const auto tok = Tokenizer::from_folder(dir);
+  const std::vector<std::string> texts = {"Hello world"};
+  ScoreOptions o;
+  o.score_first_token = true;
+  const auto plain = score_texts(*model, tok, texts, {})[0];
+  const auto first = score_texts(*model, tok, texts, o)[0];
+  ASSERT_EQ(first.tokens.size(), plain.tokens.size());
+  EXPECT_EQ(first.tokens[0].id, *tok.special_tokens().bos);
+  EXPECT_EQ(first.scored_tokens, plain.scored_tokens);
+  EXPECT_EQ(first.total_logprob, plain.total_logprob);
+}
+
+TEST(ScoreTask, ScoreFirstTokenNeedsABosOrEosToken) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  TOKPROB_REQUIRE_FIXTURE("bert-tiny-mlm");
+  const auto dir = fixtures_dir() / "gpt2-tiny";
+  const auto model = load_causal_lm(dir, read_model_config(dir));
+  const auto bert = Tokenizer::from_folder(fixtures_dir() / "bert-tiny-mlm");
+  ASSERT_FALSE(bert.special_tokens().bos || bert.special_tokens().eos);
+  ScoreOptions o;
+  o.score_first_token = true;
+  EXPECT_THROW(score_texts(*model, bert, std::vector<std::string>{"hello"}, o), Error);
+}
+
 }  // namespace
 }  // namespace tokprob
