@@ -1,4 +1,5 @@
 #include "tasks/score.hpp"
+#include "tasks/token_score.hpp"
 
 #include <algorithm>
 #include <cmath>
