@@ -71,7 +71,12 @@ NB_MODULE(_core, m) {
       .def_ro("special_mask", &Encoding::special_mask);
 
   nb::class_<Tokenizer>(m, "Tokenizer")
-      .def_static("from_folder", &Tokenizer::from_folder, "folder"_a, Release())
+      .def_static(
+          "from_folder",
+          [](const std::filesystem::path& folder, std::optional<bool> add_prefix_space, bool add_special_tokens) {
+            return Tokenizer::from_folder(folder, TokenizerOptions{add_prefix_space, add_special_tokens});
+          },
+          "folder"_a, "add_prefix_space"_a = nb::none(), "add_special_tokens"_a = true, Release())
       .def("encode", &Tokenizer::encode, "text"_a, "add_special_tokens"_a = true, Release())
       .def("encode_pair", &Tokenizer::encode_pair, "first"_a, "second"_a, "add_special_tokens"_a = true, Release())
       .def("decode", [](const Tokenizer& t, const std::vector<int32_t>& ids, bool skip) { return t.decode(ids, skip); },
