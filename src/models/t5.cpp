@@ -105,7 +105,18 @@ class T5 final : public Seq2SeqLM {
     buckets_ = config.get_size("relative_attention_num_buckets", 32);
     max_distance_ = config.get_size("relative_attention_max_distance", 128);
     eps_ = static_cast<float>(config.get_nonnegative("layer_norm_epsilon", 1e-6));
-    tied_ = config.get_bool("tie_word_embeddings", true);
+    // The decoder output is scaled by d_model^-0.5 before the head as transformers 5 does it: T5
+    // when "scale_decoder_outputs" (5.x saves it: true unless tie_word_embeddings was false) or, in
+    // a config without it, when tie_word_embeddings (4.x's rule, default true); mT5 never (5.x
+    // always ties its head in memory and never scales; 4.x scaled a tied mT5, which real mT5
+    // checkpoints, untied, never are). The head is the checkpoint's lm_head.weight where present,
+    // else the shared embeddings, which both versions' files agree on.
+    if (config.model_type() == "mt5")
+      scale_output_ = false;
+    else if (config.has("scale_decoder_outputs"))
+      scale_output_ = config.get_bool("scale_decoder_outputs", true);
+    else
+      scale_output_ = config.get_bool("tie_word_embeddings", true);
     inner_ = heads_ * d_kv_;
     // The bucket rule takes the log of distance / max_exact over max_distance / max_exact, where
     // max_exact is a quarter of the buckets (encoder) or a half (decoder): anything less divides
@@ -138,14 +149,14 @@ class T5 final : public Seq2SeqLM {
                                    : weights_.has("encoder.embed_tokens.weight") ? "encoder.embed_tokens.weight"
                                                                                  : "shared.weight";
     embed_ = w(embed_name, {vocab_, d});
-    if (tied_) {
-      head_ = packer_.pack({embed_, nullptr, d, vocab_, false}, "shared.weight");
-      // Python's d_model ** -0.5, applied in float32.
-      head_scale_ = static_cast<float>(std::pow(static_cast<double>(d), -0.5));
-    } else {
+    // A 4.x config with an untied head must have the head (w() names it when missing).
+    const bool untied = !config.json().contains("scale_decoder_outputs") && !config.get_bool("tie_word_embeddings", true);
+    if (weights_.has("lm_head.weight") || untied)
       head_ = packer_.pack({w("lm_head.weight", {vocab_, d}), nullptr, d, vocab_, false}, "lm_head.weight");
-      head_scale_ = 1.0f;
-    }
+    else
+      head_ = packer_.pack({embed_, nullptr, d, vocab_, false}, "shared.weight");
+    // Python's d_model ** -0.5, applied in float32.
+    head_scale_ = scale_output_ ? static_cast<float>(std::pow(static_cast<double>(d), -0.5)) : 1.0f;
     enc_bias_table_ = w("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", {buckets_, heads_});
     dec_bias_table_ = w("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", {buckets_, heads_});
     enc_final_ln_ = w("encoder.final_layer_norm.weight", {d});
@@ -426,7 +437,7 @@ class T5 final : public Seq2SeqLM {
   Seq2SeqInfo info_;
   int64_t d_model_, d_kv_, heads_, d_ff_, n_enc_, n_dec_, vocab_, buckets_, max_distance_, inner_;
   float eps_;
-  bool tied_, gated_ = false;
+  bool scale_output_ = true, gated_ = false;
   Activation act_ = Activation::relu;
   float head_scale_ = 1.0f;
   const float *embed_, *enc_bias_table_, *dec_bias_table_, *enc_final_ln_, *dec_final_ln_;
