@@ -19,7 +19,7 @@ import json
 import queue
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,7 @@ __all__ = ["Error", "Model", "Result", "Tokenizer", "Encoding", "load", "__versi
 __version__: str = _core.version()
 
 Encoding = _core.Encoding
+T = TypeVar("T")
 
 
 class Result:
@@ -67,7 +68,8 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """The result as the command line's ``--format json`` writes it."""
-        return json.loads(json.dumps(self._data))
+        data: dict[str, Any] = json.loads(json.dumps(self._data))
+        return data
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={_short(v)}" for k, v in self._data.items())
@@ -116,7 +118,7 @@ def _texts(text: str | Sequence[str]) -> tuple[list[str], bool]:
     return texts, False
 
 
-def _one_or_many(results: list[Any], single: bool) -> Any:
+def _one_or_many(results: list[T], single: bool) -> T | list[T]:
     return results[0] if single else results
 
 
@@ -163,7 +165,7 @@ class Model:
     def tokenizer(self) -> Tokenizer:
         """The model's tokenizer (an Error for a folder that has no tokenizer files)."""
         if self._tokenizer is None:
-            self._core.tokenizer  # raises the Error naming the folder
+            _ = self._core.tokenizer  # raises the Error naming the folder
         assert self._tokenizer is not None
         return self._tokenizer
 
@@ -205,17 +207,18 @@ class Model:
         return self._core.folder
 
     def __repr__(self) -> str:
-        return f"tokprob.Model({self.folder!r}, kind={self.kind!r}, model_type={self.model_type!r}, dtype={self.dtype!r})"
+        return (f"tokprob.Model({self.folder!r}, kind={self.kind!r}, model_type={self.model_type!r}, "
+                f"dtype={self.dtype!r})")
 
     @overload
-    def next(self, text: str, k: int = ..., position: int | Literal["all"] = ...,
+    def next(self, text: str, k: int = ..., position: int | Literal["all"] = ...,  # type: ignore[overload-overlap]
              targets: Sequence[str] | None = ...) -> Result: ...
     @overload
     def next(self, text: Sequence[str], k: int = ..., position: int | Literal["all"] = ...,
              targets: Sequence[str] | None = ...) -> list[Result]: ...
 
     def next(self, text: str | Sequence[str], k: int = 10, position: int | Literal["all"] = -1,
-             targets: Sequence[str] | None = None) -> Result | list[Result]:
+             targets: Sequence[str] | None = None) -> Result | list[Result] | list[list[Result]]:
         """The next-token distribution after ``text`` (or each text of a list, run as one batch):
         the ``k`` most likely tokens with id, token, text, prob, logprob and logit. ``position``:
         index of the token whose next token is predicted (negative counts from the end), or "all"
@@ -255,7 +258,8 @@ class Model:
         return self._core.logits_of_ids([int(i) for i in text], [int(i) for i in decoder_ids or []])[1]
 
     @overload
-    def score(self, text: str, window: int = ..., stride: int = ..., top_k: int = ...,
+    def score(self, text: str,  # type: ignore[overload-overlap]
+               window: int = ..., stride: int = ..., top_k: int = ...,
               score_first_token: bool = ...) -> ScoreResult: ...
     @overload
     def score(self, text: Sequence[str], window: int = ..., stride: int = ..., top_k: int = ...,
@@ -299,7 +303,7 @@ class Model:
         o.num_beams = num_beams
         o.num_return_sequences = num_return_sequences
         o.length_penalty = length_penalty
-        o.early_stopping = early_stopping if isinstance(early_stopping, str) else ("true" if early_stopping else "false")
+        o.early_stopping = early_stopping if isinstance(early_stopping, str) else str(early_stopping).lower()
         o.logprobs = logprobs
         o.stop = list(stop or [])
         o.eos_token_ids = None if eos_token_ids is None else [int(i) for i in eos_token_ids]
@@ -332,7 +336,8 @@ class Model:
                 return
 
     @overload
-    def fill_mask(self, text: str, k: int = ..., targets: Sequence[str] | None = ...) -> Result: ...
+    def fill_mask(self, text: str,  # type: ignore[overload-overlap]
+                   k: int = ..., targets: Sequence[str] | None = ...) -> Result: ...
     @overload
     def fill_mask(self, text: Sequence[str], k: int = ..., targets: Sequence[str] | None = ...) -> list[Result]: ...
 
@@ -347,7 +352,8 @@ class Model:
         return _one_or_many([Result(r) for r in json.loads(self._core.fill_mask(texts, o))], single)
 
     @overload
-    def classify(self, text: str, function: str = ..., pair: str | None = ...) -> Result: ...
+    def classify(self, text: str,  # type: ignore[overload-overlap]
+                  function: str = ..., pair: str | None = ...) -> Result: ...
     @overload
     def classify(self, text: Sequence[str], function: str = ..., pair: str | None = ...) -> list[Result]: ...
 
@@ -362,7 +368,8 @@ class Model:
         return _one_or_many([Result(r) for r in json.loads(self._core.classify(texts, o))], single)
 
     @overload
-    def seq2seq(self, text: str, k: int = ..., max_new_tokens: int = ..., target: str | None = ...) -> Result: ...
+    def seq2seq(self, text: str,  # type: ignore[overload-overlap]
+                 k: int = ..., max_new_tokens: int = ..., target: str | None = ...) -> Result: ...
     @overload
     def seq2seq(self, text: Sequence[str], k: int = ..., max_new_tokens: int = ...,
                 target: str | None = ...) -> list[Result]: ...

@@ -1,0 +1,111 @@
+"""Type stubs of the extension module (python/core_module.cpp)."""
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+class Error(ValueError): ...
+
+class Encoding:
+    ids: list[int]
+    type_ids: list[int]
+    tokens: list[str]
+    offsets: list[tuple[int, int]]
+    special_mask: list[int]
+
+class Tokenizer:
+    @staticmethod
+    def from_folder(folder: str, add_prefix_space: bool | None = None,
+                    add_special_tokens: bool = True) -> Tokenizer: ...
+    def encode(self, text: str, add_special_tokens: bool = True) -> Encoding: ...
+    def encode_pair(self, first: str, second: str, add_special_tokens: bool = True) -> Encoding: ...
+    def decode(self, ids: list[int], skip_special_tokens: bool = False) -> str: ...
+    def id_to_token(self, id: int) -> str: ...
+    def token_to_id(self, token: str) -> int | None: ...
+    def token_text(self, id: int) -> str: ...
+    @property
+    def vocab_size(self) -> int: ...
+    def is_special(self, id: int) -> bool: ...
+
+class NextOptions:
+    top_k: int
+    position: int
+    all_positions: bool
+    targets: list[str]
+
+class ScoreOptions:
+    window: int
+    stride: int
+    top_k: int
+    score_first_token: bool
+
+class GenerateOptions:
+    max_new_tokens: int
+    do_sample: bool | None
+    temperature: float
+    top_k: int
+    top_p: float
+    min_p: float
+    repetition_penalty: float
+    seed: int | None
+    num_beams: int
+    num_return_sequences: int
+    length_penalty: float
+    early_stopping: str
+    logprobs: int
+    stop: list[str]
+    eos_token_ids: list[int] | None
+
+class FillMaskOptions:
+    top_k: int
+    targets: list[str]
+
+class ClassifyOptions:
+    function: str
+    pair: str | None
+
+class Seq2SeqOptions:
+    top_k: int
+    max_new_tokens: int
+    target: str | None
+
+class Model:
+    @property
+    def kind(self) -> str: ...
+    @property
+    def tasks(self) -> list[str]: ...
+    @property
+    def folder(self) -> str: ...
+    @property
+    def model_type(self) -> str: ...
+    @property
+    def architecture(self) -> str: ...
+    @property
+    def vocab_size(self) -> int: ...
+    @property
+    def max_positions(self) -> int: ...
+    @property
+    def dtype(self) -> str: ...
+    @property
+    def labels(self) -> list[str]: ...
+    @property
+    def eos_token_ids(self) -> list[int]: ...
+    @property
+    def tokenizer(self) -> Tokenizer: ...
+    @property
+    def has_tokenizer(self) -> bool: ...
+    def next(self, texts: list[str], options: NextOptions) -> str: ...
+    def score(self, texts: list[str], options: ScoreOptions) -> str: ...
+    def fill_mask(self, texts: list[str], options: FillMaskOptions) -> str: ...
+    def classify(self, texts: list[str], options: ClassifyOptions) -> str: ...
+    def seq2seq(self, texts: list[str], options: Seq2SeqOptions) -> str: ...
+    def generate(self, text: str, options: GenerateOptions,
+                 on_token: Callable[[int, str, str], None] | None = None) -> str: ...
+    def logits(self, text: str, add_special_tokens: bool = True) -> tuple[list[int], npt.NDArray[np.float32]]: ...
+    def logits_of_ids(self, ids: list[int],
+                      decoder_ids: list[int] = ...) -> tuple[list[int], npt.NDArray[np.float32]]: ...
+
+def load(name: str, dtype: str = "fp32", threads: int = 0, revision: str = "", kind: str | None = None,
+         add_prefix_space: bool | None = None, add_special_tokens: bool = True) -> Model: ...
+def version() -> str: ...
