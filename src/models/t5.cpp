@@ -8,6 +8,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/linear_packer.hpp"
+#include "models/blocks/stored_linear.hpp"
 #include "kernels/norms.hpp"
 #include "models/kv_cache.hpp"
 #include "tokprob/error.hpp"
@@ -139,11 +140,12 @@ class T5 final : public Seq2SeqLM {
                                                                                  : "shared.weight";
     embed_ = w(embed_name, {vocab_, d});
     if (tied_) {
-      head_ = packer_.pack({embed_, nullptr, d, vocab_, false}, "shared.weight");
+      // The head packs the embedding's stored bytes; the embedding itself stays fp32.
+      head_ = read_linear(weights_, packer_, {embed_name, "", d, vocab_, false, "shared.weight"});
       // Python's d_model ** -0.5, applied in float32.
       head_scale_ = static_cast<float>(std::pow(static_cast<double>(d), -0.5));
     } else {
-      head_ = packer_.pack({w("lm_head.weight", {vocab_, d}), nullptr, d, vocab_, false}, "lm_head.weight");
+      head_ = read_linear(weights_, packer_, {"lm_head.weight", "", d, vocab_, false, ""});
       head_scale_ = 1.0f;
     }
     enc_bias_table_ = w("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", {buckets_, heads_});
@@ -362,7 +364,7 @@ class T5 final : public Seq2SeqLM {
 
   // name.weight [out, in], no bias (T5 has none).
   LinearWeights lin(const std::string& name, int64_t in, int64_t out) {
-    return packer_.pack({w(name + ".weight", {out, in}), nullptr, in, out, false}, name + ".weight");
+    return read_linear(weights_, packer_, {name + ".weight", "", in, out, false, ""});
   }
 
   T5Attention attention_weights(const std::string& p) {
