@@ -257,6 +257,11 @@ const TensorView& Weights::matrix(const std::string& name, const std::vector<int
   return t;
 }
 
+void Weights::release(const std::string& name) const {
+  const TensorView& t = get(name);
+  if (t.file) t.file->release(t.data, t.nbytes);
+}
+
 const float* Weights::f32(const std::string& name, const std::vector<int64_t>& expected_shape) const {
   const TensorView& t = checked(name, expected_shape);
   const size_t n = static_cast<size_t>(t.numel());
@@ -287,6 +292,7 @@ const float* Weights::f32(const std::string& name, const std::vector<int64_t>& e
       fail("tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected a floating-point type");
   }
   (*converted_bytes_)[name] = static_cast<int64_t>(n * sizeof(float));
+  release(name);
   return converted_.emplace(name, std::move(out)).first->second.data();
 }
 

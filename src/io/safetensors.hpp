@@ -64,6 +64,9 @@ class Weights {
   // The stored tensor, checked against `expected_shape` and to be F32, F16 or BF16; nothing is
   // converted (a packer reads it in its stored dtype).
   const TensorView& matrix(const std::string& name, const std::vector<int64_t>& expected_shape) const;
+  // Drops the stored bytes of `name` from resident memory after a copy was made of them (they are
+  // read again from the page cache if used).
+  void release(const std::string& name) const;
   // The fp32 copies f32() made of stored F16/BF16/F64 (or misaligned F32) data, by tensor name, in
   // bytes: what conversion keeps resident beyond the mapped files.
   const std::map<std::string, int64_t>& converted_bytes() const { return *converted_bytes_; }

@@ -134,6 +134,17 @@ LinearWeights LinearPacker::pack(const TensorView& t, const float* bias, int64_t
 LinearWeights LinearPacker::convert(const uint8_t* data, DType dtype, int64_t in_features, int64_t out_features,
                                     bool stored_in_out, const float* bias, const std::string& name) {
   const Source s{data, dtype, in_features, out_features, stored_in_out};
+  if (format_ == WeightFormat::bf16 && dtype == DType::bf16 && !stored_in_out &&
+      reinterpret_cast<uintptr_t>(data) % alignof(uint16_t) == 0) {
+    // Already the format asked, in its rows: used where it is mapped, neither copied nor cached.
+    LinearWeights p;
+    p.b = bias;
+    p.in = in_features;
+    p.out = out_features;
+    p.format = format_;
+    p.packed = data;
+    return p;
+  }
   if (auto it = packed_.find(s.data);
       it != packed_.end() && it->second.in == s.in && it->second.out == s.out && it->second.b == bias)
     return it->second;
@@ -156,14 +167,6 @@ LinearWeights LinearPacker::convert(const uint8_t* data, DType dtype, int64_t in
     case WeightFormat::f16: {
       auto* out = static_cast<uint16_t*>(arena_.allocate(static_cast<size_t>(n) * sizeof(uint16_t)));
       const bool bf16 = format_ == WeightFormat::bf16;
-      if (bf16 && s.dtype == DType::bf16 && !s.in_out) {
-        // Already the format asked, in its rows: a copy (widening and narrowing back is exact).
-        parallel_for(s.out, 64, [&](int64_t o0, int64_t o1) {
-          std::memcpy(out + o0 * in, s.data + o0 * in * 2, static_cast<size_t>((o1 - o0) * in) * 2);
-        });
-        p.packed = out;
-        break;
-      }
       ok = convert_segments(s, [&](int64_t o, int64_t k0, const float* v, int64_t n) {
         uint16_t* dst = out + o * in + k0;
         if (bf16) {

@@ -34,7 +34,8 @@ class LinearPacker {
 
   // The matrix `t` (F32, F16 or BF16; [out, in], or [in, out] when `stored_in_out`) in this
   // packer's format, read in its stored dtype a segment at a time: no fp32 copy of it is made. The
-  // cache is looked in by `name` before `t` is read at all. This packer's format must not be fp32,
+  // cache is looked in by `name` before `t` is read at all. BF16 [out, in] packed as bf16 is used
+  // where it lies (nothing converted, nothing cached). This packer's format must not be fp32,
   // which is a copy of the whole matrix (Weights::f32 makes it).
   LinearWeights pack(const TensorView& t, const float* bias, int64_t in, int64_t out, bool stored_in_out,
                      const std::string& name);

@@ -14,7 +14,10 @@ LinearWeights read_linear(const Weights& weights, LinearPacker& packer, const St
   }
   const TensorView& w = weights.matrix(m.weight, shape);
   const float* b = m.bias.empty() ? nullptr : weights.f32(m.bias, {m.out});
-  return packer.pack(w, b, m.in, m.out, m.in_out, name);
+  const LinearWeights packed = packer.pack(w, b, m.in, m.out, m.in_out, name);
+  // Converted (not used in place), the stored bytes are no longer read.
+  if (packed.packed != w.data) weights.release(m.weight);
+  return packed;
 }
 
 }  // namespace tokprob
