@@ -124,10 +124,12 @@ LinearWeights LinearPacker::pack(const LinearWeights& w, const std::string& name
 
 LinearWeights LinearPacker::pack(const TensorView& t, const float* bias, int64_t in, int64_t out, bool stored_in_out,
                                  const std::string& name) {
-  if (format_ == WeightFormat::f32) fail("weight " + name + ": an fp32 matrix is read through Weights::f32, not packed");
+  if (format_ == WeightFormat::f32)
+    fail("weight " + name + ": an fp32 matrix is read through Weights::f32, not packed");
   if (t.dtype != DType::f32 && t.dtype != DType::f16 && t.dtype != DType::bf16)
     fail("weight " + name + " has dtype " + dtype_name(t.dtype) + ", expected F32, F16 or BF16");
-  if (t.numel() != in * out) fail("weight " + name + " does not hold " + std::to_string(out) + " x " + std::to_string(in) + " values");
+  if (t.numel() != in * out)
+    fail("weight " + name + " does not hold " + std::to_string(out) + " x " + std::to_string(in) + " values");
   return convert(t.data, t.dtype, in, out, stored_in_out, bias, name);
 }
 

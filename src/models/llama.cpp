@@ -91,7 +91,8 @@ class Llama final : public DecoderLayers {
                                        : "lm_head.weight";
     embed_ = w(embed_name, {vocab, C});
     // Tied, the head packs the embedding's stored bytes; the embedding itself stays fp32.
-    spec.head = read_linear(weights_, packer_, {tied ? embed_name : "lm_head.weight", "", C, vocab, false, "lm_head.weight"});
+    spec.head =
+        read_linear(weights_, packer_, {tied ? embed_name : "lm_head.weight", "", C, vocab, false, "lm_head.weight"});
     final_norm_ = w("model.norm.weight", {C});
 
     auto lin = [&](const std::string& name, int64_t in, int64_t out, bool bias) {
