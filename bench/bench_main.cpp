@@ -309,6 +309,40 @@ void print_json(const BenchModel& m, const Settings& st, const std::vector<Threa
   std::cout << j.dump(2) << '\n';
 }
 
+// Peak resident memory of `tokprob next` on the benchmark model stored BF16, against the
+// checkpoint's size plus the tokenizer's: with --dtype bf16 (converting at every start, and
+// mapping the cache of converted weights) and with fp32. Printed after the other figures.
+constexpr double kPeakRssMaxBf16 = 1.15, kPeakRssMaxFp32 = 2.1;
+
+void peak_rss_figures(const Settings& st, const std::string& fixtures) {
+  const std::filesystem::path dir = st.model_dir + "-bf16";
+  progress("preparing " + dir.string());
+  const BenchModel m = prepare_distilgpt2_folder(dir, std::filesystem::path(fixtures) / "gpt2-tiny", /*bf16=*/true);
+  const double size = static_cast<double>(m.file_bytes + m.tokenizer_bytes);
+  const std::filesystem::path cache = dir.parent_path() / (dir.filename().string() + "-weight-cache");
+  struct Case {
+    const char* what;
+    std::string dtype, cache;
+    double target;
+  };
+  const Case cases[] = {{"--dtype bf16, converting", "bf16", "off", kPeakRssMaxBf16},
+                        {"--dtype bf16, cache hit", "bf16", cache.string(), kPeakRssMaxBf16},
+                        {"--dtype fp32", "fp32", "off", kPeakRssMaxFp32}};
+  std::printf("\npeak RSS of `tokprob next --threads 1` on a BF16 checkpoint of distilgpt2's shape (%s):\n"
+              "checkpoint %.1f MB + tokenizer %.1f MB = %.1f MB\n",
+              dir.string().c_str(), m.file_bytes / 1e6, m.tokenizer_bytes / 1e6, size / 1e6);
+  for (const Case& c : cases) {
+    progress("peak RSS, " + std::string(c.what));
+    std::filesystem::remove_all(cache);
+    const PeakRss r = next_peak_rss(st.tokprob, dir, kPrompt, st.repeats, c.dtype, c.cache);
+    const double ratio = static_cast<double>(r.bytes) / size;
+    std::printf("  %-26s peak RSS %7.1f MB = %.2f x (target <= %.2f: %s), cold start %.1f ms wall (median of %d)\n",
+                c.what, r.bytes / 1e6, ratio, c.target, ratio <= c.target ? "met" : "NOT met", r.cold.median * 1e3,
+                st.repeats);
+  }
+  std::filesystem::remove_all(cache);
+}
+
 int run(const Settings& st) {
   const std::set<std::string> phases(st.only.begin(), st.only.end());
   auto wanted = [&](const char* p) { return phases.empty() || phases.count(p) > 0; };
@@ -405,6 +439,7 @@ int run(const Settings& st) {
     print_json(m, st, all, load);
   else
     print_table(m, st, all, load);
+  if (wanted("rss") && !st.json) peak_rss_figures(st, fixtures);  // a table of its own, not in the JSON
   return 0;
 }
 
@@ -433,9 +468,9 @@ int main(int argc, char** argv) {
                  "Load the model of the in-process figures through this cache of converted weights (a folder), "
                  "as a second start of the command does; default: converted in memory");
   app.add_flag("--json", st.json, "Print every number as JSON instead of the table");
-  app.add_option("--only", st.only, "Measure only these: bounds, cold, warm, prefill, decode (for profiling)")
+  app.add_option("--only", st.only, "Measure only these: bounds, cold, warm, prefill, decode, rss (for profiling)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"bounds", "cold", "warm", "prefill", "decode"}));
+      ->check(CLI::IsMember({"bounds", "cold", "warm", "prefill", "decode", "rss"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

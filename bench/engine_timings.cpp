@@ -22,9 +22,9 @@ namespace tokprob::bench {
 namespace {
 
 // Runs argv to completion with stdout captured; returns its wall time and sets `cpu_s` to the CPU
-// time the child used. Throws on failure.
+// time the child used (and `peak_rss` to its peak resident memory, bytes). Throws on failure.
 double run_command(const std::vector<std::string>& args, const std::vector<std::string>& env, std::string& output,
-                   double& cpu_s) {
+                   double& cpu_s, uint64_t* peak_rss = nullptr) {
   std::vector<char*> envp;
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
@@ -63,6 +63,7 @@ double run_command(const std::vector<std::string>& args, const std::vector<std::
   const double seconds = seconds_since(start);
   auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
   cpu_s = sec(usage.ru_utime) + sec(usage.ru_stime);
+  if (peak_rss) *peak_rss = static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux gives KiB
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     fail(args[0] + " failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
   return seconds;
@@ -89,6 +90,28 @@ Summary cold_start(const std::filesystem::path& tokprob, const std::filesystem::
     cpus.push_back(cpu);
   }
   return summarize(std::move(wall), std::move(cpus));
+}
+
+PeakRss next_peak_rss(const std::filesystem::path& tokprob, const std::filesystem::path& model_dir,
+                      const std::string& prompt, int runs, const std::string& dtype, const std::string& weight_cache) {
+  const std::vector<std::string> args = {tokprob.string(), "next", "-m", model_dir.string(), "--threads", "1",
+                                         "--dtype", dtype, prompt};
+  std::vector<std::string> env = {"TOKPROB_WEIGHT_CACHE=" + weight_cache};
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "TOKPROB_WEIGHT_CACHE=", 21) != 0) env.emplace_back(*e);
+  std::string output;
+  double cpu = 0;
+  uint64_t rss = 0;
+  run_command(args, env, output, cpu);  // fills the cache, if any: the measured runs map it
+  PeakRss r;
+  std::vector<double> wall, cpus;
+  for (int i = 0; i < runs; ++i) {
+    wall.push_back(run_command(args, env, output, cpu, &rss));
+    cpus.push_back(cpu);
+    r.bytes = std::max(r.bytes, rss);
+  }
+  r.cold = summarize(std::move(wall), std::move(cpus));
+  return r;
 }
 
 LoadBreakdown load_breakdown(const std::filesystem::path& model_dir, const std::string& prompt) {

@@ -17,6 +17,15 @@ namespace tokprob::bench {
 // `runs` times after one unmeasured run that warms the page cache (and fills the cache of
 // converted weights). `weight_cache` is the command's TOKPROB_WEIGHT_CACHE: a folder, or "off" to
 // convert at every start. Throws if the command fails.
+// The peak resident memory of `tokprob next --threads 1 --dtype DTYPE` (the most of `runs` runs,
+// from wait4), after an unmeasured run that fills `weight_cache` ("off": none); their wall times.
+struct PeakRss {
+  uint64_t bytes = 0;
+  Summary cold;
+};
+PeakRss next_peak_rss(const std::filesystem::path& tokprob, const std::filesystem::path& model_dir,
+                      const std::string& prompt, int runs, const std::string& dtype, const std::string& weight_cache);
+
 Summary cold_start(const std::filesystem::path& tokprob, const std::filesystem::path& model_dir,
                    const std::string& prompt, int threads, int runs, const std::string& dtype,
                    const std::string& weight_cache);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/half_float.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::bench {
@@ -57,7 +58,7 @@ std::vector<TensorSpec> distilgpt2_tensors(const Gpt2Shape& s) {
   return t;
 }
 
-std::string config_text(const Gpt2Shape& s) {
+std::string config_text(const Gpt2Shape& s, bool bf16) {
   nlohmann::ordered_json c;
   c["activation_function"] = "gelu_new";
   c["architectures"] = {"GPT2LMHeadModel"};
@@ -73,7 +74,7 @@ std::string config_text(const Gpt2Shape& s) {
   c["n_layer"] = s.n_layer;
   c["n_positions"] = s.n_positions;
   c["scale_attn_weights"] = true;
-  c["torch_dtype"] = "float32";
+  c["torch_dtype"] = bf16 ? "bfloat16" : "float32";
   c["vocab_size"] = s.vocab;
   c["_comment"] = "distilgpt2 shapes with random weights, written by tokprob_bench";
   return c.dump(2) + "\n";
@@ -92,13 +93,13 @@ struct Rng {
 };
 
 // Header JSON padded with spaces to a multiple of 8 so the data that follows is aligned.
-std::string safetensors_header(const std::vector<TensorSpec>& tensors, uint64_t& data_bytes) {
+std::string safetensors_header(const std::vector<TensorSpec>& tensors, bool bf16, uint64_t& data_bytes) {
   nlohmann::ordered_json h;
   h["__metadata__"] = {{"format", "pt"}};
   uint64_t offset = 0;
   for (const auto& t : tensors) {
-    const uint64_t n = static_cast<uint64_t>(t.numel()) * sizeof(float);
-    h[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + n}}};
+    const uint64_t n = static_cast<uint64_t>(t.numel()) * (bf16 ? 2 : sizeof(float));
+    h[t.name] = {{"dtype", bf16 ? "BF16" : "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + n}}};
     offset += n;
   }
   data_bytes = offset;
@@ -107,9 +108,9 @@ std::string safetensors_header(const std::vector<TensorSpec>& tensors, uint64_t&
   return text;
 }
 
-void write_safetensors(const fs::path& file, const std::vector<TensorSpec>& tensors) {
+void write_safetensors(const fs::path& file, const std::vector<TensorSpec>& tensors, bool bf16) {
   uint64_t data_bytes = 0;
-  const std::string header = safetensors_header(tensors, data_bytes);
+  const std::string header = safetensors_header(tensors, bf16, data_bytes);
   std::ofstream out(file, std::ios::binary);
   if (!out) fail("cannot write " + file.string());
   const uint64_t n = header.size();
@@ -122,13 +123,19 @@ void write_safetensors(const fs::path& file, const std::vector<TensorSpec>& tens
   const float a = 0.02f * std::sqrt(3.0f);
   Rng rng;
   std::vector<float> buf(1 << 20);
+  std::vector<uint16_t> halves(bf16 ? buf.size() : 0);
   for (const auto& t : tensors) {
     for (int64_t left = t.numel(); left > 0;) {
       const int64_t m = std::min<int64_t>(left, static_cast<int64_t>(buf.size()));
       for (int64_t i = 0; i < m; ++i)
         buf[i] = t.init == Init::random ? a * rng.uniform_pm1() : (t.init == Init::ones ? 1.0f : 0.0f);
       // x86-64 is little-endian, as safetensors requires.
-      out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(m * sizeof(float)));
+      if (bf16) {
+        for (int64_t i = 0; i < m; ++i) halves[i] = f32_to_bf16(buf[i]);
+        out.write(reinterpret_cast<const char*>(halves.data()), static_cast<std::streamsize>(m * 2));
+      } else {
+        out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(m * sizeof(float)));
+      }
       left -= m;
     }
   }
@@ -156,18 +163,24 @@ bool folder_matches(const fs::path& dir, const std::string& config, uint64_t fil
 
 }  // namespace
 
-BenchModel prepare_distilgpt2_folder(const fs::path& dir, const fs::path& tokenizer_dir) {
+BenchModel prepare_distilgpt2_folder(const fs::path& dir, const fs::path& tokenizer_dir, bool bf16) {
   BenchModel m;
   m.dir = dir;
   const auto tensors = distilgpt2_tensors(m.shape);
   uint64_t data_bytes = 0;
-  const uint64_t header_bytes = safetensors_header(tensors, data_bytes).size();
+  const uint64_t header_bytes = safetensors_header(tensors, bf16, data_bytes).size();
   m.weight_bytes = data_bytes;
-  m.bytes_per_token = data_bytes - static_cast<uint64_t>(m.shape.n_positions * m.shape.n_embd) * sizeof(float);
-  const std::string config = config_text(m.shape);
+  m.file_bytes = 8 + header_bytes + data_bytes;
+  m.bytes_per_token =
+      data_bytes - static_cast<uint64_t>(m.shape.n_positions * m.shape.n_embd) * (bf16 ? 2 : sizeof(float));
+  const std::string config = config_text(m.shape, bf16);
+  auto tokenizer_bytes = [&] {
+    for (const char* f : kTokenizerFiles) m.tokenizer_bytes += fs::file_size(dir / f);
+  };
 
-  if (folder_matches(dir, config, 8 + header_bytes + data_bytes)) {
+  if (folder_matches(dir, config, m.file_bytes)) {
     m.reused = true;
+    tokenizer_bytes();
     return m;
   }
   for (const char* f : kTokenizerFiles)
@@ -184,7 +197,7 @@ BenchModel prepare_distilgpt2_folder(const fs::path& dir, const fs::path& tokeni
     out << config;
     if (!out.flush()) fail("cannot write " + (partial / "config.json").string());
   }
-  write_safetensors(partial / "model.safetensors", tensors);
+  write_safetensors(partial / "model.safetensors", tensors, bf16);
   for (const char* f : kTokenizerFiles) {
     fs::copy_file(tokenizer_dir / f, partial / f, fs::copy_options::overwrite_existing);
     // The fixtures are read-only; the copies must not be, or a later rewrite could not replace them.
@@ -192,6 +205,7 @@ BenchModel prepare_distilgpt2_folder(const fs::path& dir, const fs::path& tokeni
   }
   fs::remove_all(dir);
   fs::rename(partial, dir);
+  tokenizer_bytes();
   return m;
 }
 

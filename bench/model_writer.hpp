@@ -30,6 +30,8 @@ struct BenchModel {
   std::filesystem::path dir;
   Gpt2Shape shape;
   uint64_t weight_bytes = 0;     // every tensor of model.safetensors
+  uint64_t file_bytes = 0;       // model.safetensors
+  uint64_t tokenizer_bytes = 0;  // the tokenizer files
   uint64_t bytes_per_token = 0;  // what one decode step must read: all but the position table
   bool reused = false;           // the folder was already there with the same contents
 };
@@ -37,6 +39,9 @@ struct BenchModel {
 // Writes `dir` (config.json, model.safetensors with F32 "transformer."-prefixed tensors, the
 // tokenizer files of `tokenizer_dir`), or reuses it when an earlier run left the same folder.
 // Weights come from a fixed-seed generator, so every run writes the same bytes.
-BenchModel prepare_distilgpt2_folder(const std::filesystem::path& dir, const std::filesystem::path& tokenizer_dir);
+// With `bf16`, every tensor is stored BF16 (the same values rounded), as checkpoints saved in
+// bfloat16 are.
+BenchModel prepare_distilgpt2_folder(const std::filesystem::path& dir, const std::filesystem::path& tokenizer_dir,
+                                     bool bf16 = false);
 
 }  // namespace tokprob::bench

@@ -1,7 +1,9 @@
 // How a model is loaded, beyond what its folder says.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +50,9 @@ struct LoadOptions {
 
   // Internal: set by the loader for the model being built from weight_cache_dir.
   std::shared_ptr<PackedWeightCache> packed_cache;
+  // Internal, for tests and the benchmark: when set, the loader records in it each tensor it copied
+  // to fp32 (stored F16/BF16 data), with the copy's bytes: what a load keeps beyond the mapping.
+  std::shared_ptr<std::map<std::string, int64_t>> converted_tensors;
 };
 
 }  // namespace tokprob

@@ -242,14 +242,32 @@ std::vector<std::filesystem::path> Weights::files() const {
   return paths;
 }
 
-const float* Weights::f32(const std::string& name, const std::vector<int64_t>& expected_shape) const {
+const TensorView& Weights::checked(const std::string& name, const std::vector<int64_t>& expected_shape) const {
   const TensorView& t = get(name);
   if (t.shape != expected_shape)
     fail("tensor '" + name + "' in " + t.file->path().string() + " has shape " + shape_string(t.shape) +
          ", the config implies " + shape_string(expected_shape));
+  return t;
+}
+
+const TensorView& Weights::matrix(const std::string& name, const std::vector<int64_t>& expected_shape) const {
+  const TensorView& t = checked(name, expected_shape);
+  if (t.dtype != DType::f32 && t.dtype != DType::f16 && t.dtype != DType::bf16)
+    fail("tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected F32, F16 or BF16");
+  return t;
+}
+
+void Weights::release(const std::string& name) const {
+  const TensorView& t = get(name);
+  if (t.file) t.file->release(t.data, t.nbytes);
+}
+
+const float* Weights::f32(const std::string& name, const std::vector<int64_t>& expected_shape) const {
+  const TensorView& t = checked(name, expected_shape);
   const size_t n = static_cast<size_t>(t.numel());
   if (t.dtype == DType::f32 && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0)
     return reinterpret_cast<const float*>(t.data);
+  if (auto it = converted_.find(name); it != converted_.end()) return it->second.data();
   std::vector<float> out(n);
   switch (t.dtype) {
     case DType::f32: std::memcpy(out.data(), t.data, n * 4); break;
@@ -273,8 +291,9 @@ const float* Weights::f32(const std::string& name, const std::vector<int64_t>& e
     default:
       fail("tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected a floating-point type");
   }
-  converted_.push_back(std::move(out));
-  return converted_.back().data();
+  (*converted_bytes_)[name] = static_cast<int64_t>(n * sizeof(float));
+  release(name);
+  return converted_.emplace(name, std::move(out)).first->second.data();
 }
 
 }  // namespace tokprob

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -46,7 +45,8 @@ std::vector<TensorView> read_safetensors_header(const MappedFile& file);
 
 // All tensors of a model folder: `model.safetensors`, or the shards listed by
 // `model.safetensors.index.json`. Floating tensors can be read as fp32; stored F16/BF16 data is
-// converted once and kept for the lifetime of this object.
+// converted once and kept for the lifetime of this object. Matrices that are packed into another
+// format are read through matrix() instead, which converts nothing.
 class Weights {
  public:
   static Weights open_folder(const std::filesystem::path& dir);
@@ -59,7 +59,21 @@ class Weights {
   bool has(const std::string& name) const;
   const TensorView& get(const std::string& name) const;  // throws naming the tensor
   // The tensor as fp32, checked against `expected_shape` (throws naming tensor and shapes).
+  // A name asked twice is converted once.
   const float* f32(const std::string& name, const std::vector<int64_t>& expected_shape) const;
+  // The stored tensor, checked against `expected_shape` and to be F32, F16 or BF16; nothing is
+  // converted (a packer reads it in its stored dtype).
+  const TensorView& matrix(const std::string& name, const std::vector<int64_t>& expected_shape) const;
+  // Drops the stored bytes of `name` from resident memory after a copy was made of them (they are
+  // read again from the page cache if used).
+  void release(const std::string& name) const;
+  // The fp32 copies f32() made of stored F16/BF16/F64 (or misaligned F32) data, by tensor name, in
+  // bytes: what conversion keeps resident beyond the mapped files.
+  const std::map<std::string, int64_t>& converted_bytes() const { return *converted_bytes_; }
+  // Records those in `into` from now on (which outlives this object, moved into a model).
+  void record_conversions_in(std::shared_ptr<std::map<std::string, int64_t>> into) {
+    converted_bytes_ = std::move(into);
+  }
   std::vector<std::string> names() const;
   std::string source() const;  // file names, for messages
   std::vector<std::filesystem::path> files() const;
@@ -68,7 +82,9 @@ class Weights {
   Weights();
   std::vector<std::unique_ptr<MappedFile>> files_;
   std::map<std::string, TensorView> tensors_;
-  mutable std::deque<std::vector<float>> converted_;
+  const TensorView& checked(const std::string& name, const std::vector<int64_t>& expected_shape) const;
+  mutable std::map<std::string, std::vector<float>> converted_;
+  std::shared_ptr<std::map<std::string, int64_t>> converted_bytes_ = std::make_shared<std::map<std::string, int64_t>>();
 };
 
 

@@ -1,5 +1,5 @@
-// Converts a model's fp32 matrix weights into the weight format chosen at load (--dtype) and keeps
-// the converted copies for the model's lifetime. Models build every LinearWeights through one.
+// Converts a model's matrix weights into the weight format chosen at load (--dtype) and keeps the
+// converted copies for the model's lifetime. Models build every LinearWeights through one.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/safetensors.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/packed_weight_cache.hpp"
 #include "kernels/weight_arena.hpp"
@@ -31,15 +32,28 @@ class LinearPacker {
   // the format cannot hold (not finite, or beyond f16's ±65504).
   LinearWeights pack(const LinearWeights& w, const std::string& name);
 
+  // The matrix `t` (F32, F16 or BF16; [out, in], or [in, out] when `stored_in_out`) in this
+  // packer's format, read in its stored dtype a segment at a time: no fp32 copy of it is made. The
+  // cache is looked in by `name` before `t` is read at all. BF16 [out, in] packed as bf16 is used
+  // where it lies (nothing converted, nothing cached). This packer's format must not be fp32,
+  // which is a copy of the whole matrix (Weights::f32 makes it).
+  LinearWeights pack(const TensorView& t, const float* bias, int64_t in, int64_t out, bool stored_in_out,
+                     const std::string& name);
+
   // Bytes of converted weights held.
   int64_t bytes() const { return bytes_; }
 
  private:
+  // `data` as stored: see pack(const TensorView&, ...).
+  LinearWeights convert(const uint8_t* data, DType dtype, int64_t in, int64_t out, bool stored_in_out,
+                        const float* bias, const std::string& name);
+
   WeightFormat format_;
   std::shared_ptr<PackedWeightCache> cache_;  // shared: the mapped weights live as long as the model
   // Filled by the conversion: allocated without zeroing, which would touch every page once more.
   WeightArena arena_;
-  std::map<const float*, LinearWeights> packed_;
+  // By source address: a matrix packed twice (a tied embedding) is converted once.
+  std::map<const void*, LinearWeights> packed_;
   int64_t bytes_ = 0;
 };
 

@@ -33,7 +33,8 @@ void read_bert_backbone(const Config& config, const EncoderTensors& r, const std
   I.type_vocab_size = config.get_size("type_vocab_size", 2);
   if (config.has("pad_token_id")) I.pad_token_id = static_cast<int32_t>(config.get_int("pad_token_id"));
 
-  s.word_embeddings = r.w(p + "embeddings.word_embeddings.weight", {V, C});
+  s.word_embeddings_name = p + "embeddings.word_embeddings.weight";
+  s.word_embeddings = r.w(s.word_embeddings_name, {V, C});
   s.position_embeddings = r.w(p + "embeddings.position_embeddings.weight", {I.max_positions, C});
   s.type_embeddings = r.w(p + "embeddings.token_type_embeddings.weight", {I.type_vocab_size, C});
   std::tie(s.embed_norm_g, s.embed_norm_b) = r.norm(p + "embeddings.LayerNorm", C);

@@ -32,7 +32,8 @@ std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weig
   const std::string p = weights.has("distilbert.embeddings.word_embeddings.weight") ? "distilbert." : "";
   LinearPacker packer(options.weights, options.packed_cache);
   const EncoderTensors r{weights, packer};
-  s.word_embeddings = r.w(p + "embeddings.word_embeddings.weight", {V, C});
+  s.word_embeddings_name = p + "embeddings.word_embeddings.weight";
+  s.word_embeddings = r.w(s.word_embeddings_name, {V, C});
   // sinusoidal_pos_embds only changes how the table was initialised: it is saved like a learned one.
   s.position_embeddings = r.w(p + "embeddings.position_embeddings.weight", {I.max_positions, C});
   std::tie(s.embed_norm_g, s.embed_norm_b) = r.norm(p + "embeddings.LayerNorm", C);

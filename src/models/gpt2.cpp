@@ -5,6 +5,7 @@
 #include "kernels/linear_packer.hpp"
 #include "kernels/norms.hpp"
 #include "models/blocks/pre_norm_layer.hpp"
+#include "models/blocks/stored_linear.hpp"
 #include "models/decoder.hpp"
 #include "tokprob/error.hpp"
 
@@ -45,9 +46,9 @@ class Gpt2 final : public DecoderLayers {
     lnf_g_ = w(prefix + "ln_f.weight", {C});
     lnf_b_ = w(prefix + "ln_f.bias", {C});
     const bool tied = config.get_bool("tie_word_embeddings", true);
-    spec.head = packer_.pack(
-        {tied || !weights_.has("lm_head.weight") ? wte_ : w("lm_head.weight", {vocab, C}), nullptr, C, vocab, false},
-        "lm_head.weight");
+    // Tied, the head packs the embedding's stored bytes; the embedding itself stays fp32.
+    const std::string head = tied || !weights_.has("lm_head.weight") ? prefix + "wte.weight" : "lm_head.weight";
+    spec.head = read_linear(weights_, packer_, {head, "", C, vocab, false, "lm_head.weight"});
     for (int64_t l = 0; l < n_layer; ++l) {
       const std::string p = prefix + "h." + std::to_string(l) + ".";
       PreNormLayer L{};
@@ -88,7 +89,7 @@ class Gpt2 final : public DecoderLayers {
   const float* w(const std::string& name, const std::vector<int64_t>& shape) { return weights_.f32(name, shape); }
   // GPT-2's Conv1D: name.weight [in, out] and name.bias [out].
   LinearWeights conv1d(const std::string& name, int64_t in, int64_t out) {
-    return packer_.pack({w(name + ".weight", {in, out}), w(name + ".bias", {out}), in, out, true}, name + ".weight");
+    return read_linear(weights_, packer_, {name + ".weight", name + ".bias", in, out, true, ""});
   }
 
   Weights weights_;

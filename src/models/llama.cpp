@@ -6,6 +6,7 @@
 #include "kernels/linear_packer.hpp"
 #include "kernels/norms.hpp"
 #include "models/blocks/pre_norm_layer.hpp"
+#include "models/blocks/stored_linear.hpp"
 #include "models/blocks/rope_config.hpp"
 #include "models/decoder.hpp"
 #include "tokprob/error.hpp"
@@ -85,20 +86,17 @@ class Llama final : public DecoderLayers {
 
     // With a tied head a checkpoint may keep either copy (TinyStories keeps only lm_head.weight).
     const bool tied = config.get_bool("tie_word_embeddings", false);  // the default of all three configs
-    if (weights_.has("model.embed_tokens.weight")) {
-      embed_ = w("model.embed_tokens.weight", {vocab, C});
-    } else if (tied && weights_.has("lm_head.weight")) {
-      embed_ = w("lm_head.weight", {vocab, C});
-    } else {
-      embed_ = w("model.embed_tokens.weight", {vocab, C});  // throws naming the missing tensor
-    }
-    const float* head = tied ? embed_ : w("lm_head.weight", {vocab, C});
-    spec.head = packer_.pack({head, nullptr, C, vocab, false}, "lm_head.weight");
+    const std::string embed_name = weights_.has("model.embed_tokens.weight") || !tied || !weights_.has("lm_head.weight")
+                                       ? "model.embed_tokens.weight"  // throws below naming it when missing
+                                       : "lm_head.weight";
+    embed_ = w(embed_name, {vocab, C});
+    // Tied, the head packs the embedding's stored bytes; the embedding itself stays fp32.
+    spec.head =
+        read_linear(weights_, packer_, {tied ? embed_name : "lm_head.weight", "", C, vocab, false, "lm_head.weight"});
     final_norm_ = w("model.norm.weight", {C});
 
     auto lin = [&](const std::string& name, int64_t in, int64_t out, bool bias) {
-      return packer_.pack({w(name + ".weight", {out, in}), bias ? w(name + ".bias", {out}) : nullptr, in, out, false},
-                          name + ".weight");
+      return read_linear(weights_, packer_, {name + ".weight", bias ? name + ".bias" : "", in, out, false, ""});
     };
     for (int64_t l = 0; l < n_layers; ++l) {
       const std::string p = "model.layers." + std::to_string(l) + ".";

@@ -7,6 +7,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/norms.hpp"
+#include "models/blocks/stored_linear.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -168,7 +169,7 @@ std::unique_ptr<EncoderModel> make_post_ln_encoder(PostLnEncoderSpec spec, Weigh
 }
 
 LinearWeights EncoderTensors::linear(const std::string& name, int64_t in, int64_t out) const {
-  return packer.pack({w(name + ".weight", {out, in}), w(name + ".bias", {out}), in, out, false}, name + ".weight");
+  return read_linear(weights, packer, {name + ".weight", name + ".bias", in, out, false, ""});
 }
 
 std::pair<const float*, const float*> EncoderTensors::norm(const std::string& name, int64_t dim) const {
@@ -188,9 +189,10 @@ MlmHeadWeights read_mlm_head(const Config& config, const EncoderTensors& r, cons
   m.act = act;
   std::tie(m.norm_g, m.norm_b) = r.norm(names.norm, C);
   m.eps = eps;
-  m.decoder = r.packer.pack(
-      {tied ? s.word_embeddings : r.w(names.decoder_weight, {V, C}), r.w(names.bias, {V}), C, V, false},
-      names.decoder_weight);
+  // Tied, the decoder packs the embedding's stored bytes; the embedding itself stays fp32.
+  m.decoder = read_linear(r.weights, r.packer,
+                          {tied ? s.word_embeddings_name : names.decoder_weight, names.bias, C, V, false,
+                           names.decoder_weight});
   return m;
 }
 

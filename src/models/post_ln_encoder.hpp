@@ -53,6 +53,7 @@ struct PostLnEncoderSpec {
   // padding id: a padding token takes row padding_idx, the others padding_idx + 1, + 2, ... in order.
   int32_t position_padding_idx = -1;
   const float *word_embeddings = nullptr, *position_embeddings = nullptr;
+  std::string word_embeddings_name;  // its tensor, which a tied masked-LM decoder packs
   const float* type_embeddings = nullptr;  // [info.type_vocab_size, hidden]; null when the model has none
   const float *embed_norm_g = nullptr, *embed_norm_b = nullptr;
   std::vector<PostLnLayer> layers;

@@ -55,6 +55,7 @@ const std::map<std::string, EncoderLoader>& encoder_loaders() {
 template <class Load>
 auto load_with_cache(const std::filesystem::path& dir, const Config& config, const LoadOptions& options, Load load) {
   Weights weights = Weights::open_folder(dir);
+  if (options.converted_tensors) weights.record_conversions_in(options.converted_tensors);
   if (options.weights == WeightFormat::f32 || options.weight_cache_dir.empty()) return load(std::move(weights), options);
   LoadOptions with_cache = options;
   // The configuration decides which tensor each converted weight is: it is part of the identity.

@@ -8,6 +8,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/linear_packer.hpp"
+#include "models/blocks/stored_linear.hpp"
 #include "kernels/norms.hpp"
 #include "models/kv_cache.hpp"
 #include "tokprob/error.hpp"
@@ -149,12 +150,12 @@ class T5 final : public Seq2SeqLM {
                                    : weights_.has("encoder.embed_tokens.weight") ? "encoder.embed_tokens.weight"
                                                                                  : "shared.weight";
     embed_ = w(embed_name, {vocab_, d});
-    // A 4.x config with an untied head must have the head (w() names it when missing).
+    // A 4.x config with an untied head must have the head (read_linear names it when missing).
     const bool untied = !config.json().contains("scale_decoder_outputs") && !config.get_bool("tie_word_embeddings", true);
     if (weights_.has("lm_head.weight") || untied)
-      head_ = packer_.pack({w("lm_head.weight", {vocab_, d}), nullptr, d, vocab_, false}, "lm_head.weight");
-    else
-      head_ = packer_.pack({embed_, nullptr, d, vocab_, false}, "shared.weight");
+      head_ = read_linear(weights_, packer_, {"lm_head.weight", "", d, vocab_, false, ""});
+    else  // the head packs the embedding's stored bytes; the embedding itself stays fp32
+      head_ = read_linear(weights_, packer_, {embed_name, "", d, vocab_, false, "shared.weight"});
     // Python's d_model ** -0.5, applied in float32.
     head_scale_ = scale_output_ ? static_cast<float>(std::pow(static_cast<double>(d), -0.5)) : 1.0f;
     enc_bias_table_ = w("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", {buckets_, heads_});
@@ -373,7 +374,7 @@ class T5 final : public Seq2SeqLM {
 
   // name.weight [out, in], no bias (T5 has none).
   LinearWeights lin(const std::string& name, int64_t in, int64_t out) {
-    return packer_.pack({w(name + ".weight", {out, in}), nullptr, in, out, false}, name + ".weight");
+    return read_linear(weights_, packer_, {name + ".weight", "", in, out, false, ""});
   }
 
   T5Attention attention_weights(const std::string& p) {

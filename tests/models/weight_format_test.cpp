@@ -8,11 +8,14 @@
 #include <cmath>
 #include <cstring>
 #include <iterator>
+#include <map>
+#include <set>
 
 #include "cli_runner.hpp"
 #include "fixtures.hpp"
 #include "generate/distribution_agreement.hpp"
 #include "models/model_folder_copy.hpp"
+#include "io/safetensors.hpp"
 #include "models/registry.hpp"
 #include "tokprob/tokenizer.hpp"
 
@@ -177,6 +180,54 @@ TEST(WeightFormats, SecondLoadReadsTheConvertedWeightsCache) {
       fs::remove_all(cache);
     }
   }
+}
+
+// A BF16 checkpoint loaded as bf16 is packed from its stored bytes: the only fp32 copies made are
+// of vectors (norms, biases) and of the embeddings (fp32 by design; a tied head packs the
+// embedding's stored bytes), on the first load that converts and on the second that maps the
+// cache. Loaded as fp32 (the format asked), every matrix is copied, as the check of the recording.
+TEST(WeightFormats, Bf16CheckpointPackedAsBf16KeepsNoFp32CopyOfAMatrix) {
+  const std::map<std::string, std::set<std::string>> embeddings = {
+      {"gpt2-tiny", {"transformer.wte.weight", "transformer.wpe.weight"}},
+      {"llama-tiny", {"model.embed_tokens.weight"}},
+      {"tinystories-656k", {"lm_head.weight"}},  // tied, kept only under the head's name
+      {"bert-tiny-mlm",
+       {"bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
+        "bert.embeddings.token_type_embeddings.weight"}},
+      {"distilbert-tiny-sst2",
+       {"distilbert.embeddings.word_embeddings.weight", "distilbert.embeddings.position_embeddings.weight"}},
+      {"t5-tiny",
+       {"shared.weight", "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+        "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"}},
+  };
+  const fs::path cache = fs::temp_directory_path() / ("tokprob_weight_cache_stored_" + std::to_string(::getpid()));
+  for (const char* fixture : kAllKinds) {
+    TOKPROB_REQUIRE_FIXTURE(fixture);
+    const auto copy = stored_as(fixture, "BF16");
+    const Weights stored = Weights::open_folder(copy->dir());
+    auto matrices_copied = [&](const std::map<std::string, int64_t>& converted) {
+      std::set<std::string> out;
+      for (const auto& [name, bytes] : converted) {
+        EXPECT_EQ(bytes, stored.get(name).numel() * 4) << fixture << " " << name;
+        if (stored.get(name).shape.size() >= 2 && !embeddings.at(fixture).count(name)) out.insert(name);
+      }
+      return out;
+    };
+    fs::remove_all(cache);
+    for (const char* pass : {"converting", "cache hit"}) {
+      LoadOptions options(WeightFormat::bf16);
+      options.weight_cache_dir = cache;
+      options.converted_tensors = std::make_shared<std::map<std::string, int64_t>>();
+      logits_of(copy->dir(), options);
+      EXPECT_FALSE(options.converted_tensors->empty()) << fixture << " " << pass;
+      EXPECT_EQ(matrices_copied(*options.converted_tensors), std::set<std::string>{}) << fixture << " " << pass;
+    }
+    LoadOptions fp32;
+    fp32.converted_tensors = std::make_shared<std::map<std::string, int64_t>>();
+    logits_of(copy->dir(), fp32);
+    EXPECT_FALSE(matrices_copied(*fp32.converted_tensors).empty()) << fixture;
+  }
+  fs::remove_all(cache);
 }
 
 // The accuracy targets on the trained model, over the story the accuracy benchmark scores.
