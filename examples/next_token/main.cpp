@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
     tokprob::NextOptions options;
     options.top_k = 5;
     const std::vector<std::string> texts = {argv[2]};
-    for (const tokprob::TokenScore& t : tokprob::next(model, texts, options).at(0).top)
+    const std::vector<tokprob::NextResult> results = tokprob::next(model, texts, options);
+    for (const tokprob::TokenScore& t : results.at(0).top)
       std::cout << t.id << '\t' << std::setprecision(6) << t.prob << '\t' << t.text << '\n';
     return 0;
   } catch (const tokprob::Error& e) {

@@ -2,7 +2,8 @@
 //
 //   tokprob::Model model = tokprob::load_folder("path/to/gpt2");
 //   std::vector<std::string> texts = {"This weekend I plan to"};
-//   for (const tokprob::TokenScore& t : tokprob::next(model, texts)[0].top) ...
+//   std::vector<tokprob::NextResult> results = tokprob::next(model, texts);
+//   for (const tokprob::TokenScore& t : results[0].top) ...
 //
 // Models by Hugging Face id: tokprob/hub.hpp (the tokprob::hub library).
 #pragma once
