@@ -81,7 +81,10 @@ HttpServer::HttpServer(ServedModel model, ServerOptions options)
   const ServerContext ctx{&model_, &options_};
   add_info_routes(*http_, ctx);
   const JsonRoutes routes = json_routes(ctx);
-  for (const auto& [path, handle] : routes) {
+  // Not a structured binding: clang 14 (the fuzz build's) cannot capture one in a lambda.
+  for (const auto& route : routes) {
+    const std::string& path = route.first;
+    const auto& handle = route.second;
     // Read here rather than by httplib, which caps form-urlencoded bodies (what `curl -d` sends
     // without a Content-Type) at 8 KiB: every body is JSON up to --max-body, whatever its type.
     http_->Post(path, [handle](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
