@@ -17,9 +17,10 @@ PY=$(bash scripts/python-env.sh)
 seconds() { echo $(( $(date +%s) - $1 )); }
 
 t=$(date +%s)
-# (-U: the wheel build below configures this same folder as scikit-build-core; a rerun starts plain.)
+# (The wheel build below configures this same folder as scikit-build-core, without tests: a rerun
+# turns them back on and drops its SKBUILD entries.)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOKPROB_WERROR=ON -DTOKPROB_PYTHON=ON \
-  -DPython_EXECUTABLE="$PY" -U 'SKBUILD*' >/dev/null
+  -DTOKPROB_BUILD_TESTS=ON -DTOKPROB_BUILD_BENCH=ON -DPython_EXECUTABLE="$PY" -U 'SKBUILD*' >/dev/null
 cmake --build build -j2
 echo "== release build: $(seconds $t) s"
 t=$(date +%s)

@@ -19,31 +19,29 @@ ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batc
   ServedModel m;
   m.name = std::filesystem::absolute(dir).lexically_normal().filename().string();
   if (m.name.empty()) m.name = std::filesystem::absolute(dir).lexically_normal().parent_path().filename().string();
-  // The architecture's head decides the kind: BertForMaskedLM, DistilBertForSequenceClassification, ...
-  const std::string arch = config.first_architecture();
-  const auto ends_with = [&](std::string_view suffix) { return arch.ends_with(suffix); };
-  if (ends_with("ForSequenceClassification")) {
-    m.encoder = load_sequence_classifier(dir, config, options);
-    m.kind = "classifier";
-  } else if (ends_with("ForMaskedLM")) {
-    m.encoder = load_masked_lm(dir, config, options);
-    m.kind = "masked-lm";
-  }
-  else if (ends_with("ForConditionalGeneration")) {
-    m.seq2seq = load_seq2seq_lm(dir, config, options);
-    m.kind = "seq2seq";
-    m.model_type = m.seq2seq->info().model_type;
-    m.max_positions = m.seq2seq->info().max_positions;
-  }
-  if (m.encoder) {
-    m.model_type = m.encoder->info().model_type;
-    m.max_positions = m.encoder->info().max_positions;
-  } else if (!m.seq2seq) {
-    std::shared_ptr<const CausalLM> model = load_causal_lm(dir, config, options);
-    m.kind = "causal-lm";
-    m.model_type = model->info().model_type;
-    m.max_positions = model->info().max_positions;
-    m.causal_lm = std::make_shared<BatchingCausalLM>(std::move(model), max_batch);
+  // The kind the library decides (registry's model_kind: the head the architecture names).
+  const ModelKind kind = options.kind ? *options.kind : model_kind(config);
+  m.kind = model_kind_name(kind);
+  switch (kind) {
+    case ModelKind::sequence_classifier:
+    case ModelKind::masked_lm:
+      m.encoder = kind == ModelKind::masked_lm ? load_masked_lm(dir, config, options)
+                                               : load_sequence_classifier(dir, config, options);
+      m.model_type = m.encoder->info().model_type;
+      m.max_positions = m.encoder->info().max_positions;
+      break;
+    case ModelKind::seq2seq_lm:
+      m.seq2seq = load_seq2seq_lm(dir, config, options);
+      m.model_type = m.seq2seq->info().model_type;
+      m.max_positions = m.seq2seq->info().max_positions;
+      break;
+    case ModelKind::causal_lm: {
+      std::shared_ptr<const CausalLM> model = load_causal_lm(dir, config, options);
+      m.model_type = model->info().model_type;
+      m.max_positions = model->info().max_positions;
+      m.causal_lm = std::make_shared<BatchingCausalLM>(std::move(model), max_batch);
+      break;
+    }
   }
   m.dtype = weight_format_name(options.weights);
   m.eos_token_ids = read_eos_token_ids(dir);
