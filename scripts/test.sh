@@ -38,7 +38,7 @@ t=$(date +%s)
 rm -rf build/wheel
 "$PY" -m pip wheel --no-build-isolation --no-deps -q -Cbuild-dir=build -Ccmake.define.TOKPROB_WERROR=ON -w build/wheel .
 "$PY" -m pip install -q --force-reinstall --no-deps build/wheel/tokprob-*.whl
-"$PY" -m ruff check python tests/python
+"$PY" -m ruff check python tests/python bench/python
 "$PY" -m mypy
 (cd tests/python && TOKPROB_BINARY="$PWD/../../build/tokprob" "$PY" -m pytest -q -p no:cacheprovider)
 echo "== python package: $(seconds $t) s"
