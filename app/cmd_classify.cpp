@@ -2,8 +2,11 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "file_options.hpp"
 #include "format/classify_output.hpp"
 #include "models/registry.hpp"
+#include "server/request_fields.hpp"
+#include "server/task_options_json.hpp"
 #include "tasks/classify.hpp"
 #include "tokprob/error.hpp"
 
@@ -16,6 +19,7 @@ Runner add_classify_command(CLI::App& app) {
     std::string pair;
     std::string function = "auto";
     std::vector<std::string> texts;
+    corpus::JobOptions job;
   };
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand("classify", "Label probabilities of a sequence classifier for each TEXT");
@@ -25,16 +29,26 @@ Runner add_classify_command(CLI::App& app) {
                   "Scores from logits: auto (sigmoid for multi-label or one-label models, else softmax), softmax, "
                   "sigmoid or none")
       ->capture_default_str();
-  add_texts_option(*sub, st->texts, "Text(s); several run as one batch");
+  add_file_options(*sub, st->job, add_texts_option(*sub, st->texts, "Text(s); several run as one batch"));
   return with_flag_names({{"function", "--function"}}, [st, sub, pair]() -> int {
     if (!sub->parsed()) return -1;
     if (pair->count() > 0) st->classify.pair = st->pair;
     st->classify.function = parse_score_function(st->function);
     const OutputFormat format = parse_output_format(st->common.format);
+    const bool file = reads_input_file(*sub, st->job, st->texts);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_sequence_classifier(dir, config, load_options(st->common));
     const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    if (file)
+      return run_file_job(st->job, [&](std::span<const corpus::InputLine> lines) {
+        RequestFields fields(lines[0].fields);
+        const ClassifyOptions options = classify_options_from_json(fields, st->classify);
+        fields.reject_unknown();
+        return lines_of(classify(*model, tokenizer, line_texts(lines), options), lines.size(),
+                        [](const ClassifyResult&) { return 1; },
+                        [](const ClassifyResult& r) { return static_cast<int64_t>(r.input_ids.size()); });
+      });
     const auto results = classify(*model, tokenizer, st->texts, st->classify);
     write_classify(std::cout, results, format, stdout_style());
     return 0;

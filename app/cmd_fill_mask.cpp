@@ -3,9 +3,12 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "file_options.hpp"
 #include "format/fill_mask_output.hpp"
 #include "format/quoted_text.hpp"
 #include "models/registry.hpp"
+#include "server/request_fields.hpp"
+#include "server/task_options_json.hpp"
 #include "tasks/fill_mask.hpp"
 #include "tokprob/error.hpp"
 
@@ -17,6 +20,7 @@ Runner add_fill_mask_command(CLI::App& app) {
     FillMaskOptions fill;
     std::vector<std::string> targets;
     std::vector<std::string> texts;
+    corpus::JobOptions job;
   };
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand(
@@ -27,12 +31,13 @@ Runner add_fill_mask_command(CLI::App& app) {
                         "Words to score at every mask: one comma-separated list, or one word per --targets when "
                         "repeated; a word of several tokens is scored by its first piece and reported with all its "
                         "pieces");
-  add_texts_option(*sub, st->texts, "Text(s) with the tokenizer's mask token; several run as one batch");
+  add_file_options(*sub, st->job, add_texts_option(*sub, st->texts, "Text(s) with the tokenizer's mask token; several run as one batch"));
   return with_flag_names({{"top_k", "-k"}, {"targets", "--targets"}}, [st, sub]() -> int {
     if (!sub->parsed()) return -1;
     st->fill.targets = targets_from(st->targets);
     const OutputFormat format = parse_output_format(st->common.format);
     validate(st->fill);
+    const bool file = reads_input_file(*sub, st->job, st->texts);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
@@ -46,6 +51,16 @@ Runner add_fill_mask_command(CLI::App& app) {
                       "takes one value: repeat --targets for each word, or give them as one comma-separated list");
       }
     auto model = load_masked_lm(dir, config, load_options(st->common));
+    if (file)
+      return run_file_job(st->job, [&](std::span<const corpus::InputLine> lines) {
+        RequestFields fields(lines[0].fields);
+        const FillMaskOptions options = fill_mask_options_from_json(fields, file_limits(), st->fill);
+        fields.reject_unknown();
+        validate(options);
+        return lines_of(fill_mask(*model, tokenizer, line_texts(lines), options), lines.size(),
+                        [](const FillMaskResult&) { return 1; },
+                        [](const FillMaskResult& r) { return static_cast<int64_t>(r.input_ids.size()); });
+      });
     const auto results = fill_mask(*model, tokenizer, st->texts, st->fill);
     write_fill_mask(std::cout, results, format, stdout_style());
     return 0;

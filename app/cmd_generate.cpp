@@ -2,10 +2,13 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "file_options.hpp"
 #include "format/generate_output.hpp"
 #include "format/token_json.hpp"
 #include "io/generation_defaults.hpp"
 #include "models/registry.hpp"
+#include "server/request_fields.hpp"
+#include "server/task_options_json.hpp"
 #include "tasks/generate.hpp"
 #include "tokprob/error.hpp"
 
@@ -38,6 +41,7 @@ Runner add_generate_command(CLI::App& app) {
     bool sample = false, stream = false;
     std::string early_stopping = "false";
     std::vector<std::string> texts;
+    corpus::JobOptions job;
   };
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand(
@@ -70,7 +74,7 @@ Runner add_generate_command(CLI::App& app) {
   sub->add_flag("--stream", st->stream,
                 "With --format json, one line per generated token before the result (tables always stream)");
   add_repeatable_option(*sub, "--stop", g.stop, "Stop a sequence once its text contains STR (repeatable)");
-  add_texts_option(*sub, st->texts, "Text(s) to continue, one after the other");
+  add_file_options(*sub, st->job, add_texts_option(*sub, st->texts, "Text(s) to continue, one after the other"));
   return with_flag_names(kGenerateFlags, [st, sub, seed]() -> int {
     if (!sub->parsed()) return -1;
     auto& g = st->gen;
@@ -83,11 +87,29 @@ Runner add_generate_command(CLI::App& app) {
     validate(g);
     for (const auto& text : st->texts)
       if (text.empty()) usage_error("empty text: give the text to continue");
+    const bool file = reads_input_file(*sub, st->job, st->texts);
+    if (file && st->stream) usage_error("--stream shows one text's tokens as they come: not with --input");
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_causal_lm(dir, config, load_options(st->common));
     const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
     if (auto eos = read_eos_token_ids(dir); !eos.empty()) g.eos_token_ids = eos;
+
+    if (file)
+      return run_file_job(st->job, [&](std::span<const corpus::InputLine> lines) {
+        RequestFields fields(lines[0].fields);
+        const GenerateOptions options = generate_options_from_json(fields, file_limits(), g.eos_token_ids.value_or(std::vector<int32_t>{}), g);
+        fields.reject_unknown();
+        validate(options);
+        std::vector<GenerateResult> results;
+        for (const auto& line : lines) results.push_back(generate_text(*model, tokenizer, line.text, options));
+        return lines_of(results, lines.size(), [](const GenerateResult&) { return 1; },
+                        [](const GenerateResult& r) {
+                          auto n = static_cast<int64_t>(r.input_ids.size());
+                          for (const auto& seq : r.sequences) n += static_cast<int64_t>(seq.new_ids.size());
+                          return n;
+                        });
+      });
 
     const TableStyle style = stdout_style();
     if (format == OutputFormat::csv) write_generate_csv_header(std::cout);

@@ -2,8 +2,11 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "file_options.hpp"
 #include "format/next_output.hpp"
 #include "models/registry.hpp"
+#include "server/request_fields.hpp"
+#include "server/task_options_json.hpp"
 #include "tasks/next.hpp"
 #include "tokprob/error.hpp"
 
@@ -16,6 +19,7 @@ Runner add_next_command(CLI::App& app) {
     std::string position = "-1";
     std::vector<std::string> targets;
     std::vector<std::string> texts;
+    corpus::JobOptions job;
   };
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand("next", "Next-token distribution of a causal language model after each TEXT");
@@ -27,7 +31,7 @@ Runner add_next_command(CLI::App& app) {
   add_repeatable_option(*sub, "--targets", st->targets,
                         "Continuations to score, taken literally (\" go\" for a word after a space): one "
                         "comma-separated list, or one continuation per --targets when repeated (commas kept)");
-  add_texts_option(*sub, st->texts, "Text(s); several run as one batch");
+  add_file_options(*sub, st->job, add_texts_option(*sub, st->texts, "Text(s); several run as one batch"));
   return with_flag_names({{"top_k", "-k"}, {"position", "--position"}, {"targets", "--targets"}}, [st, sub]() -> int {
     if (!sub->parsed()) return -1;
     if (st->position == "all") {
@@ -44,10 +48,21 @@ Runner add_next_command(CLI::App& app) {
     st->next.targets = targets_from(st->targets);
     const OutputFormat format = parse_output_format(st->common.format);
     validate(st->next);
+    const bool file = reads_input_file(*sub, st->job, st->texts);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_causal_lm(dir, config, load_options(st->common));
     const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    if (file)
+      return run_file_job(st->job, [&](std::span<const corpus::InputLine> lines) {
+        RequestFields fields(lines[0].fields);
+        const NextOptions options = next_options_from_json(fields, file_limits(), st->next);
+        fields.reject_unknown();
+        validate(options);
+        return lines_of(next_token_distribution(*model, tokenizer, line_texts(lines), options), lines.size(),
+                        [&](const NextResult& r) { return options.all_positions ? r.input_ids.size() : 1; },
+                        [](const NextResult& r) { return static_cast<int64_t>(r.input_ids.size()); });
+      });
     const auto results = next_token_distribution(*model, tokenizer, st->texts, st->next);
     write_next(std::cout, results, format, stdout_style());
     return 0;

@@ -2,8 +2,11 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "file_options.hpp"
 #include "format/score_output.hpp"
 #include "models/registry.hpp"
+#include "server/request_fields.hpp"
+#include "server/task_options_json.hpp"
 #include "tasks/score.hpp"
 #include "tokprob/error.hpp"
 
@@ -14,6 +17,7 @@ Runner add_score_command(CLI::App& app) {
     CommonOptions common;
     ScoreOptions score;
     std::vector<std::string> texts;
+    corpus::JobOptions job;
   };
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand(
@@ -29,15 +33,26 @@ Runner add_score_command(CLI::App& app) {
                 "Score the first token too, conditioned on the tokenizer's BOS token (else EOS, GPT-2's "
                 "<|endoftext|>) put before the text, as evaluation harnesses do for rolling log-likelihood; "
                 "nothing is added where the tokenizer already starts with it");
-  add_texts_option(*sub, st->texts, "Text(s) to score");
+  add_file_options(*sub, st->job, add_texts_option(*sub, st->texts, "Text(s) to score"));
   return with_flag_names({{"window", "--window"}, {"stride", "--stride"}}, [st, sub]() -> int {
     if (!sub->parsed()) return -1;
     const OutputFormat format = parse_output_format(st->common.format);
     validate(st->score);
+    const bool file = reads_input_file(*sub, st->job, st->texts);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
     auto model = load_causal_lm(dir, config, load_options(st->common));
     const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    if (file)
+      return run_file_job(st->job, [&](std::span<const corpus::InputLine> lines) {
+        RequestFields fields(lines[0].fields);
+        const ScoreOptions options = score_options_from_json(fields, file_limits(), st->score);
+        fields.reject_unknown();
+        validate(options);
+        return lines_of(score_texts(*model, tokenizer, line_texts(lines), options), lines.size(),
+                        [](const ScoreResult&) { return 1; },
+                        [](const ScoreResult& r) { return static_cast<int64_t>(r.tokens.size()); });
+      });
     const auto results = score_texts(*model, tokenizer, st->texts, st->score);
     write_score(std::cout, results, format, stdout_style());
     return 0;

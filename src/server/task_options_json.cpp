@@ -14,7 +14,12 @@ std::vector<std::string> texts_from_json(RequestFields& fields, const ServerLimi
 
 namespace {
 
-std::vector<std::string> targets_from_json(RequestFields& fields) {
+// Absent (or null): `fallback`.
+std::vector<std::string> targets_from_json(RequestFields& fields, std::vector<std::string> fallback) {
+  if (!fields.has("targets")) {
+    fields.ignore("targets");
+    return fallback;
+  }
   auto targets = fields.optional_strings("targets");
   for (size_t i = 0; i < targets.size(); ++i)
     if (targets[i].empty()) usage_error("field 'targets[" + std::to_string(i) + "]' is empty");
@@ -23,24 +28,25 @@ std::vector<std::string> targets_from_json(RequestFields& fields) {
 
 }  // namespace
 
-NextOptions next_options_from_json(RequestFields& fields, const ServerLimits& limits) {
-  NextOptions o;
+NextOptions next_options_from_json(RequestFields& fields, const ServerLimits& limits, NextOptions base) {
+  NextOptions o = std::move(base);
   o.top_k = fields.integer("top_k", o.top_k, 1, limits.max_top_k);
   o.position = fields.integer("position", o.position);
   o.all_positions = fields.boolean("all_positions", o.all_positions);
-  o.targets = targets_from_json(fields);
+  o.targets = targets_from_json(fields, std::move(o.targets));
   return o;
 }
 
-FillMaskOptions fill_mask_options_from_json(RequestFields& fields, const ServerLimits& limits) {
-  FillMaskOptions o;
+FillMaskOptions fill_mask_options_from_json(RequestFields& fields, const ServerLimits& limits,
+                                            FillMaskOptions base) {
+  FillMaskOptions o = std::move(base);
   o.top_k = fields.integer("top_k", o.top_k, 1, limits.max_top_k);
-  o.targets = targets_from_json(fields);
+  o.targets = targets_from_json(fields, std::move(o.targets));
   return o;
 }
 
-ClassifyOptions classify_options_from_json(RequestFields& fields) {
-  ClassifyOptions o;
+ClassifyOptions classify_options_from_json(RequestFields& fields, ClassifyOptions base) {
+  ClassifyOptions o = std::move(base);
   if (auto f = fields.optional_string("function")) {
     // The task's own message names the command-line flag.
     try {
@@ -49,7 +55,7 @@ ClassifyOptions classify_options_from_json(RequestFields& fields) {
       usage_error("field 'function' must be auto, softmax, sigmoid or none, got '" + *f + "'");
     }
   }
-  o.pair = fields.optional_string("pair");
+  if (auto pair = fields.optional_string("pair")) o.pair = std::move(pair);
   return o;
 }
 
@@ -58,8 +64,8 @@ ClassifyOptions classify_options_from_json(RequestFields& fields) {
 namespace tokprob {
 
 GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLimits& limits,
-                                           const std::vector<int32_t>& default_eos) {
-  GenerateOptions o;
+                                           const std::vector<int32_t>& default_eos, GenerateOptions base) {
+  GenerateOptions o = std::move(base);
   o.max_new_tokens = fields.integer("max_new_tokens", o.max_new_tokens, 1, limits.max_tokens);
   if (fields.has("do_sample")) o.do_sample = fields.boolean("do_sample", false);
   fields.ignore("do_sample");
@@ -80,7 +86,8 @@ GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLi
     else usage_error("field 'early_stopping' must be true, false or \"never\"");
   }
   o.logprobs = fields.integer("logprobs", o.logprobs, 0, limits.max_top_k);
-  o.stop = fields.optional_strings("stop");
+  if (fields.has("stop")) o.stop = fields.optional_strings("stop");
+  fields.ignore("stop");
   for (size_t i = 0; i < o.stop.size(); ++i)
     if (o.stop[i].empty()) usage_error("field 'stop[" + std::to_string(i) + "]' is empty");
   if (fields.has("eos_token_ids")) {
@@ -95,8 +102,8 @@ GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLi
   return o;
 }
 
-ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& limits) {
-  ScoreOptions o;
+ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& limits, ScoreOptions base) {
+  ScoreOptions o = std::move(base);
   o.max_positions_run = limits.max_score_positions;
   o.window = fields.integer("window", o.window, 0, std::numeric_limits<int32_t>::max());
   o.stride = fields.integer("stride", o.stride, 0, std::numeric_limits<int32_t>::max());
@@ -105,11 +112,12 @@ ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& 
   return o;
 }
 
-Seq2SeqOptions seq2seq_options_from_json(RequestFields& fields, const ServerLimits& limits) {
-  Seq2SeqOptions o;
+Seq2SeqOptions seq2seq_options_from_json(RequestFields& fields, const ServerLimits& limits,
+                                          Seq2SeqOptions base) {
+  Seq2SeqOptions o = std::move(base);
   o.top_k = fields.integer("top_k", o.top_k, 1, limits.max_top_k);
   o.max_new_tokens = fields.integer("max_new_tokens", o.max_new_tokens, 1, limits.max_tokens);
-  o.target = fields.optional_string("target");
+  if (auto target = fields.optional_string("target")) o.target = std::move(target);
   return o;
 }
 

@@ -1,5 +1,7 @@
 // The one place where JSON request bodies become task options: the fields of each task's options
-// struct under the same names, with the same defaults, bounded by the server's limits.
+// struct under the same names, bounded by the server's limits. A field that is absent keeps the
+// value of `base` (the struct's defaults for the server; the command line's options for the lines
+// of a JSONL file, corpus/jsonl_job.hpp).
 #pragma once
 
 #include "server/request_fields.hpp"
@@ -17,24 +19,26 @@ namespace tokprob {
 std::vector<std::string> texts_from_json(RequestFields& fields, const ServerLimits& limits);
 
 // top_k, position, all_positions, targets.
-NextOptions next_options_from_json(RequestFields& fields, const ServerLimits& limits);
+NextOptions next_options_from_json(RequestFields& fields, const ServerLimits& limits, NextOptions base = {});
 
 // top_k, targets.
-FillMaskOptions fill_mask_options_from_json(RequestFields& fields, const ServerLimits& limits);
+FillMaskOptions fill_mask_options_from_json(RequestFields& fields, const ServerLimits& limits,
+                                            FillMaskOptions base = {});
 
 // function ("auto", "softmax", "sigmoid", "none"), pair.
-ClassifyOptions classify_options_from_json(RequestFields& fields);
+ClassifyOptions classify_options_from_json(RequestFields& fields, ClassifyOptions base = {});
 
 // max_new_tokens, do_sample, temperature, top_k, top_p, min_p, repetition_penalty, seed,
 // num_beams, num_return_sequences, length_penalty, early_stopping (false, true, "never"),
 // logprobs, stop, eos_token_ids (default: `default_eos`, the model's generation_config.json).
 GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLimits& limits,
-                                           const std::vector<int32_t>& default_eos);
+                                           const std::vector<int32_t>& default_eos, GenerateOptions base = {});
 
 // window, stride, top_k (the work they imply bounded by limits.max_score_positions).
-ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& limits);
+ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& limits, ScoreOptions base = {});
 
 // top_k, max_new_tokens, target.
-Seq2SeqOptions seq2seq_options_from_json(RequestFields& fields, const ServerLimits& limits);
+Seq2SeqOptions seq2seq_options_from_json(RequestFields& fields, const ServerLimits& limits,
+                                          Seq2SeqOptions base = {});
 
 }  // namespace tokprob
