@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include <iostream>
+#include <chrono>
 #include <thread>
 
 #include "cli_common.hpp"
@@ -17,9 +18,9 @@ namespace {
 
 int stop_pipe[2] = {-1, -1};
 
-void on_stop_signal(int) {
+void on_stop_signal(int signal) {
   const int saved = errno;
-  const char c = 's';
+  const char c = signal == SIGTERM ? 'T' : 's';
   [[maybe_unused]] auto n = ::write(stop_pipe[1], &c, 1);
   errno = saved;
 }
@@ -45,6 +46,13 @@ Runner add_serve_command(CLI::App& app) {
   sub->add_option("--http-threads", st->server.http_threads, "Requests handled at once; more wait")
       ->capture_default_str();
   sub->add_option("--max-batch", st->server.max_batch, "Sequences merged into one forward pass")->capture_default_str();
+  sub->add_option("--max-queue", st->server.max_queue,
+                  "Connections waiting for a request thread; past these, requests get 503 with Retry-After")
+      ->capture_default_str();
+  sub->add_option("--drain-seconds", st->server.drain_seconds,
+                  "On SIGTERM, seconds to keep answering while /health/ready says 503 (for a load balancer), "
+                  "before refusing new connections; requests in flight always finish")
+      ->capture_default_str();
   sub->add_option("--max-body", st->server.limits.max_body_bytes, "Largest request body in bytes")->capture_default_str();
   sub->add_option("--max-prompt-tokens", st->server.limits.max_prompt_tokens,
                   "Longest text in tokens (0: the model's positions)")
@@ -61,6 +69,9 @@ Runner add_serve_command(CLI::App& app) {
     if (st->server.limits.max_tokens < 0) usage_error("--max-tokens must be 0 or more");
     if (st->server.limits.max_texts < 1) usage_error("--max-texts must be at least 1");
     if (st->server.limits.max_score_positions < 1) usage_error("--max-score-positions must be at least 1");
+    if (st->server.max_queue < 0) usage_error("--max-queue must be 0 or more");
+    if (!(st->server.drain_seconds >= 0 && st->server.drain_seconds <= 3600))
+      usage_error("--drain-seconds must be in [0, 3600]");
     CommonOptions common;
     common.model = st->model;
     common.threads = st->threads;
@@ -83,6 +94,9 @@ Runner add_serve_command(CLI::App& app) {
       char c = 0;
       while (::read(stop_pipe[0], &c, 1) < 0 && errno == EINTR) {
       }
+      server.drain();
+      if (c == 'T' && st->server.drain_seconds > 0)  // SIGTERM: a load balancer's signal to go
+        std::this_thread::sleep_for(std::chrono::duration<double>(st->server.drain_seconds));
       server.stop();
     });
     std::cout << "tokprob: serving " << server.model().name << " (" << server.model().kind << ") on http://"

@@ -29,6 +29,11 @@ std::vector<float> BatchingCausalLM::forward(std::span<DecodeChunk> chunks) cons
   return std::move(call.logits);
 }
 
+void BatchingCausalLM::on_batch(std::function<void(int64_t)> observe) {
+  std::lock_guard lock(mutex_);
+  on_batch_ = std::move(observe);
+}
+
 BatchStats BatchingCausalLM::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
@@ -58,8 +63,10 @@ void BatchingCausalLM::work() {
       batch.push_back(waiting_.front());
       waiting_.pop_front();
     }
+    const std::function<void(int64_t)> observe = on_batch_;
     lock.unlock();
     run(batch);
+    if (observe) observe(sequences);
     lock.lock();
     stats_.forwards++;
     stats_.calls += static_cast<int64_t>(batch.size());

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -34,6 +35,8 @@ class BatchingCausalLM final : public CausalLM {
   std::vector<float> forward(std::span<DecodeChunk> chunks) const override;
 
   BatchStats stats() const;
+  // Called after each forward pass with the sequences it merged (for /metrics).
+  void on_batch(std::function<void(int64_t sequences)> observe);
 
  private:
   struct Call {
@@ -51,6 +54,7 @@ class BatchingCausalLM final : public CausalLM {
   mutable std::condition_variable arrived_, finished_;
   mutable std::deque<Call*> waiting_;
   mutable BatchStats stats_;
+  std::function<void(int64_t)> on_batch_;
   bool stopping_ = false;
   std::thread worker_;
 };

@@ -357,6 +357,7 @@ void answer_completions(const ServerContext& ctx, const nlohmann::json& body, ht
     ojson reply = head;
     reply["choices"] = std::move(choices);
     reply["usage"] = usage_json(prompt_tokens, completion_tokens);
+    request_tokens() = {prompt_tokens, completion_tokens};
     res.status = 200;
     res.set_content(dump_ordered(reply), "application/json");
     return;
@@ -417,6 +418,7 @@ void answer_completions(const ServerContext& ctx, const nlohmann::json& body, ht
           for (size_t c = 0; c < n; ++c)
             completion_tokens += static_cast<int64_t>(gen.sequences[std::min(c, gen.sequences.size() - 1)].new_ids.size());
       }
+      request_tokens() = {prompt_tokens, completion_tokens};
       if (req.include_usage) {
         ojson event = head;
         event["choices"] = ojson::array();

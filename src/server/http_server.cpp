@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 
@@ -65,20 +66,68 @@ std::string listen_failure(const std::string& host, int port) {
   return reason;
 }
 
+std::chrono::steady_clock::time_point& request_started() {
+  thread_local std::chrono::steady_clock::time_point start;
+  return start;
+}
+
+bool& request_counted() {
+  thread_local bool counted = false;
+  return counted;
+}
+
 }  // namespace
 
 HttpServer::HttpServer(ServedModel model, ServerOptions options)
     : model_(std::move(model)), options_(std::move(options)), http_(std::make_unique<WideBacklogServer>()) {
   if (options_.http_threads < 1) usage_error("--http-threads must be at least 1");
-  const int threads = options_.http_threads;
+  if (options_.max_queue < 0) usage_error("--max-queue must be 0 or more");
+  const auto threads = static_cast<size_t>(options_.http_threads), bound = static_cast<size_t>(options_.max_queue);
   http_->set_socket_options(exclusive_listen_options);
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  http_->new_task_queue = [this, threads, bound] {
+    auto* pool = new BoundedPool(threads, bound);
+    pool_ = pool;
+    return pool;
+  };
+  state_.metrics.set_endpoints(model_.endpoints());
+  state_.gauges = [this] {
+    Gauges g;
+    if (BoundedPool* pool = pool_) g.queue_depth = pool->waiting();
+    g.requests_in_progress = in_progress_;
+    g.ready = state_.ready;
+    return g;
+  };
+  if (model_.causal_lm) model_.causal_lm->on_batch([this](int64_t sequences) { state_.metrics.batch_run(sequences); });
+
+  // Every request starts here, on the thread that answers it: past the queue bound, 503 at once.
+  http_->set_pre_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+    request_started() = std::chrono::steady_clock::now();
+    request_tokens() = {};
+    request_counted() = true;
+    ++in_progress_;
+    if (!BoundedPool::refusing()) return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("Retry-After", "1");
+    res.set_header("Connection", "close");
+    set_error(res, {503, "the server is busy: more than " + std::to_string(options_.max_queue) +
+                             " connections are waiting; retry after a second",
+                    "server_error", "server_busy"});
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // ... and ends here, once answered (streamed ones too).
+  http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - request_started()).count();
+    const RequestTokens& t = request_tokens();
+    state_.metrics.request_done(req.path, res.status, seconds, t.in, t.out);
+    // httplib answers a request it cannot parse without routing it: that one was not counted in.
+    if (request_counted()) --in_progress_;
+    request_counted() = false;
+  });
   http_->set_payload_max_length(static_cast<size_t>(options_.limits.max_body_bytes));
   http_->set_read_timeout(30, 0);
   http_->set_write_timeout(30, 0);
   http_->set_keep_alive_timeout(2);  // an idle keep-alive connection holds a worker thread
 
-  const ServerContext ctx{&model_, &options_};
+  const ServerContext ctx{&model_, &options_, &state_};
   add_info_routes(*http_, ctx);
   const JsonRoutes routes = json_routes(ctx);
   // Not a structured binding: clang 14 (the fuzz build's) cannot capture one in a lambda.
@@ -158,7 +207,12 @@ int HttpServer::bind() {
   return options_.port;
 }
 
-void HttpServer::run() { http_->listen_after_bind(); }
+void HttpServer::run() {
+  http_->listen_after_bind();
+  pool_ = nullptr;  // httplib deleted it
+}
+
+void HttpServer::drain() { state_.ready = false; }
 
 void HttpServer::stop() {
   if (http_) http_->stop();

@@ -42,6 +42,19 @@ void add_info_routes(httplib::Server& server, ServerContext ctx) {
     }
     set_json(res, j);
   });
+  // Liveness: the process answers. Readiness: it takes work (a load balancer sends it requests).
+  server.Get("/health/live", [](const httplib::Request&, httplib::Response& res) {
+    set_json(res, {{"status", "alive"}});
+  });
+  server.Get("/health/ready", [ctx](const httplib::Request&, httplib::Response& res) {
+    const bool ready = !ctx.state || ctx.state->ready;
+    set_json(res, {{"status", ready ? "ready" : "draining"}}, ready ? 200 : 503);
+  });
+  server.Get("/metrics", [ctx](const httplib::Request&, httplib::Response& res) {
+    if (!ctx.state) return set_error(res, {404, "no metrics here", "invalid_request_error", "not_found"});
+    res.set_content(ctx.state->metrics.prometheus_text(ctx.state->gauges ? ctx.state->gauges() : Gauges{}),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  });
   server.Get("/v1/models", [ctx](const httplib::Request&, httplib::Response& res) {
     set_json(res, {{"object", "list"}, {"data", nlohmann::json::array({model_json(ctx)})}});
   });

@@ -14,7 +14,18 @@ namespace tokprob {
 
 namespace {
 
+// Counts the tokens a result read and generated for /metrics.
+void tally(const auto& r) {
+  RequestTokens& t = request_tokens();
+  if constexpr (requires { r.input_ids; }) t.in += static_cast<int64_t>(r.input_ids.size());
+  else t.in += static_cast<int64_t>(r.tokens.size());  // ScoreResult
+  if constexpr (requires { r.sequences; })
+    for (const auto& s : r.sequences) t.out += static_cast<int64_t>(s.new_ids.size());
+  if constexpr (requires { r.output_ids; }) t.out += static_cast<int64_t>(r.output_ids.size());
+}
+
 nlohmann::json results_json(const auto& results) {
+  for (const auto& r : results) tally(r);
   nlohmann::json a = nlohmann::json::array();
   for (const auto& r : results) a.push_back(to_json(r));
   return {{"results", std::move(a)}};

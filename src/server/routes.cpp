@@ -5,6 +5,11 @@
 
 namespace tokprob {
 
+RequestTokens& request_tokens() {
+  thread_local RequestTokens tokens;
+  return tokens;
+}
+
 void set_json(httplib::Response& res, const nlohmann::json& body, int status) {
   res.status = status;
   res.set_content(dump_json_line(body), "application/json");

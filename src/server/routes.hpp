@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <span>
@@ -12,22 +13,38 @@
 #include <nlohmann/json.hpp>
 
 #include "server/api_error.hpp"
+#include "server/metrics.hpp"
 #include "server/served_model.hpp"
 #include "server/server_options.hpp"
 
 namespace tokprob {
 
+// What the routes read of the running server: readiness and the /metrics figures.
+struct ServerState {
+  Metrics metrics;
+  std::atomic<bool> ready{true};  // false while draining (SIGTERM): /health/ready answers 503
+  std::function<Gauges()> gauges;  // the live figures, set by the HTTP server
+};
+
 struct ServerContext {
   const ServedModel* model;
   const ServerOptions* options;
+  ServerState* state = nullptr;  // null where no HTTP server runs (the http_body fuzz target)
 };
+
+// Tokens the current request read and generated, for /metrics: a request runs on one thread,
+// from the pre-routing handler that resets these to the logger that reads them.
+struct RequestTokens {
+  int64_t in = 0, out = 0;
+};
+RequestTokens& request_tokens();
 
 // A JSON endpoint: fills the response from the parsed body; what it throws becomes a JSON error.
 using JsonHandler = std::function<void(const nlohmann::json& body, httplib::Response& res)>;
 // The POST endpoints that take a JSON body, by path.
 using JsonRoutes = std::map<std::string, JsonHandler>;
 
-void add_info_routes(httplib::Server& server, ServerContext ctx);  // /, /health, /v1/models
+void add_info_routes(httplib::Server& server, ServerContext ctx);  // /, /health(/live|/ready), /metrics, /v1/models
 void add_native_routes(JsonRoutes& routes, ServerContext ctx);     // /v1/next, ...
 void add_completions_route(JsonRoutes& routes, ServerContext ctx); // /v1/completions
 

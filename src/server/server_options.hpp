@@ -28,6 +28,12 @@ struct ServerOptions {
   int port = 8080;               // 0: the OS picks a free port (bind() returns it)
   int http_threads = 16;         // connections served at once; more wait their turn
   int64_t max_batch = 32;        // sequences merged into one forward pass
+  // Connections waiting for a request thread; past these, requests are answered 503 with
+  // Retry-After at once (memory stays bounded whatever the number of clients).
+  int64_t max_queue = 64;
+  // On SIGTERM: seconds to keep answering (not ready: /health/ready 503) before refusing new
+  // connections, for a load balancer to stop sending; then the requests in flight finish.
+  double drain_seconds = 0;
   ServerLimits limits;
 };
 

@@ -26,6 +26,7 @@ class RunningServer {
     thread_.join();
   }
   int port() const { return port_; }
+  HttpServer& server() { return *server_; }
 
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
