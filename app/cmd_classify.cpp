@@ -33,8 +33,10 @@ Runner add_classify_command(CLI::App& app) {
     const OutputFormat format = parse_output_format(st->common.format);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_sequence_classifier(dir, config, load_options(st->common));
+    // The tokenizer first, as tokprob::load_folder does: its parse's passing heap (megabytes
+    // for a 50k vocabulary) then comes before the weights, not on top of them.
     const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    auto model = load_sequence_classifier(dir, config, load_options(st->common));
     const auto results = classify(*model, tokenizer, st->texts, st->classify);
     write_classify(std::cout, results, format, stdout_style());
     return 0;

@@ -85,8 +85,10 @@ Runner add_generate_command(CLI::App& app) {
       if (text.empty()) usage_error("empty text: give the text to continue");
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_causal_lm(dir, config, load_options(st->common));
+    // The tokenizer first, as tokprob::load_folder does: its parse's passing heap (megabytes
+    // for a 50k vocabulary) then comes before the weights, not on top of them.
     const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    auto model = load_causal_lm(dir, config, load_options(st->common));
     if (auto eos = read_eos_token_ids(dir); !eos.empty()) g.eos_token_ids = eos;
 
     const TableStyle style = stdout_style();

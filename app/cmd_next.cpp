@@ -46,8 +46,10 @@ Runner add_next_command(CLI::App& app) {
     validate(st->next);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_causal_lm(dir, config, load_options(st->common));
+    // The tokenizer first, as tokprob::load_folder does: its parse's passing heap (megabytes
+    // for a 50k vocabulary) then comes before the weights, not on top of them.
     const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    auto model = load_causal_lm(dir, config, load_options(st->common));
     const auto results = next_token_distribution(*model, tokenizer, st->texts, st->next);
     write_next(std::cout, results, format, stdout_style());
     return 0;

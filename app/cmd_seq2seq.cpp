@@ -34,8 +34,10 @@ Runner add_seq2seq_command(CLI::App& app) {
     validate(st->seq2seq);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_seq2seq_lm(dir, config, load_options(st->common));
+    // The tokenizer first, as tokprob::load_folder does: its parse's passing heap (megabytes
+    // for a 50k vocabulary) then comes before the weights, not on top of them.
     const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    auto model = load_seq2seq_lm(dir, config, load_options(st->common));
     const auto results = seq2seq_step_distributions(*model, tokenizer, st->texts, st->seq2seq);
     write_seq2seq(std::cout, results, format, stdout_style());
     return 0;
