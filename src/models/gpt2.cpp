@@ -16,7 +16,7 @@ namespace {
 
 class Gpt2 final : public DecoderLayers {
  public:
-  Gpt2(const Config& config, Weights weights, const LoadOptions& options, DecoderSpec& spec)
+  Gpt2(const Config& config, Weights weights, const ModelLoadOptions& options, DecoderSpec& spec)
       : weights_(std::move(weights)), packer_(options.weights, options.packed_cache) {
     const int64_t C = config.get_size("n_embd"), H = config.get_size("n_head");
     const int64_t n_layer = config.get_size("n_layer"), vocab = config.get_size("vocab_size");
@@ -103,7 +103,7 @@ class Gpt2 final : public DecoderLayers {
 
 }  // namespace
 
-std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights, const LoadOptions& options) {
+std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights, const ModelLoadOptions& options) {
   DecoderSpec spec;
   auto layers = std::make_unique<Gpt2>(config, std::move(weights), options, spec);
   return make_decoder(std::move(spec), std::move(layers));

@@ -32,7 +32,7 @@ std::vector<int64_t> layer_windows(const Config& config, Family family, int64_t 
 
 class Llama final : public DecoderLayers {
  public:
-  Llama(const Config& config, Weights weights, Family family, const LoadOptions& options, DecoderSpec& spec)
+  Llama(const Config& config, Weights weights, Family family, const ModelLoadOptions& options, DecoderSpec& spec)
       : weights_(std::move(weights)), packer_(options.weights, options.packed_cache) {
     const std::string file = config.file().string();
     const int64_t C = config.get_size("hidden_size"), H = config.get_size("num_attention_heads");
@@ -146,7 +146,7 @@ class Llama final : public DecoderLayers {
   std::vector<PreNormLayer> layers_;
 };
 
-std::unique_ptr<CausalLM> load(const Config& config, Weights weights, Family family, const LoadOptions& options) {
+std::unique_ptr<CausalLM> load(const Config& config, Weights weights, Family family, const ModelLoadOptions& options) {
   DecoderSpec spec;
   auto layers = std::make_unique<Llama>(config, std::move(weights), family, options, spec);
   return make_decoder(std::move(spec), std::move(layers));
@@ -154,13 +154,13 @@ std::unique_ptr<CausalLM> load(const Config& config, Weights weights, Family fam
 
 }  // namespace
 
-std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights, const LoadOptions& options) {
+std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights, const ModelLoadOptions& options) {
   return load(config, std::move(weights), Family::llama, options);
 }
-std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights, const LoadOptions& options) {
+std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights, const ModelLoadOptions& options) {
   return load(config, std::move(weights), Family::mistral, options);
 }
-std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, const LoadOptions& options) {
+std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, const ModelLoadOptions& options) {
   return load(config, std::move(weights), Family::qwen2, options);
 }
 

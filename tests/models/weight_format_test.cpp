@@ -71,7 +71,7 @@ std::unique_ptr<ModelFolderCopy> on_int8_grid(const std::string& fixture) {
 }
 
 // Every logit a model of the folder's kind gives for a short input, in one vector.
-std::vector<float> logits_of(const fs::path& dir, const LoadOptions& options) {
+std::vector<float> logits_of(const fs::path& dir, const ModelLoadOptions& options) {
   const Config config = read_model_config(dir);
   const auto tok = Tokenizer::from_folder(dir);
   const std::string arch = config.first_architecture();
@@ -216,14 +216,14 @@ TEST(WeightFormats, Bf16CheckpointPackedAsBf16KeepsNoFp32CopyOfAMatrix) {
     };
     fs::remove_all(cache);
     for (const char* pass : {"converting", "cache hit"}) {
-      LoadOptions options(WeightFormat::bf16);
+      ModelLoadOptions options(WeightFormat::bf16);
       options.weight_cache_dir = cache;
       options.converted_tensors = std::make_shared<std::map<std::string, int64_t>>();
       logits_of(copy->dir(), options);
       EXPECT_FALSE(options.converted_tensors->empty()) << fixture << " " << pass;
       EXPECT_EQ(matrices_copied(*options.converted_tensors), std::set<std::string>{}) << fixture << " " << pass;
     }
-    LoadOptions fp32;
+    ModelLoadOptions fp32;
     fp32.converted_tensors = std::make_shared<std::map<std::string, int64_t>>();
     logits_of(copy->dir(), fp32);
     EXPECT_FALSE(matrices_copied(*fp32.converted_tensors).empty()) << fixture;
@@ -248,7 +248,7 @@ TEST(WeightFormats, DecoderEmbeddingsReadWhereStoredGiveTheWidenedValues) {
         return true;
       });
       const std::string what = std::string(fixture) + " " + dtype;
-      LoadOptions fp32;
+      ModelLoadOptions fp32;
       fp32.converted_tensors = std::make_shared<std::map<std::string, int64_t>>();
       EXPECT_EQ(logits_of(stored->dir(), fp32), logits_of(widened->dir(), {})) << what;
       // GPT-2's position table is read a row at a time; its word embeddings are copied to fp32 for
