@@ -85,7 +85,7 @@ Runner add_serve_command(CLI::App& app) {
       }
       server.stop();
     });
-    std::cout << "tokprob: serving " << server.model().name << " (" << server.model().kind << ") on http://"
+    std::cout << "tokprob: serving " << server.model().name << " (" << server.model().kind() << ") on http://"
               << st->server.host << ":" << port << "/" << std::endl;
     server.run();
     // Stopped by a signal, or listening failed: the waiter returns either way.
