@@ -38,8 +38,10 @@ Runner add_classify_command(CLI::App& app) {
     const bool file = reads_input_file(*sub, st->job, st->texts);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_sequence_classifier(dir, config, load_options(st->common));
+    // The tokenizer first, as tokprob::load_folder does: its parse's passing heap (megabytes
+    // for a 50k vocabulary) then comes before the weights, not on top of them.
     const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    auto model = load_sequence_classifier(dir, config, load_options(st->common));
     if (file)
       return run_file_job(st->job, [&](std::span<const corpus::InputLine> lines) {
         RequestFields fields(lines[0].fields);

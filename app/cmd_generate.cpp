@@ -91,8 +91,10 @@ Runner add_generate_command(CLI::App& app) {
     if (file && st->stream) usage_error("--stream shows one text's tokens as they come: not with --input");
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    auto model = load_causal_lm(dir, config, load_options(st->common));
+    // The tokenizer first, as tokprob::load_folder does: its parse's passing heap (megabytes
+    // for a 50k vocabulary) then comes before the weights, not on top of them.
     const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    auto model = load_causal_lm(dir, config, load_options(st->common));
     if (auto eos = read_eos_token_ids(dir); !eos.empty()) g.eos_token_ids = eos;
 
     if (file)

@@ -99,7 +99,7 @@ Runner add_serve_command(CLI::App& app) {
         std::this_thread::sleep_for(std::chrono::duration<double>(st->server.drain_seconds));
       server.stop();
     });
-    std::cout << "tokprob: serving " << server.model().name << " (" << server.model().kind << ") on http://"
+    std::cout << "tokprob: serving " << server.model().name << " (" << server.model().kind() << ") on http://"
               << st->server.host << ":" << port << "/" << std::endl;
     server.run();
     // Stopped by a signal, or listening failed: the waiter returns either way.

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <map>
@@ -448,6 +449,7 @@ int run(const Settings& st) {
 
 int main(int argc, char** argv) {
   using namespace tokprob::bench;
+  if (argc > 2 && std::strcmp(argv[1], kPeakRssLauncherFlag) == 0) return run_peak_rss_launcher(argv + 2);
   Settings st;
   CLI::App app{"tokprob_bench: engine speed on distilgpt2-sized random weights, against the machine's bounds"};
   app.add_option("--model-dir", st.model_dir, "Benchmark model folder (written if missing, else reused)")

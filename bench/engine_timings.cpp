@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -22,9 +23,9 @@ namespace tokprob::bench {
 namespace {
 
 // Runs argv to completion with stdout captured; returns its wall time and sets `cpu_s` to the CPU
-// time the child used (and `peak_rss` to its peak resident memory, bytes). Throws on failure.
+// time the child used. Throws on failure.
 double run_command(const std::vector<std::string>& args, const std::vector<std::string>& env, std::string& output,
-                   double& cpu_s, uint64_t* peak_rss = nullptr) {
+                   double& cpu_s) {
   std::vector<char*> envp;
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
@@ -63,7 +64,6 @@ double run_command(const std::vector<std::string>& args, const std::vector<std::
   const double seconds = seconds_since(start);
   auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
   cpu_s = sec(usage.ru_utime) + sec(usage.ru_stime);
-  if (peak_rss) *peak_rss = static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux gives KiB
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     fail(args[0] + " failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
   return seconds;
@@ -101,17 +101,34 @@ PeakRss next_peak_rss(const std::filesystem::path& tokprob, const std::filesyste
     if (std::strncmp(*e, "TOKPROB_WEIGHT_CACHE=", 21) != 0) env.emplace_back(*e);
   std::string output;
   double cpu = 0;
-  uint64_t rss = 0;
   run_command(args, env, output, cpu);  // fills the cache, if any: the measured runs map it
+  std::vector<std::string> launched = {"/proc/self/exe", kPeakRssLauncherFlag};
+  launched.insert(launched.end(), args.begin(), args.end());
   PeakRss r;
   std::vector<double> wall, cpus;
   for (int i = 0; i < runs; ++i) {
-    wall.push_back(run_command(args, env, output, cpu, &rss));
+    wall.push_back(run_command(launched, env, output, cpu));
     cpus.push_back(cpu);
-    r.bytes = std::max(r.bytes, rss);
+    const auto at = output.rfind("peak-rss-kib ");
+    if (at == std::string::npos) fail("the peak-RSS launcher printed no peak-rss-kib line");
+    r.bytes = std::max<uint64_t>(r.bytes, std::stoull(output.substr(at + 13)) * 1024);
   }
   r.cold = summarize(std::move(wall), std::move(cpus));
   return r;
+}
+
+int run_peak_rss_launcher(char** argv) {
+  pid_t pid = 0;
+  if (const int err = posix_spawn(&pid, argv[0], nullptr, nullptr, argv, environ); err != 0) {
+    std::fprintf(stderr, "cannot run %s: %s\n", argv[0], std::strerror(err));
+    return 127;
+  }
+  int status = 0;
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  std::printf("peak-rss-kib %ld\n", usage.ru_maxrss);  // Linux gives KiB
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 LoadBreakdown load_breakdown(const std::filesystem::path& model_dir, const std::string& prompt) {

@@ -19,6 +19,13 @@ namespace tokprob::bench {
 // convert at every start. Throws if the command fails.
 // The peak resident memory of `tokprob next --threads 1 --dtype DTYPE` (the most of `runs` runs,
 // from wait4), after an unmeasured run that fills `weight_cache` ("off": none); their wall times.
+// A child's ru_maxrss starts from the resident size of the process it was spawned from (Linux
+// keeps the old memory's high-water mark across exec), and the benchmark holds a model: the
+// measured commands are spawned through `tokprob_bench --peak-rss-of CMD ARGS...`, freshly started
+// and small, which runs CMD (this environment, this stdout), prints "peak-rss-kib N" after its
+// output and exits with its status.
+inline constexpr const char* kPeakRssLauncherFlag = "--peak-rss-of";
+int run_peak_rss_launcher(char** argv);  // argv: CMD ARGS..., null-terminated
 struct PeakRss {
   uint64_t bytes = 0;
   Summary cold;

@@ -54,8 +54,8 @@ constexpr Endpoint kEndpoints[] = {
 constexpr size_t kEndpointCount = sizeof(kEndpoints) / sizeof(kEndpoints[0]);
 
 struct LoadedServer {
-  ServedModel model;
   ServerOptions options;
+  ServedModel model;
   JsonRoutes routes;
 };
 
@@ -67,9 +67,8 @@ const LoadedServer* server_for(const char* fixture) {
     std::unique_ptr<LoadedServer> s;
     const fs::path dir = fuzz::fixtures_dir() / fixture;
     if (fs::exists(dir / "config.json")) {
-      s = std::make_unique<LoadedServer>();
-      s->options = fuzz_options();
-      s->model = load_served_model(dir, s->options.max_batch);
+      const ServerOptions options = fuzz_options();
+      s = std::make_unique<LoadedServer>(LoadedServer{options, load_served_model(dir, options.max_batch), {}});
       s->routes = json_routes({&s->model, &s->options});
     }
     it = servers.emplace(fixture, std::move(s)).first;

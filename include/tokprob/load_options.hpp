@@ -3,8 +3,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <map>
-#include <memory>
 #include <optional>
 #include <string>
 
@@ -12,8 +10,6 @@
 #include "tokprob/weight_format.hpp"
 
 namespace tokprob {
-
-class PackedWeightCache;
 
 // What a model folder is loaded as: the head its checkpoint was saved with decides.
 enum class ModelKind {
@@ -47,12 +43,6 @@ struct LoadOptions {
   // Load the checkpoint as this kind instead of the one its config.json names (a checkpoint that
   // holds several heads).
   std::optional<ModelKind> kind;
-
-  // Internal: set by the loader for the model being built from weight_cache_dir.
-  std::shared_ptr<PackedWeightCache> packed_cache;
-  // Internal, for tests and the benchmark: when set, the loader records in it each tensor it copied
-  // to fp32 (stored F16/BF16 data), with the copy's bytes: what a load keeps beyond the mapping.
-  std::shared_ptr<std::map<std::string, int64_t>> converted_tensors;
 };
 
 }  // namespace tokprob

@@ -268,28 +268,42 @@ const float* Weights::f32(const std::string& name, const std::vector<int64_t>& e
   if (t.dtype == DType::f32 && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0)
     return reinterpret_cast<const float*>(t.data);
   if (auto it = converted_.find(name); it != converted_.end()) return it->second.data();
+  if (t.dtype != DType::f32 && t.dtype != DType::f16 && t.dtype != DType::bf16 && t.dtype != DType::f64)
+    fail("tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected a floating-point type");
   std::vector<float> out(n);
-  switch (t.dtype) {
-    case DType::f32: std::memcpy(out.data(), t.data, n * 4); break;
-    case DType::f16:
-    case DType::bf16: {
-      const bool bf = t.dtype == DType::bf16;
-      for (size_t i = 0; i < n; ++i) {
-        uint16_t v;
-        std::memcpy(&v, t.data + 2 * i, 2);
-        out[i] = bf ? bf16_to_f32(v) : f16_to_f32(v);
+  const size_t size = dtype_size(t.dtype);
+  // A stretch of stored bytes at a time, each dropped from resident memory once converted: the
+  // stored matrix and its copy are never resident whole together (a peak the size of the largest
+  // matrix, at the end of a load).
+  constexpr size_t kStretchBytes = size_t{1} << 20;
+  auto convert = [&](size_t i0, size_t i1) {
+    const uint8_t* p = t.data + size * i0;
+    float* dst = out.data() + i0;
+    const size_t m = i1 - i0;
+    switch (t.dtype) {
+      case DType::f32: std::memcpy(dst, p, m * sizeof(float)); break;
+      case DType::f16:
+      case DType::bf16: {
+        const bool bf = t.dtype == DType::bf16;
+        for (size_t i = 0; i < m; ++i) {
+          uint16_t v;
+          std::memcpy(&v, p + 2 * i, 2);
+          dst[i] = bf ? bf16_to_f32(v) : f16_to_f32(v);
+        }
+        break;
       }
-      break;
+      default:
+        for (size_t i = 0; i < m; ++i) {
+          double v;
+          std::memcpy(&v, p + 8 * i, 8);
+          dst[i] = static_cast<float>(v);
+        }
     }
-    case DType::f64:
-      for (size_t i = 0; i < n; ++i) {
-        double v;
-        std::memcpy(&v, t.data + 8 * i, 8);
-        out[i] = static_cast<float>(v);
-      }
-      break;
-    default:
-      fail("tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected a floating-point type");
+  };
+  for (size_t i0 = 0; i0 < n; i0 += kStretchBytes / size) {
+    const size_t i1 = std::min(n, i0 + kStretchBytes / size);
+    convert(i0, i1);
+    if (t.file) t.file->release(t.data + size * i0, size * (i1 - i0));
   }
   (*converted_bytes_)[name] = static_cast<int64_t>(n * sizeof(float));
   release(name);

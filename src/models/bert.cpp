@@ -54,7 +54,7 @@ void read_bert_backbone(const Config& config, const EncoderTensors& r, const std
 }
 
 std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, EncoderHead head,
-                                        const LoadOptions& options) {
+                                        const ModelLoadOptions& options) {
   PostLnEncoderSpec s;
   // Heads saved with BertFor* carry the "bert." prefix; a bare BertModel has none.
   const std::string p = weights.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";

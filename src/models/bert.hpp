@@ -14,7 +14,7 @@
 namespace tokprob {
 
 std::unique_ptr<EncoderModel> load_bert(const Config& config, Weights weights, EncoderHead head,
-                                        const LoadOptions& options = {});
+                                        const ModelLoadOptions& options = {});
 
 // What BERT and RoBERTa checkpoints share: the config fields, the embeddings and the layers,
 // under module prefix `p` ("bert.", "roberta." or none), into `s` (info included).

@@ -8,7 +8,7 @@
 namespace tokprob {
 
 std::unique_ptr<EncoderModel> load_distilbert(const Config& config, Weights weights, EncoderHead head,
-                                              const LoadOptions& options) {
+                                              const ModelLoadOptions& options) {
   const std::string file = config.file().string();
   PostLnEncoderSpec s;
   const int64_t C = s.hidden = config.get_size("dim");

@@ -4,6 +4,7 @@
 
 #include "kernels/linear_packer.hpp"
 #include "kernels/norms.hpp"
+#include "models/blocks/embedding_table.hpp"
 #include "models/blocks/pre_norm_layer.hpp"
 #include "models/blocks/stored_linear.hpp"
 #include "models/decoder.hpp"
@@ -15,7 +16,7 @@ namespace {
 
 class Gpt2 final : public DecoderLayers {
  public:
-  Gpt2(const Config& config, Weights weights, const LoadOptions& options, DecoderSpec& spec)
+  Gpt2(const Config& config, Weights weights, const ModelLoadOptions& options, DecoderSpec& spec)
       : weights_(std::move(weights)), packer_(options.weights, options.packed_cache) {
     const int64_t C = config.get_size("n_embd"), H = config.get_size("n_head");
     const int64_t n_layer = config.get_size("n_layer"), vocab = config.get_size("vocab_size");
@@ -41,12 +42,12 @@ class Gpt2 final : public DecoderLayers {
 
     // Original gpt2/distilgpt2 checkpoints name tensors without the "transformer." prefix.
     const std::string prefix = weights_.has("transformer.wte.weight") ? "transformer." : "";
-    wte_ = w(prefix + "wte.weight", {vocab, C});
-    wpe_ = w(prefix + "wpe.weight", {n_pos_, C});
+    wte_ = EmbeddingTable(weights_, prefix + "wte.weight", vocab, C);
+    wpe_ = EmbeddingTable(weights_, prefix + "wpe.weight", n_pos_, C);
     lnf_g_ = w(prefix + "ln_f.weight", {C});
     lnf_b_ = w(prefix + "ln_f.bias", {C});
     const bool tied = config.get_bool("tie_word_embeddings", true);
-    // Tied, the head packs the embedding's stored bytes; the embedding itself stays fp32.
+    // Tied, the head packs the embedding's stored bytes (as bf16 it reads them where they lie).
     const std::string head = tied || !weights_.has("lm_head.weight") ? prefix + "wte.weight" : "lm_head.weight";
     spec.head = read_linear(weights_, packer_, {head, "", C, vocab, false, "lm_head.weight"});
     for (int64_t l = 0; l < n_layer; ++l) {
@@ -71,9 +72,8 @@ class Gpt2 final : public DecoderLayers {
   // x: [T, C] <- wte[id] + wpe[position]
   void embed(const DecoderRows& rows, float* x) const override {
     for (int64_t r = 0; r < rows.count(); ++r) {
-      const float* te = wte_ + static_cast<int64_t>(rows.id(r)) * C_;
-      const float* pe = wpe_ + rows.position(r) * C_;
-      for (int64_t c = 0; c < C_; ++c) x[r * C_ + c] = te[c] + pe[c];
+      wte_.copy_row(rows.id(r), x + r * C_);
+      wpe_.add_row(rows.position(r), x + r * C_);
     }
   }
 
@@ -96,13 +96,14 @@ class Gpt2 final : public DecoderLayers {
   LinearPacker packer_;
   int64_t C_, n_pos_;
   float eps_;
-  const float *wte_, *wpe_, *lnf_g_, *lnf_b_;
+  EmbeddingTable wte_, wpe_;
+  const float *lnf_g_, *lnf_b_;
   std::vector<PreNormLayer> layers_;
 };
 
 }  // namespace
 
-std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights, const LoadOptions& options) {
+std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights, const ModelLoadOptions& options) {
   DecoderSpec spec;
   auto layers = std::make_unique<Gpt2>(config, std::move(weights), options, spec);
   return make_decoder(std::move(spec), std::move(layers));

@@ -11,6 +11,6 @@
 
 namespace tokprob {
 
-std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights, const LoadOptions& options = {});
+std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights, const ModelLoadOptions& options = {});
 
 }  // namespace tokprob

@@ -1,10 +1,10 @@
 #include "models/llama.hpp"
 
 #include <cmath>
-#include <cstring>
 
 #include "kernels/linear_packer.hpp"
 #include "kernels/norms.hpp"
+#include "models/blocks/embedding_table.hpp"
 #include "models/blocks/pre_norm_layer.hpp"
 #include "models/blocks/stored_linear.hpp"
 #include "models/blocks/rope_config.hpp"
@@ -32,7 +32,7 @@ std::vector<int64_t> layer_windows(const Config& config, Family family, int64_t 
 
 class Llama final : public DecoderLayers {
  public:
-  Llama(const Config& config, Weights weights, Family family, const LoadOptions& options, DecoderSpec& spec)
+  Llama(const Config& config, Weights weights, Family family, const ModelLoadOptions& options, DecoderSpec& spec)
       : weights_(std::move(weights)), packer_(options.weights, options.packed_cache) {
     const std::string file = config.file().string();
     const int64_t C = config.get_size("hidden_size"), H = config.get_size("num_attention_heads");
@@ -89,8 +89,8 @@ class Llama final : public DecoderLayers {
     const std::string embed_name = weights_.has("model.embed_tokens.weight") || !tied || !weights_.has("lm_head.weight")
                                        ? "model.embed_tokens.weight"  // throws below naming it when missing
                                        : "lm_head.weight";
-    embed_ = w(embed_name, {vocab, C});
-    // Tied, the head packs the embedding's stored bytes; the embedding itself stays fp32.
+    embed_ = EmbeddingTable(weights_, embed_name, vocab, C);
+    // Tied, the head packs the embedding's stored bytes (as bf16 it reads them where they lie).
     spec.head =
         read_linear(weights_, packer_, {tied ? embed_name : "lm_head.weight", "", C, vocab, false, "lm_head.weight"});
     final_norm_ = w("model.norm.weight", {C});
@@ -122,8 +122,7 @@ class Llama final : public DecoderLayers {
 
   // x: [T, C] <- embed_tokens[id]
   void embed(const DecoderRows& rows, float* x) const override {
-    for (int64_t r = 0; r < rows.count(); ++r)
-      std::memcpy(&x[r * C_], embed_ + static_cast<int64_t>(rows.id(r)) * C_, C_ * sizeof(float));
+    for (int64_t r = 0; r < rows.count(); ++r) embed_.copy_row(rows.id(r), x + r * C_);
   }
 
   // x: [T, C] -> [T, C]: x += attn(rms(x)); x += mlp(rms(x))
@@ -142,11 +141,12 @@ class Llama final : public DecoderLayers {
   int64_t C_;
   float eps_;
   std::unique_ptr<Rope> rope_;
-  const float *embed_, *final_norm_;
+  EmbeddingTable embed_;
+  const float* final_norm_;
   std::vector<PreNormLayer> layers_;
 };
 
-std::unique_ptr<CausalLM> load(const Config& config, Weights weights, Family family, const LoadOptions& options) {
+std::unique_ptr<CausalLM> load(const Config& config, Weights weights, Family family, const ModelLoadOptions& options) {
   DecoderSpec spec;
   auto layers = std::make_unique<Llama>(config, std::move(weights), family, options, spec);
   return make_decoder(std::move(spec), std::move(layers));
@@ -154,13 +154,13 @@ std::unique_ptr<CausalLM> load(const Config& config, Weights weights, Family fam
 
 }  // namespace
 
-std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights, const LoadOptions& options) {
+std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights, const ModelLoadOptions& options) {
   return load(config, std::move(weights), Family::llama, options);
 }
-std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights, const LoadOptions& options) {
+std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights, const ModelLoadOptions& options) {
   return load(config, std::move(weights), Family::mistral, options);
 }
-std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, const LoadOptions& options) {
+std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, const ModelLoadOptions& options) {
   return load(config, std::move(weights), Family::qwen2, options);
 }
 

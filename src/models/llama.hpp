@@ -12,10 +12,10 @@
 
 namespace tokprob {
 
-std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights, const LoadOptions& options = {});
+std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights, const ModelLoadOptions& options = {});
 // Mistral: Llama's layout; its sliding window is enforced by refusing longer sequences.
-std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights, const LoadOptions& options = {});
+std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights, const ModelLoadOptions& options = {});
 // Qwen2: Llama's layout with biases on the q/k/v projections.
-std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, const LoadOptions& options = {});
+std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, const ModelLoadOptions& options = {});
 
 }  // namespace tokprob

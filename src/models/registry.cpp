@@ -16,7 +16,7 @@ namespace tokprob {
 
 namespace {
 
-using CausalLoader = std::function<std::unique_ptr<CausalLM>(const Config&, Weights, const LoadOptions&)>;
+using CausalLoader = std::function<std::unique_ptr<CausalLM>(const Config&, Weights, const ModelLoadOptions&)>;
 
 const std::map<std::string, CausalLoader>& causal_loaders() {
   static const std::map<std::string, CausalLoader> table = {
@@ -28,7 +28,7 @@ const std::map<std::string, CausalLoader>& causal_loaders() {
   return table;
 }
 
-using Seq2SeqLoader = std::function<std::unique_ptr<Seq2SeqLM>(const Config&, Weights, const LoadOptions&)>;
+using Seq2SeqLoader = std::function<std::unique_ptr<Seq2SeqLM>(const Config&, Weights, const ModelLoadOptions&)>;
 
 const std::map<std::string, Seq2SeqLoader>& seq2seq_loaders() {
   static const std::map<std::string, Seq2SeqLoader> table = {
@@ -38,7 +38,7 @@ const std::map<std::string, Seq2SeqLoader>& seq2seq_loaders() {
   return table;
 }
 
-using EncoderLoader = std::function<std::unique_ptr<EncoderModel>(const Config&, Weights, EncoderHead, const LoadOptions&)>;
+using EncoderLoader = std::function<std::unique_ptr<EncoderModel>(const Config&, Weights, EncoderHead, const ModelLoadOptions&)>;
 
 const std::map<std::string, EncoderLoader>& encoder_loaders() {
   static const std::map<std::string, EncoderLoader> table = {
@@ -53,11 +53,11 @@ const std::map<std::string, EncoderLoader>& encoder_loaders() {
 // Calls `load(weights, options)` with the folder's weights, through the cache of converted weights
 // when the options name one, and saves that cache once the model is built.
 template <class Load>
-auto load_with_cache(const std::filesystem::path& dir, const Config& config, const LoadOptions& options, Load load) {
+auto load_with_cache(const std::filesystem::path& dir, const Config& config, const ModelLoadOptions& options, Load load) {
   Weights weights = Weights::open_folder(dir);
   if (options.converted_tensors) weights.record_conversions_in(options.converted_tensors);
   if (options.weights == WeightFormat::f32 || options.weight_cache_dir.empty()) return load(std::move(weights), options);
-  LoadOptions with_cache = options;
+  ModelLoadOptions with_cache = options;
   // The configuration decides which tensor each converted weight is: it is part of the identity.
   with_cache.packed_cache = std::make_shared<PackedWeightCache>(options.weight_cache_dir, weights.files(),
                                                                 options.weights, config.json().dump());
@@ -109,7 +109,7 @@ Config read_model_config(const std::filesystem::path& dir) {
 }
 
 std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const Config& config,
-                                         const LoadOptions& options) {
+                                         const ModelLoadOptions& options) {
   const std::string type = config.model_type();
   const auto& table = causal_loaders();
   auto it = table.find(type);
@@ -121,11 +121,11 @@ std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const
          (seq2seq_loaders().count(type) ? " (it is an encoder-decoder model: use seq2seq)" : "") +
          (encoder_loaders().count(type) ? encoder_command_hint(arch) : ""));
   }
-  return load_with_cache(dir, config, options, [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), o); });
+  return load_with_cache(dir, config, options, [&](Weights w, const ModelLoadOptions& o) { return it->second(config, std::move(w), o); });
 }
 
 std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, const Config& config,
-                                           const LoadOptions& options) {
+                                           const ModelLoadOptions& options) {
   const std::string type = config.model_type();
   const auto& table = seq2seq_loaders();
   auto it = table.find(type);
@@ -137,13 +137,13 @@ std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, con
          (causal_loaders().count(type) ? " (it is a decoder-only model: use next)" : "") +
          (encoder_loaders().count(type) ? encoder_command_hint(arch) : ""));
   }
-  return load_with_cache(dir, config, options, [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), o); });
+  return load_with_cache(dir, config, options, [&](Weights w, const ModelLoadOptions& o) { return it->second(config, std::move(w), o); });
 }
 
 namespace {
 
 std::unique_ptr<EncoderModel> load_encoder(const std::filesystem::path& dir, const Config& config, EncoderHead head,
-                                           const char* purpose, const LoadOptions& options) {
+                                           const char* purpose, const ModelLoadOptions& options) {
   const std::string type = config.model_type();
   const auto& table = encoder_loaders();
   auto it = table.find(type);
@@ -156,18 +156,18 @@ std::unique_ptr<EncoderModel> load_encoder(const std::filesystem::path& dir, con
          (seq2seq_loaders().count(type) ? " (it is an encoder-decoder model: use seq2seq)" : ""));
   }
   return load_with_cache(dir, config, options,
-                         [&](Weights w, const LoadOptions& o) { return it->second(config, std::move(w), head, o); });
+                         [&](Weights w, const ModelLoadOptions& o) { return it->second(config, std::move(w), head, o); });
 }
 
 }  // namespace
 
 std::unique_ptr<EncoderModel> load_masked_lm(const std::filesystem::path& dir, const Config& config,
-                                             const LoadOptions& options) {
+                                             const ModelLoadOptions& options) {
   return load_encoder(dir, config, EncoderHead::masked_lm, "fill-mask (masked language modelling)", options);
 }
 
 std::unique_ptr<EncoderModel> load_sequence_classifier(const std::filesystem::path& dir, const Config& config,
-                                                       const LoadOptions& options) {
+                                                       const ModelLoadOptions& options) {
   return load_encoder(dir, config, EncoderHead::sequence_classification, "sequence classification", options);
 }
 

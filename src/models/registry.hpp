@@ -23,21 +23,21 @@ ModelKind model_kind(const Config& config);
 // A decoder-only language model (GPT-2, ...) from `dir`; throws naming the architecture when
 // config.json describes a model of another kind or one tokprob does not know.
 std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, const Config& config,
-    const LoadOptions& options = {});
+    const ModelLoadOptions& options = {});
 
 // An encoder-decoder language model (T5, mT5) from `dir`; throws naming the architecture when
 // config.json describes a model of another kind or one tokprob does not know.
 std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, const Config& config,
-    const LoadOptions& options = {});
+    const ModelLoadOptions& options = {});
 
 // A bidirectional encoder (BERT, DistilBERT) with its masked-LM head; throws naming the
 // architecture for another kind of model and naming the missing tensor for a checkpoint without
 // the head (a classifier, a bare BertModel).
 std::unique_ptr<EncoderModel> load_masked_lm(const std::filesystem::path& dir, const Config& config,
-    const LoadOptions& options = {});
+    const ModelLoadOptions& options = {});
 
 // A bidirectional encoder with its sequence-classification head; labels from config.json id2label.
 std::unique_ptr<EncoderModel> load_sequence_classifier(const std::filesystem::path& dir, const Config& config,
-    const LoadOptions& options = {});
+    const ModelLoadOptions& options = {});
 
 }  // namespace tokprob

@@ -7,7 +7,7 @@
 namespace tokprob {
 
 std::unique_ptr<EncoderModel> load_roberta(const Config& config, Weights weights, EncoderHead head,
-                                           const LoadOptions& options) {
+                                           const ModelLoadOptions& options) {
   const std::string file = config.file().string();
   PostLnEncoderSpec s;
   const std::string p = weights.has("roberta.embeddings.word_embeddings.weight") ? "roberta." : "";

@@ -13,6 +13,6 @@
 namespace tokprob {
 
 std::unique_ptr<EncoderModel> load_roberta(const Config& config, Weights weights, EncoderHead head,
-                                           const LoadOptions& options = {});
+                                           const ModelLoadOptions& options = {});
 
 }  // namespace tokprob

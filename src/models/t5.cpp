@@ -93,7 +93,7 @@ class T5State final : public Seq2SeqState {
 
 class T5 final : public Seq2SeqLM {
  public:
-  T5(const Config& config, Weights weights, const LoadOptions& options)
+  T5(const Config& config, Weights weights, const ModelLoadOptions& options)
       : weights_(std::move(weights)), packer_(options.weights, options.packed_cache) {
     const std::string file = config.file().string();
     d_model_ = config.get_size("d_model");
@@ -449,7 +449,7 @@ class T5 final : public Seq2SeqLM {
 
 }  // namespace
 
-std::unique_ptr<Seq2SeqLM> load_t5(const Config& config, Weights weights, const LoadOptions& options) {
+std::unique_ptr<Seq2SeqLM> load_t5(const Config& config, Weights weights, const ModelLoadOptions& options) {
   return std::make_unique<T5>(config, std::move(weights), options);
 }
 

@@ -13,7 +13,7 @@
 
 namespace tokprob {
 
-std::unique_ptr<Seq2SeqLM> load_t5(const Config& config, Weights weights, const LoadOptions& options = {});
+std::unique_ptr<Seq2SeqLM> load_t5(const Config& config, Weights weights, const ModelLoadOptions& options = {});
 
 // T5's bucket of a key at distance `relative_position` = key position - query position:
 // half the buckets for exact small distances, the rest logarithmic up to `max_distance`;

@@ -135,7 +135,7 @@ std::vector<ScoreResult> score_prompts(const ServedModel& m, const ServerLimits&
   o.top_k = top;
   o.max_positions_run = limits.max_score_positions;
   std::vector<ScoreResult> scored = texts.empty() ? std::vector<ScoreResult>()
-                                                   : score_texts(*m.causal_lm, *m.tokenizer, texts, o);
+                                                   : score_texts(*m.causal_lm, m.tokenizer(), texts, o);
   std::vector<ScoreResult> out;
   size_t next = 0;
   for (size_t p = 0; p < prompts.size(); ++p) {
@@ -146,8 +146,8 @@ std::vector<ScoreResult> score_prompts(const ServedModel& m, const ServerLimits&
       for (int32_t id : encodings[p].ids) {
         ScoredToken t;
         t.id = id;
-        t.token = m.tokenizer->id_to_token(id);
-        t.text = m.tokenizer->token_text(id);
+        t.token = m.tokenizer().id_to_token(id);
+        t.text = m.tokenizer().token_text(id);
         r.tokens.push_back(std::move(t));
       }
     }
@@ -176,7 +176,7 @@ std::vector<GenerateResult> generate_together(const ServedModel& m, const std::v
   std::atomic<bool> stop{false};
   const auto one = [&](size_t p) {
     try {
-      results[p] = generate_text(*m.causal_lm, *m.tokenizer, prompts[p], g,
+      results[p] = generate_text(*m.causal_lm, m.tokenizer(), prompts[p], g,
                                  [&](size_t sequence, const GeneratedToken& token, std::string_view delta) {
                                    if (stop.load() || client_gone()) throw GenerationCancelled{};
                                    if (on_token) on_token(p, sequence, token, delta);
@@ -260,7 +260,7 @@ GenerateOptions generate_options_for(const CompletionRequest& req, const ServedM
   g.num_return_sequences = req.temperature > 0 ? req.n : 1;  // greedy choices would all be equal
   g.logprobs = req.logprobs.value_or(0);
   g.stop = req.stop;
-  if (!model.eos_token_ids.empty()) g.eos_token_ids = model.eos_token_ids;
+  if (!model.model.eos_token_ids().empty()) g.eos_token_ids = model.model.eos_token_ids();
   return g;
 }
 
@@ -291,16 +291,16 @@ ojson usage_json(int64_t prompt_tokens, int64_t completion_tokens) {
 void answer_completions(const ServerContext& ctx, const nlohmann::json& body, httplib::Response& res) {
   const CompletionRequest req = completion_request_from_json(body, ctx.options->limits);
   check_prompt_tokens(ctx, req.prompts, "prompt");
-  const Tokenizer& tok = *ctx.model->tokenizer;
+  const Tokenizer& tok = ctx.model->tokenizer();
 
   std::vector<Encoding> encodings;
   for (const auto& p : req.prompts) {
     encodings.push_back(tok.encode(p, /*add_special_tokens=*/true));
     if (encodings.back().ids.empty()) fail("field 'prompt' has a text without tokens");
     const auto n = static_cast<int64_t>(encodings.back().ids.size());
-    if (ctx.model->max_positions > 0 && n + req.max_tokens > ctx.model->max_positions)
+    if (ctx.model->model.max_positions() > 0 && n + req.max_tokens > ctx.model->model.max_positions())
       fail("field 'max_tokens': the prompt's " + std::to_string(n) + " tokens plus " + std::to_string(req.max_tokens) +
-           " new ones pass the model's " + std::to_string(ctx.model->max_positions) + " positions");
+           " new ones pass the model's " + std::to_string(ctx.model->model.max_positions()) + " positions");
   }
   // Echo: the prompts' own logprobs.
   auto echoed = std::make_shared<std::vector<ojson>>();

@@ -15,15 +15,15 @@ nlohmann::json model_json(const ServerContext& ctx) {
                       {"object", "model"},
                       {"created", 0},
                       {"owned_by", "tokprob"},
-                      {"kind", m.kind},
-                      {"model_type", m.model_type},
-                      {"max_positions", m.max_positions > 0 ? nlohmann::json(m.max_positions) : nlohmann::json(nullptr)},
+                      {"kind", m.kind()},
+                      {"model_type", m.model.model_type()},
+                      {"max_positions", m.model.max_positions() > 0 ? nlohmann::json(m.model.max_positions()) : nlohmann::json(nullptr)},
                       {"max_prompt_tokens", prompt_token_limit(ctx)},
-                      {"dtype", m.dtype},
+                      {"dtype", weight_format_name(m.model.weight_format())},
                       {"endpoints", m.endpoints()}};
   // The text a fill-mask request must contain ([MASK] for BERT, <mask> for RoBERTa).
-  if (m.kind == "masked-lm" && m.tokenizer)
-    if (const auto mask = m.tokenizer->special_tokens().mask) j["mask_token"] = m.tokenizer->id_to_token(*mask);
+  if (m.model.kind() == ModelKind::masked_lm)
+    if (const auto mask = m.tokenizer().special_tokens().mask) j["mask_token"] = m.tokenizer().id_to_token(*mask);
   return j;
 }
 

@@ -9,6 +9,9 @@
 #include "server/routes.hpp"
 #include "server/task_options_json.hpp"
 #include "tasks/next.hpp"
+#include "tokprob/classify.hpp"
+#include "tokprob/fill_mask.hpp"
+#include "tokprob/seq2seq.hpp"
 
 namespace tokprob {
 
@@ -42,17 +45,17 @@ void add_native_routes(JsonRoutes& routes, ServerContext ctx) {
       fields.ignore("model");
       fields.reject_unknown();
       check_prompt_tokens(ctx, texts, "text");
-      set_json(res, results_json(next_token_distribution(*ctx.model->causal_lm, *ctx.model->tokenizer, texts, options)));
+      set_json(res, results_json(next_token_distribution(*ctx.model->causal_lm, ctx.model->tokenizer(), texts, options)));
     };
     routes["/v1/generate"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
       RequestFields fields(body);
       const auto texts = texts_from_json(fields, ctx.options->limits);
-      const GenerateOptions options = generate_options_from_json(fields, ctx.options->limits, ctx.model->eos_token_ids);
+      const GenerateOptions options = generate_options_from_json(fields, ctx.options->limits, ctx.model->model.eos_token_ids());
       fields.ignore("model");
       fields.reject_unknown();
       check_prompt_tokens(ctx, texts, "text");
       std::vector<GenerateResult> results;
-      for (const auto& t : texts) results.push_back(generate_text(*ctx.model->causal_lm, *ctx.model->tokenizer, t, options));
+      for (const auto& t : texts) results.push_back(generate_text(*ctx.model->causal_lm, ctx.model->tokenizer(), t, options));
       set_json(res, results_json(results));
     };
     routes["/v1/score"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
@@ -62,10 +65,10 @@ void add_native_routes(JsonRoutes& routes, ServerContext ctx) {
       fields.ignore("model");
       fields.reject_unknown();
       // Longer texts than the model's positions are scored in windows: max_score_positions bounds the work.
-      set_json(res, results_json(score_texts(*ctx.model->causal_lm, *ctx.model->tokenizer, texts, options)));
+      set_json(res, results_json(score_texts(*ctx.model->causal_lm, ctx.model->tokenizer(), texts, options)));
     };
   }
-  if (ctx.model->seq2seq) {
+  if (ctx.model->model.serves(Task::seq2seq)) {
     routes["/v1/seq2seq"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
       RequestFields fields(body);
       const auto texts = texts_from_json(fields, ctx.options->limits);
@@ -73,10 +76,10 @@ void add_native_routes(JsonRoutes& routes, ServerContext ctx) {
       fields.ignore("model");
       fields.reject_unknown();
       check_prompt_tokens(ctx, texts, "text");
-      set_json(res, results_json(seq2seq_step_distributions(*ctx.model->seq2seq, *ctx.model->tokenizer, texts, options)));
+      set_json(res, results_json(seq2seq(ctx.model->model, texts, options)));
     };
   }
-  if (ctx.model->kind == "masked-lm") {
+  if (ctx.model->model.serves(Task::fill_mask)) {
     routes["/v1/fill-mask"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
       RequestFields fields(body);
       const auto texts = texts_from_json(fields, ctx.options->limits);
@@ -84,10 +87,10 @@ void add_native_routes(JsonRoutes& routes, ServerContext ctx) {
       fields.ignore("model");
       fields.reject_unknown();
       check_prompt_tokens(ctx, texts, "text");
-      set_json(res, results_json(fill_mask(*ctx.model->encoder, *ctx.model->tokenizer, texts, options)));
+      set_json(res, results_json(fill_mask(ctx.model->model, texts, options)));
     };
   }
-  if (ctx.model->kind == "classifier") {
+  if (ctx.model->model.serves(Task::classify)) {
     routes["/v1/classify"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
       RequestFields fields(body);
       const auto texts = texts_from_json(fields, ctx.options->limits);
@@ -95,7 +98,7 @@ void add_native_routes(JsonRoutes& routes, ServerContext ctx) {
       fields.ignore("model");
       fields.reject_unknown();
       check_prompt_tokens(ctx, texts, "text");
-      set_json(res, results_json(classify(*ctx.model->encoder, *ctx.model->tokenizer, texts, options)));
+      set_json(res, results_json(classify(ctx.model->model, texts, options)));
     };
   }
 }

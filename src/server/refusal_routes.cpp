@@ -38,7 +38,7 @@ void add_refusal_routes(httplib::Server& server, const JsonRoutes& served, Serve
     if (!served.count(path)) {
       const ApiError error{404,
                            path + " needs a " + std::string(e.kind) + " model; this server's model " + ctx.model->name +
-                               " is a " + ctx.model->kind + " (" + ctx.model->model_type +
+                               " is a " + ctx.model->kind() + " (" + ctx.model->model.model_type() +
                                ") and serves " + joined(endpoints),
                            "invalid_request_error", "wrong_model_kind"};
       const auto refuse = [error](const httplib::Request&, httplib::Response& res) { set_error(res, error); };

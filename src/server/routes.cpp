@@ -39,7 +39,7 @@ JsonRoutes json_routes(ServerContext ctx) {
 
 int64_t prompt_token_limit(const ServerContext& ctx) {
   int64_t limit = ctx.options->limits.max_prompt_tokens;
-  const int64_t positions = ctx.model->max_positions;
+  const int64_t positions = ctx.model->model.max_positions();
   if (limit <= 0 || (positions > 0 && positions < limit)) limit = positions;
   return limit > 0 ? limit : kPromptTokensWithoutPositions;
 }
@@ -47,7 +47,7 @@ int64_t prompt_token_limit(const ServerContext& ctx) {
 void check_prompt_tokens(const ServerContext& ctx, std::span<const std::string> texts, const std::string& field) {
   const int64_t limit = prompt_token_limit(ctx);
   for (size_t i = 0; i < texts.size(); ++i) {
-    const auto n = static_cast<int64_t>(ctx.model->tokenizer->encode(texts[i], /*add_special_tokens=*/true).ids.size());
+    const auto n = static_cast<int64_t>(ctx.model->tokenizer().encode(texts[i], /*add_special_tokens=*/true).ids.size());
     if (n > limit) {
       std::string message = "field '";
       message.append(field);

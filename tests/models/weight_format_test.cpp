@@ -71,7 +71,7 @@ std::unique_ptr<ModelFolderCopy> on_int8_grid(const std::string& fixture) {
 }
 
 // Every logit a model of the folder's kind gives for a short input, in one vector.
-std::vector<float> logits_of(const fs::path& dir, const LoadOptions& options) {
+std::vector<float> logits_of(const fs::path& dir, const ModelLoadOptions& options) {
   const Config config = read_model_config(dir);
   const auto tok = Tokenizer::from_folder(dir);
   const std::string arch = config.first_architecture();
@@ -183,14 +183,15 @@ TEST(WeightFormats, SecondLoadReadsTheConvertedWeightsCache) {
 }
 
 // A BF16 checkpoint loaded as bf16 is packed from its stored bytes: the only fp32 copies made are
-// of vectors (norms, biases) and of the embeddings (fp32 by design; a tied head packs the
-// embedding's stored bytes), on the first load that converts and on the second that maps the
-// cache. Loaded as fp32 (the format asked), every matrix is copied, as the check of the recording.
+// of vectors (norms, biases) and of the encoders' embeddings (a decoder's are read a row at a time
+// where they are stored; a tied head packs the embedding's stored bytes), on the first load that
+// converts and on the second that maps the cache. Loaded as fp32 (the format asked), every matrix
+// is copied, as the check of the recording.
 TEST(WeightFormats, Bf16CheckpointPackedAsBf16KeepsNoFp32CopyOfAMatrix) {
   const std::map<std::string, std::set<std::string>> embeddings = {
-      {"gpt2-tiny", {"transformer.wte.weight", "transformer.wpe.weight"}},
-      {"llama-tiny", {"model.embed_tokens.weight"}},
-      {"tinystories-656k", {"lm_head.weight"}},  // tied, kept only under the head's name
+      {"gpt2-tiny", {}},
+      {"llama-tiny", {}},
+      {"tinystories-656k", {}},
       {"bert-tiny-mlm",
        {"bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
         "bert.embeddings.token_type_embeddings.weight"}},
@@ -215,19 +216,50 @@ TEST(WeightFormats, Bf16CheckpointPackedAsBf16KeepsNoFp32CopyOfAMatrix) {
     };
     fs::remove_all(cache);
     for (const char* pass : {"converting", "cache hit"}) {
-      LoadOptions options(WeightFormat::bf16);
+      ModelLoadOptions options(WeightFormat::bf16);
       options.weight_cache_dir = cache;
       options.converted_tensors = std::make_shared<std::map<std::string, int64_t>>();
       logits_of(copy->dir(), options);
       EXPECT_FALSE(options.converted_tensors->empty()) << fixture << " " << pass;
       EXPECT_EQ(matrices_copied(*options.converted_tensors), std::set<std::string>{}) << fixture << " " << pass;
     }
-    LoadOptions fp32;
+    ModelLoadOptions fp32;
     fp32.converted_tensors = std::make_shared<std::map<std::string, int64_t>>();
     logits_of(copy->dir(), fp32);
     EXPECT_FALSE(matrices_copied(*fp32.converted_tensors).empty()) << fixture;
   }
   fs::remove_all(cache);
+}
+
+// A decoder's embeddings are read where a BF16 (or F16) checkpoint stores them, widened at each
+// lookup: the logits equal those of an F32 checkpoint holding the same values, bit for bit, with
+// the matrices asked as fp32 (the path whose numbers are the reference's) and as bf16.
+TEST(WeightFormats, DecoderEmbeddingsReadWhereStoredGiveTheWidenedValues) {
+  for (const char* fixture : {"gpt2-tiny", "llama-tiny", "tinystories-656k"}) {
+    TOKPROB_REQUIRE_FIXTURE(fixture);
+    for (const std::string dtype : {"BF16", "F16"}) {
+      const auto stored = stored_as(fixture, dtype);
+      auto widened = std::make_unique<ModelFolderCopy>(fixture, "widened_" + dtype);
+      widened->rewrite_tensors([&](std::string&, nlohmann::json&, std::string& bytes) {
+        std::vector<float> f(bytes.size() / 4);
+        std::memcpy(f.data(), bytes.data(), bytes.size());
+        for (float& v : f) v = dtype == "BF16" ? bf16_to_f32(f32_to_bf16(v)) : f16_to_f32(f32_to_f16(v));
+        std::memcpy(bytes.data(), f.data(), bytes.size());
+        return true;
+      });
+      const std::string what = std::string(fixture) + " " + dtype;
+      ModelLoadOptions fp32;
+      fp32.converted_tensors = std::make_shared<std::map<std::string, int64_t>>();
+      EXPECT_EQ(logits_of(stored->dir(), fp32), logits_of(widened->dir(), {})) << what;
+      // GPT-2's position table is read a row at a time; its word embeddings are copied to fp32 for
+      // the tied head alone (an fp32 product).
+      EXPECT_EQ(fp32.converted_tensors->count("transformer.wpe.weight"), 0u) << what;
+      if (dtype == "BF16") {
+        EXPECT_EQ(logits_of(stored->dir(), {WeightFormat::bf16}), logits_of(widened->dir(), {WeightFormat::bf16}))
+            << what;
+      }
+    }
+  }
 }
 
 // The accuracy targets on the trained model, over the story the accuracy benchmark scores.

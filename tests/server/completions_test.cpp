@@ -13,19 +13,8 @@
 namespace tokprob::testing {
 namespace {
 
-class ServerCompletions : public ::testing::Test {
+class ServerCompletions : public Gpt2ServerSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!std::filesystem::exists(fixtures_dir() / "gpt2-tiny")) return;
-    server_ = new RunningServer("gpt2-tiny");
-    golden_ = new nlohmann::json(load_json(fixtures_dir() / "gpt2-tiny" / "golden.json"));
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete golden_;
-    server_ = nullptr;
-    golden_ = nullptr;
-  }
   // The answer with its keys in the order the server wrote them.
   static nlohmann::ordered_json post_ordered(const nlohmann::json& body) {
     auto c = server_->client();
@@ -34,11 +23,7 @@ class ServerCompletions : public ::testing::Test {
     EXPECT_EQ(res->status, 200) << res->body;
     return nlohmann::ordered_json::parse(res->body, nullptr, false);
   }
-  static RunningServer* server_;
-  static nlohmann::json* golden_;
 };
-RunningServer* ServerCompletions::server_ = nullptr;
-nlohmann::json* ServerCompletions::golden_ = nullptr;
 
 // golden: prompts[].top10, the most likely next tokens after the whole prompt, most likely first.
 TEST_F(ServerCompletions, TopLogprobsComeMostLikelyFirst) {

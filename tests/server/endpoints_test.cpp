@@ -9,24 +9,7 @@
 namespace tokprob::testing {
 namespace {
 
-class ServerEndpoints : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!std::filesystem::exists(fixtures_dir() / "gpt2-tiny")) return;
-    server_ = new RunningServer("gpt2-tiny");
-    golden_ = new nlohmann::json(load_json(fixtures_dir() / "gpt2-tiny" / "golden.json"));
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete golden_;
-    server_ = nullptr;
-    golden_ = nullptr;
-  }
-  static RunningServer* server_;
-  static nlohmann::json* golden_;
-};
-RunningServer* ServerEndpoints::server_ = nullptr;
-nlohmann::json* ServerEndpoints::golden_ = nullptr;
+class ServerEndpoints : public Gpt2ServerSuite {};
 
 TEST_F(ServerEndpoints, HealthAndModelsNameTheModelKind) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");

@@ -8,24 +8,7 @@
 namespace tokprob::testing {
 namespace {
 
-class ServerGeneration : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!std::filesystem::exists(fixtures_dir() / "gpt2-tiny")) return;
-    server_ = new RunningServer("gpt2-tiny");
-    golden_ = new nlohmann::json(load_json(fixtures_dir() / "gpt2-tiny" / "golden.json"));
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete golden_;
-    server_ = nullptr;
-    golden_ = nullptr;
-  }
-  static RunningServer* server_;
-  static nlohmann::json* golden_;
-};
-RunningServer* ServerGeneration::server_ = nullptr;
-nlohmann::json* ServerGeneration::golden_ = nullptr;
+class ServerGeneration : public Gpt2ServerSuite {};
 
 // golden: prompts[].greedy.new_ids and step_logprobs.
 TEST_F(ServerGeneration, GenerateGreedyMatchesGolden) {

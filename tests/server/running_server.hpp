@@ -2,8 +2,10 @@
 // and a client for it. Every client call has bounded timeouts.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <filesystem>
 #include <memory>
 #include <thread>
 
@@ -57,6 +59,26 @@ class RunningServer {
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
   std::thread thread_;
+};
+
+// A test suite whose tests share one server on gpt2-tiny, and the fixture's goldens; both stay
+// null without the fixture (each test then skips through TOKPROB_REQUIRE_FIXTURE). Suites run one
+// after another, so each derived suite sets them up and tears them down in turn.
+class Gpt2ServerSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!std::filesystem::exists(fixtures_dir() / "gpt2-tiny")) return;
+    server_ = new RunningServer("gpt2-tiny");
+    golden_ = new nlohmann::json(load_json(fixtures_dir() / "gpt2-tiny" / "golden.json"));
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete golden_;
+    server_ = nullptr;
+    golden_ = nullptr;
+  }
+  static inline RunningServer* server_ = nullptr;
+  static inline nlohmann::json* golden_ = nullptr;
 };
 
 }  // namespace tokprob::testing
