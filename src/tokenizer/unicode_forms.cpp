@@ -1,0 +1,116 @@
+#include "tokenizer/unicode_forms.hpp"
+
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace tokprob::tok {
+
+namespace {
+
+// A normalized code point and its count for NormalizedString::transform_counted: +1 for a code
+// point a decomposition added, -n for a composition that absorbed n more (so a composed
+// character keeps its first input's span, as in `tokenizers`).
+struct Counted {
+  char32_t c;
+  ptrdiff_t change;
+};
+
+int combining_class(char32_t c) {
+  return utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
+}
+
+void decompose_into(std::vector<Counted>& out, char32_t c, bool compat) {
+  std::array<utf8proc_int32_t, 32> buf{};
+  const int options = UTF8PROC_DECOMPOSE | (compat ? UTF8PROC_COMPAT : 0);
+  const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf.data(),
+                                         static_cast<utf8proc_ssize_t>(buf.size()), static_cast<utf8proc_option_t>(options),
+                                         nullptr);
+  if (n <= 0 || static_cast<size_t>(n) > buf.size()) {
+    out.push_back({c, 0});
+    return;
+  }
+  for (utf8proc_ssize_t i = 0; i < n; ++i) out.push_back({static_cast<char32_t>(buf[static_cast<size_t>(i)]), i == 0 ? 0 : 1});
+}
+
+// Canonical ordering: each run of non-starters is stably sorted by combining class.
+void reorder(std::vector<Counted>& v) {
+  size_t i = 0;
+  while (i < v.size()) {
+    if (combining_class(v[i].c) == 0) {
+      ++i;
+      continue;
+    }
+    size_t e = i;
+    while (e < v.size() && combining_class(v[e].c) != 0) ++e;
+    std::stable_sort(v.begin() + static_cast<ptrdiff_t>(i), v.begin() + static_cast<ptrdiff_t>(e),
+                     [](const Counted& a, const Counted& b) { return combining_class(a.c) < combining_class(b.c); });
+    i = e;
+  }
+}
+
+// The primary composite of a pair, if there is one (utf8proc composes the pair or leaves it).
+std::optional<char32_t> compose_pair(char32_t a, char32_t b) {
+  std::array<utf8proc_int32_t, 2> pair{static_cast<utf8proc_int32_t>(a), static_cast<utf8proc_int32_t>(b)};
+  const auto n = utf8proc_normalize_utf32(pair.data(), 2, static_cast<utf8proc_option_t>(UTF8PROC_COMPOSE | UTF8PROC_STABLE));
+  if (n == 1) return static_cast<char32_t>(pair[0]);
+  return std::nullopt;
+}
+
+// Canonical composition; a code point composed into its starter adds its count to the starter's,
+// less the one code point the composition removed.
+std::vector<Counted> compose(const std::vector<Counted>& v) {
+  std::vector<Counted> out;
+  out.reserve(v.size());
+  std::optional<size_t> starter;  // index in `out`
+  int last_class = -1;            // class of the last code point kept after the starter; -1: none
+  for (const Counted& x : v) {
+    const int cls = combining_class(x.c);
+    if (starter) {
+      const bool blocked = last_class != -1 && (last_class == 0 || last_class >= cls);
+      if (!blocked) {
+        if (auto r = compose_pair(out[*starter].c, x.c)) {
+          out[*starter].c = *r;
+          out[*starter].change += x.change - 1;
+          continue;
+        }
+      }
+    }
+    out.push_back(x);
+    if (cls == 0) {
+      starter = out.size() - 1;
+      last_class = -1;
+    } else {
+      last_class = cls;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void unicode_normalize(NormalizedString& s, UnicodeForm form) {
+  if (s.text.empty()) return;
+  const bool compat = form == UnicodeForm::nfkc || form == UnicodeForm::nfkd;
+  std::vector<Counted> v;
+  v.reserve(s.text.size());
+  for (char32_t c : s.text) decompose_into(v, c, compat);
+  reorder(v);
+  if (form == UnicodeForm::nfc || form == UnicodeForm::nfkc) v = compose(v);
+
+  std::u32string out;
+  std::vector<ptrdiff_t> changes;
+  out.reserve(v.size());
+  changes.reserve(v.size());
+  for (const Counted& x : v) {
+    out.push_back(x.c);
+    changes.push_back(x.change);
+  }
+  s.transform_counted(out, changes);
+}
+
+}  // namespace tokprob::tok
