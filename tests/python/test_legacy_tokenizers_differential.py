@@ -7,12 +7,14 @@ that hypothesis draws, in a copy of each fixture folder holding only those files
   of transformers 4.x, which the goldens were made with (transformers 5 has no slow T5Tokenizer or
   LlamaTokenizer; its conversion departs from them, see README "Known departures"). Their
   tokenization of text without added tokens is libsentencepiece's, so ids are compared with the
-  `sentencepiece` package on such text; the goldens and legacy_files_test.cpp cover the rest.
+  `sentencepiece` package on such text (an exact tie of segmentation scores may break otherwise:
+  tokprob links Debian's libsentencepiece 0.1.97); the goldens and legacy_files_test.cpp cover the rest.
 
 TOKPROB_TOKENIZER_EXAMPLES and TOKPROB_DIFF_RANDOM as in test_tokenizers_differential.py."""
 
 from __future__ import annotations
 
+import math
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,9 +80,17 @@ def test_sentencepiece_files_match_the_library(folder: str, legacy_copy) -> None
     # Added tokens are split off before SentencePiece sees the text: leave them out of it.
     added = ["<pad>", "</s>", "<unk>", "<s>", "<extra_id_"]
 
+    def score(ids: list[int]) -> float:
+        return sum(processor.GetScore(i) for i in ids)
+
     @SETTINGS
     @given(text_strategy([]).filter(lambda t: not any(a in t for a in added)))
     def run(text: str) -> None:
-        assert list(ours.encode_full(text, False).ids) == processor.encode(text), f"{folder}: ids of {text!r}"
+        got, want = list(ours.encode_full(text, False).ids), processor.encode(text)
+        if got != want:
+            # Known departure: an exact tie of Viterbi scores (e.g. "x"+"xx" or "xx"+"x") breaks as
+            # Debian 12's libsentencepiece 0.1.97 breaks it, not always as the 0.2 package does.
+            assert math.isclose(score(got), score(want), rel_tol=1e-6) and \
+                processor.decode(got) == processor.decode(want), f"{folder}: ids of {text!r}: {got} vs {want}"
 
     run()
