@@ -44,6 +44,15 @@ TEST(BertUnicode8, NonspacingMarksAreUnicode8s) {
   EXPECT_EQ(tok.encode("ab\u0301", false).ids, (Ids{11113}));
 }
 
+// U+2B820..U+2B91F are outside the reference's CJK ranges (it starts Extension E at U+2B920).
+TEST(BertUnicode8, ChineseCharacterRangesAreTheReferences) {
+  TOKPROB_REQUIRE_FIXTURE("bert-tiny-mlm");
+  const auto tok = load("bert-tiny-mlm");
+  EXPECT_EQ(tok.encode("a\U0002B820b", false).ids, (Ids{100}));
+  EXPECT_EQ(tok.encode("a\U0002B91Fb", false).ids, (Ids{100}));
+  EXPECT_EQ(tok.encode("a\U0002B920b", false).ids, (Ids{1037, 100, 1038}));
+}
+
 // NFC gives a composed character the span of its first input code point only.
 TEST(NfcOffsets, ComposedCharacterKeepsItsFirstInputsSpan) {
   TOKPROB_REQUIRE_FIXTURE("modern-tokenizers/qwen3");
