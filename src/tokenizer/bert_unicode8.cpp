@@ -2,16 +2,12 @@
 
 #include <utf8proc.h>
 
-#include <algorithm>
-#include <iterator>
+#include "tokenizer/code_point_ranges.hpp"
+
 
 namespace tokprob::tok {
 
 namespace {
-
-struct CodePointRange {
-  char32_t first, last;
-};
 
 // Where utf8proc's (newer) categories and the reference's Unicode 8.0 ones differ for these three
 // classes; written by tests/tokenizer/make_bert_unicode8_tables.py from the reference itself.
@@ -21,13 +17,6 @@ constexpr CodePointRange kNotPunctuation[] = {{0x61D, 0x61D}, {0x9FD, 0x9FD}, {0
 constexpr CodePointRange kOnlyPunctuation[] = {{0x166D, 0x166D}, {0x111C9, 0x111C9}};
 constexpr CodePointRange kNotNonspacing[] = {{0x7FD, 0x7FD}, {0x898, 0x89F}, {0x8CA, 0x8E1}, {0x9FE, 0x9FE}, {0xAFA, 0xAFF}, {0xB55, 0xB55}, {0xC04, 0xC04}, {0xC3C, 0xC3C}, {0xD00, 0xD00}, {0xD3B, 0xD3C}, {0xD81, 0xD81}, {0xEBA, 0xEBA}, {0xECE, 0xECE}, {0x180F, 0x180F}, {0x1885, 0x1886}, {0x1ABF, 0x1ACE}, {0x1DF6, 0x1DFB}, {0xA82C, 0xA82C}, {0xA8C5, 0xA8C5}, {0xA8FF, 0xA8FF}, {0xA9BD, 0xA9BD}, {0x10D24, 0x10D27}, {0x10EAB, 0x10EAC}, {0x10EFD, 0x10EFF}, {0x10F46, 0x10F50}, {0x10F82, 0x10F85}, {0x11070, 0x11070}, {0x11073, 0x11074}, {0x110C2, 0x110C2}, {0x111C9, 0x111C9}, {0x111CF, 0x111CF}, {0x1123E, 0x1123E}, {0x11241, 0x11241}, {0x1133B, 0x1133B}, {0x11438, 0x1143F}, {0x11442, 0x11444}, {0x11446, 0x11446}, {0x1145E, 0x1145E}, {0x1182F, 0x11837}, {0x11839, 0x1183A}, {0x1193B, 0x1193C}, {0x1193E, 0x1193E}, {0x11943, 0x11943}, {0x119D4, 0x119D7}, {0x119DA, 0x119DB}, {0x119E0, 0x119E0}, {0x11A01, 0x11A0A}, {0x11A33, 0x11A38}, {0x11A3B, 0x11A3E}, {0x11A47, 0x11A47}, {0x11A51, 0x11A56}, {0x11A59, 0x11A5B}, {0x11A8A, 0x11A96}, {0x11A98, 0x11A99}, {0x11C30, 0x11C36}, {0x11C38, 0x11C3D}, {0x11C3F, 0x11C3F}, {0x11C92, 0x11CA7}, {0x11CAA, 0x11CB0}, {0x11CB2, 0x11CB3}, {0x11CB5, 0x11CB6}, {0x11D31, 0x11D36}, {0x11D3A, 0x11D3A}, {0x11D3C, 0x11D3D}, {0x11D3F, 0x11D45}, {0x11D47, 0x11D47}, {0x11D90, 0x11D91}, {0x11D95, 0x11D95}, {0x11D97, 0x11D97}, {0x11EF3, 0x11EF4}, {0x11F00, 0x11F01}, {0x11F36, 0x11F3A}, {0x11F40, 0x11F40}, {0x11F42, 0x11F42}, {0x13440, 0x13440}, {0x13447, 0x13455}, {0x16F4F, 0x16F4F}, {0x16FE4, 0x16FE4}, {0x1CF00, 0x1CF2D}, {0x1CF30, 0x1CF46}, {0x1E000, 0x1E006}, {0x1E008, 0x1E018}, {0x1E01B, 0x1E021}, {0x1E023, 0x1E024}, {0x1E026, 0x1E02A}, {0x1E08F, 0x1E08F}, {0x1E130, 0x1E136}, {0x1E2AE, 0x1E2AE}, {0x1E2EC, 0x1E2EF}, {0x1E4EC, 0x1E4EF}, {0x1E944, 0x1E94A}};
 constexpr CodePointRange kOnlyNonspacing[] = {{0x1734, 0x1734}};
-
-template <size_t N>
-bool in(const CodePointRange (&table)[N], char32_t c) {
-  const auto* it = std::upper_bound(std::begin(table), std::end(table), c,
-                                    [](char32_t x, const CodePointRange& r) { return x < r.first; });
-  return it != std::begin(table) && c <= std::prev(it)->last;
-}
 
 utf8proc_category_t category(char32_t c) {
   return static_cast<utf8proc_category_t>(utf8proc_category(static_cast<utf8proc_int32_t>(c)));
@@ -39,7 +28,7 @@ bool is_bert_control(char32_t c) {
   if (c == U'\t' || c == U'\n' || c == U'\r') return false;
   switch (category(c)) {
     case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CS: case UTF8PROC_CATEGORY_CO:
-      return !in(kNotControl, c);
+      return !in_ranges(kNotControl, c);
     default:
       return false;
   }
@@ -50,15 +39,15 @@ bool is_bert_punctuation(char32_t c) {
   switch (category(c)) {
     case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS: case UTF8PROC_CATEGORY_PE:
     case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF: case UTF8PROC_CATEGORY_PO:
-      return !in(kNotPunctuation, c);
+      return !in_ranges(kNotPunctuation, c);
     default:
-      return in(kOnlyPunctuation, c);
+      return in_ranges(kOnlyPunctuation, c);
   }
 }
 
 bool is_bert_nonspacing_mark(char32_t c) {
-  if (category(c) == UTF8PROC_CATEGORY_MN) return !in(kNotNonspacing, c);
-  return in(kOnlyNonspacing, c);
+  if (category(c) == UTF8PROC_CATEGORY_MN) return !in_ranges(kNotNonspacing, c);
+  return in_ranges(kOnlyNonspacing, c);
 }
 
 }  // namespace tokprob::tok

@@ -61,7 +61,8 @@ def main() -> None:
             stripped.add(cp)
     ours_control = {cp for cp, k in category.items() if k in CONTROL} - {9, 10, 13} | {0xFFFD}
     ours_punctuation = {cp for cp, k in category.items() if k in PUNCTUATION} | ASCII_PUNCTUATION
-    ours_stripped = {cp for cp, k in category.items() if k == NONSPACING and unicodedata.normalize("NFD", chr(cp)) == chr(cp)}
+    ours_stripped = {cp for cp, k in category.items()
+                     if k == NONSPACING and unicodedata.normalize("NFD", chr(cp)) == chr(cp)}
     print(table("kNotControl", ours_control - control))
     print(table("kOnlyControl", control - ours_control))
     print(table("kNotPunctuation", ours_punctuation - punctuation))

@@ -79,6 +79,26 @@ TEST(NfcOffsets, MarkLeftOverAfterReorderingTakesItsPositionsSpan) {
   EXPECT_EQ(e.offsets, (Offsets{{0, 1}, {1, 2}}));
 }
 
+// U+07FD (a mark since Unicode 11) is a starter in the reference's normalization tables: NFC does
+// not move U+0301 before it.
+TEST(NfcOffsets, MarkNewerThanTheReferencesTablesIsAStarter) {
+  TOKPROB_REQUIRE_FIXTURE("modern-tokenizers/qwen3");
+  const auto e = load("modern-tokenizers/qwen3").encode("e\u07FD\u0301", false);
+  EXPECT_EQ(e.ids, (Ids{68, 155, 121, 53839}));
+  EXPECT_EQ(e.offsets, (Offsets{{0, 1}, {1, 2}, {1, 2}, {2, 3}}));
+}
+
+// U+11938 (Unicode 13) has a canonical decomposition the reference's tables do not know: it is
+// neither decomposed nor composed back from U+11935 U+11930.
+TEST(NfcOffsets, DecompositionNewerThanTheReferencesTablesIsNotApplied) {
+  TOKPROB_REQUIRE_FIXTURE("modern-tokenizers/qwen3");
+  const auto tok = load("modern-tokenizers/qwen3");
+  auto e = tok.encode("\U00011935\U00011930", false);
+  EXPECT_EQ(e.ids, (Ids{128240, 97, 113, 128240, 97, 108}));
+  EXPECT_EQ(e.offsets, (Offsets{{0, 1}, {0, 1}, {0, 1}, {1, 2}, {1, 2}, {1, 2}}));
+  EXPECT_EQ(tok.encode("\U00011938", false).ids, (Ids{128240, 97, 116}));
+}
+
 // A code point the precompiled charsmap removes: `tokenizers` charges the removal to the code
 // point written before it, or, at the very start, to nothing (the spans after it shift).
 TEST(PrecompiledOffsets, RemovedControlCharacterAsTheReferenceCountsIt) {
