@@ -51,6 +51,7 @@ class BpeModel : public Model {
   }
 
   const Vocab& vocab() const override { return vocab_; }
+  bool is_bpe() const override { return true; }
 
   std::vector<ModelToken> tokenize(const std::string& piece) const override {
     std::vector<ModelToken> out;

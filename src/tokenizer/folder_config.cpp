@@ -49,9 +49,12 @@ void apply_folder_config(Pipeline& impl, const json& config, const json& special
   impl.roles.mask = role("mask_token");
   impl.roles.cls = role("cls_token");
   impl.roles.sep = role("sep_token");
-  if (config.is_object() && config.contains("clean_up_tokenization_spaces") &&
-      config["clean_up_tokenization_spaces"].is_boolean())
-    impl.clean_up_tokenization_spaces = config["clean_up_tokenization_spaces"].get<bool>();
+  auto flag = [&](const char* key) {
+    return config.is_object() && config.contains(key) && config[key].is_boolean() && config[key].get<bool>();
+  };
+  impl.clean_up_tokenization_spaces =
+      flag("clean_up_tokenization_spaces") &&
+      (!impl.bpe_model || flag("clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output"));
 }
 
 void add_config_added_tokens(AddedVocabulary& added, const json& config) {

@@ -90,6 +90,7 @@ void load_gpt2(Pipeline& impl, const fs::path& dir, const json& config) {
   }
   BpeOptions o;
   impl.model = make_bpe(std::move(vocab), merges, o, merges_file.string());
+  impl.bpe_model = true;
   impl.pre_tokenizer = make_byte_level_pre_tokenizer(json_bool(config, "add_prefix_space", false), true);
   impl.decoder = make_byte_level_decoder();
 }
@@ -274,6 +275,8 @@ static std::unique_ptr<Pipeline> load_legacy_files_unguarded(const fs::path& dir
       const bool llama = cls.rfind("LlamaTokenizer", 0) == 0;
       const bool add_bos = json_bool(config, "add_bos_token", llama);
       const bool add_eos = json_bool(config, "add_eos_token", t5);
+      // transformers 5 converts T5's model to Unigram and LlamaTokenizer's (and its kin's) to BPE.
+      impl->bpe_model = !t5;
       impl->post_processor = make_bos_eos_processor(add_bos ? bos : std::nullopt, add_eos ? eos : std::nullopt, t5);
       use_slow_decode_rules(spm_files, slow_decode_rules(*impl, config, special_tokens_map, t5, spm_files.piece_count));
       impl->decoder = std::move(spm_files.decoder);

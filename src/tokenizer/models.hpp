@@ -26,6 +26,7 @@ class Model {
   virtual ~Model() = default;
   virtual std::vector<ModelToken> tokenize(const std::string& piece) const = 0;
   virtual const Vocab& vocab() const = 0;
+  virtual bool is_bpe() const { return false; }
 };
 
 struct BpeOptions {

@@ -1,5 +1,7 @@
 #include "tokenizer/normalized_string.hpp"
 
+#include <algorithm>
+
 #include "tokenizer/unicode_text.hpp"
 
 namespace tokprob::tok {
@@ -38,6 +40,23 @@ void NormalizedString::transform(const std::u32string& chars, const std::vector<
       // An inserted code point sits where the previous output ended.
       const size_t at = i > 0 ? next[i - 1].end : original.begin;
       next[i] = {at, at};
+    }
+  }
+  text = chars;
+  align = std::move(next);
+}
+
+void NormalizedString::transform_counted(const std::u32string& chars, const std::vector<ptrdiff_t>& changes) {
+  std::vector<Span> next(chars.size());
+  size_t consumed = 0;  // code points of the old text accounted for so far
+  for (size_t i = 0; i < chars.size(); ++i) {
+    if (changes[i] > 0) {
+      next[i] = consumed > 0 ? align[std::min(consumed, align.size()) - 1] : Span{original.begin, original.begin};
+    } else if (consumed < align.size()) {
+      next[i] = align[consumed];
+      consumed += static_cast<size_t>(1 - changes[i]);
+    } else {
+      next[i] = {original.end, original.end};
     }
   }
   text = chars;

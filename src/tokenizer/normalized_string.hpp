@@ -29,6 +29,11 @@ struct NormalizedString {
   // Replaces the text by `chars`; `source[i]` is the old code point whose alignment char i
   // inherits, or -1 for a code point with no source (it then takes an empty span where it stands).
   void transform(const std::u32string& chars, const std::vector<ptrdiff_t>& source);
+  // Replaces the text by `chars` the way `tokenizers` transforms: `changes[i]` is 0 when char i
+  // replaces the next input code point, -n when it replaces that one and the n after it, and +1
+  // when it is added (it then takes the span of the code point replaced just before it). The spans
+  // are handed out by position, so a count that does not add up shifts later spans, as there.
+  void transform_counted(const std::u32string& chars, const std::vector<ptrdiff_t>& changes);
   // Maps every code point to zero or more code points that inherit its alignment.
   template <typename F>
   void map_each(F&& f) {

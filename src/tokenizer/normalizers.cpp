@@ -1,12 +1,11 @@
 #include "tokenizer/normalizers.hpp"
 
-#include <utf8proc.h>
-
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "tokenizer/bert_unicode8.hpp"
 #include "tokenizer/precompiled_charsmap.hpp"
+#include "tokenizer/unicode_forms.hpp"
 #include "tokenizer/unicode_text.hpp"
 #include "tokenizer/json_fields.hpp"
 #include "tokprob/error.hpp"
@@ -17,69 +16,17 @@ using nlohmann::json;
 
 namespace {
 
-enum class UnicodeForm { nfc, nfd, nfkc, nfkd };
-
-std::string utf8proc_normalize(const std::string& s, UnicodeForm form) {
-  int options = UTF8PROC_STABLE;
-  switch (form) {
-    case UnicodeForm::nfc: options |= UTF8PROC_COMPOSE; break;
-    case UnicodeForm::nfd: options |= UTF8PROC_DECOMPOSE; break;
-    case UnicodeForm::nfkc: options |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT; break;
-    case UnicodeForm::nfkd: options |= UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT; break;
-  }
-  utf8proc_uint8_t* dst = nullptr;
-  const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
-                              static_cast<utf8proc_ssize_t>(s.size()), &dst,
-                              static_cast<utf8proc_option_t>(options));
-  if (n < 0) return s;  // only on invalid input, which never reaches here
-  std::string out(reinterpret_cast<char*>(dst), static_cast<size_t>(n));
-  std::free(dst);
-  return out;
-}
-
-bool starts_cluster(char32_t c) {
-  if (c >= 0x1161 && c <= 0x11C2) return false;  // Hangul vowel/trailing jamo compose with what precedes
-  return utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class == 0;
-}
-
-// Normalizes cluster by cluster (a starter and the marks after it) so that every output code
-// point can be tied to the input code points it came from; when clusters interact (a rare
-// composition across starters), the whole text is normalized at once and aligned as one span.
-void unicode_normalize(NormalizedString& s, UnicodeForm form) {
-  if (s.text.empty()) return;
-  const std::string whole = utf8proc_normalize(s.utf8(), form);
-  std::u32string out;
-  std::vector<ptrdiff_t> source;
-  std::vector<Span> spans;
-  size_t b = 0;
-  while (b < s.text.size()) {
-    size_t e = b + 1;
-    while (e < s.text.size() && !starts_cluster(s.text[e])) ++e;
-    const std::u32string piece = decode_utf8(utf8proc_normalize(to_utf8(std::u32string_view(s.text).substr(b, e - b)), form));
-    for (size_t k = 0; k < piece.size(); ++k) {
-      out.push_back(piece[k]);
-      source.push_back(static_cast<ptrdiff_t>(piece.size() == e - b ? b + k : b));
-      spans.push_back(piece.size() == e - b ? s.align[b + k] : Span{s.align[b].begin, s.align[e - 1].end});
-    }
-    b = e;
-  }
-  if (to_utf8(out) != whole) {
-    out = decode_utf8(whole);
-    spans.assign(out.size(), s.original_of(0, s.text.size()));
-  }
-  s.text = std::move(out);
-  s.align = std::move(spans);
-}
-
+// The ranges of `tokenizers`' BERT normalizer, whose CJK Extension E range starts at U+2B920 (the
+// original BERT code has U+2B820): U+2B820..U+2B91F are not padded with spaces there.
 bool is_chinese_char(char32_t c) {
   return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
-         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF) ||
+         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
-void strip_nonspacing_marks(NormalizedString& s) {
-  s.map_each([](char32_t c, std::u32string& out) {
-    if (!is_nonspacing_mark(c)) out.push_back(c);
+void drop_where(NormalizedString& s, bool (*mark)(char32_t)) {
+  s.map_each([mark](char32_t c, std::u32string& out) {
+    if (!mark(c)) out.push_back(c);
   });
 }
 
@@ -115,7 +62,7 @@ class LowercaseNormalizer : public Normalizer {
 
 class StripAccentsNormalizer : public Normalizer {
  public:
-  void normalize(NormalizedString& s) const override { strip_nonspacing_marks(s); }
+  void normalize(NormalizedString& s) const override { drop_where(s, is_nonspacing_mark); }
 };
 
 class StripNormalizer : public Normalizer {
@@ -165,7 +112,7 @@ class BertNormalizer : public Normalizer {
     if (o_.clean_text) {
       s.map_each([](char32_t c, std::u32string& out) {
         const bool keep_ws = c == U'\t' || c == U'\n' || c == U'\r';
-        if (c == 0 || c == 0xFFFD || (!keep_ws && is_other(c))) return;
+        if (c == 0 || c == 0xFFFD || (!keep_ws && is_bert_control(c))) return;
         out.push_back(keep_ws || is_whitespace(c) ? U' ' : c);
       });
     }
@@ -183,7 +130,7 @@ class BertNormalizer : public Normalizer {
     const bool strip = o_.strip_accents < 0 ? o_.lowercase : o_.strip_accents != 0;
     if (strip) {
       unicode_normalize(s, UnicodeForm::nfd);
-      strip_nonspacing_marks(s);
+      drop_where(s, is_bert_nonspacing_mark);
     }
     if (o_.lowercase) lowercase(s);
   }

@@ -25,8 +25,11 @@ struct Pipeline {
   std::unique_ptr<Decoder> decoder;
   AddedVocabulary added;
   SpecialTokens roles;
-  // transformers' clean_up_tokenization_spaces (tokenizer_config.json; true when unset).
-  bool clean_up_tokenization_spaces = true;
+  // Whether decode applies transformers' clean_up_tokenization (see apply_folder_config).
+  bool clean_up_tokenization_spaces = false;
+  // The model is BPE as `transformers` loads it (tokenizer.json's model, or the converter its
+  // class picks for legacy files): transformers 5 then never cleans up.
+  bool bpe_model = false;
   // TokenizerOptions::add_special_tokens: false turns special tokens off in every encode.
   bool add_special_tokens = true;
 
@@ -42,7 +45,9 @@ nlohmann::json read_optional_json(const std::filesystem::path& file);
 
 // A token named in a config ("<s>" or {"content": "<s>", ...}), if any.
 std::optional<std::string> token_content(const nlohmann::json& value);
-// Fills impl.roles from the configs and applies clean_up_tokenization_spaces.
+// Fills impl.roles from the configs and sets clean_up_tokenization_spaces as transformers 5 does:
+// the config's flag (false when unset), ignored for a BPE model unless the config also sets
+// clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output. impl.bpe_model first.
 void apply_folder_config(Pipeline& impl, const nlohmann::json& config, const nlohmann::json& special_tokens_map);
 // Added tokens listed in tokenizer_config.json's added_tokens_decoder.
 void add_config_added_tokens(AddedVocabulary& added, const nlohmann::json& config);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "tokenizer/bert_unicode8.hpp"
 #include "tokenizer/byte_level_alphabet.hpp"
 #include "tokenizer/text_pattern.hpp"
 #include "tokenizer/unicode_text.hpp"
@@ -47,11 +48,6 @@ std::vector<std::pair<size_t, size_t>> predicate_matches(const NormalizedString&
   for (size_t i = 0; i < s.text.size(); ++i)
     if (pred(s.text[i])) out.emplace_back(i, i + 1);
   return out;
-}
-
-bool is_bert_punctuation(char32_t c) {
-  return (c < 128 && ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126))) ||
-         is_punctuation(c);
 }
 
 SplitBehavior parse_behavior(const json& j, const std::string& where) {

@@ -147,15 +147,23 @@ std::optional<std::string_view> PrecompiledCharsmap::lookup(std::string_view chu
 
 void PrecompiledCharsmap::normalize(NormalizedString& s) const {
   std::u32string out;
-  std::vector<ptrdiff_t> source;
+  std::vector<ptrdiff_t> changes;
   bool modified = false;
-  // Replacement text for source code points [b, e): the first output code point takes the first
-  // source's alignment, later ones the next sources' while there are any (then the last one's).
-  auto emit = [&](std::string_view replacement, size_t b, size_t e) {
+  // Counts as `tokenizers` writes them for a replacement of `old_count` code points: 0 each, the
+  // last ones +1 when it is longer, and when it is shorter the difference goes onto the last count
+  // written so far, even one of an earlier grapheme (or nowhere at the very start, which shifts
+  // the spans of what follows: its offsets do the same).
+  auto emit = [&](std::string_view replacement, size_t old_count) {
     const std::u32string r = decode_utf8(replacement);
-    for (size_t k = 0; k < r.size(); ++k) {
-      out.push_back(r[k]);
-      source.push_back(static_cast<ptrdiff_t>(std::min(b + k, e - 1)));
+    for (char32_t c : r) {
+      out.push_back(c);
+      changes.push_back(0);
+    }
+    const auto diff = static_cast<ptrdiff_t>(r.size()) - static_cast<ptrdiff_t>(old_count);
+    if (diff > 0) {
+      for (size_t k = changes.size() - static_cast<size_t>(diff); k < changes.size(); ++k) changes[k] = 1;
+    } else if (diff < 0 && !changes.empty()) {
+      changes.back() += diff;
     }
   };
   size_t g = 0;
@@ -171,7 +179,7 @@ void PrecompiledCharsmap::normalize(NormalizedString& s) const {
     if (grapheme.size() < 6) {
       if (auto r = lookup(grapheme)) {
         modified = true;
-        emit(*r, g, ge);
+        emit(*r, ge - g);
         g = ge;
         continue;
       }
@@ -181,15 +189,15 @@ void PrecompiledCharsmap::normalize(NormalizedString& s) const {
       append_utf8(one, s.text[i]);
       if (auto r = lookup(one)) {
         modified = true;
-        emit(*r, i, i + 1);
+        emit(*r, 1);
       } else {
         out.push_back(s.text[i]);
-        source.push_back(static_cast<ptrdiff_t>(i));
+        changes.push_back(0);
       }
     }
     g = ge;
   }
-  if (modified) s.transform(out, source);
+  if (modified) s.transform_counted(out, changes);
 }
 
 }  // namespace tokprob::tok

@@ -29,6 +29,7 @@ std::unique_ptr<Pipeline> load_tokenizer_json_unguarded(const std::filesystem::p
     impl->normalizer = make_normalizer(j.value("normalizer", json()), where);
     impl->pre_tokenizer = make_pre_tokenizer(j.value("pre_tokenizer", json()), where);
     impl->model = make_model(j["model"], where, std::move(doc.tables));
+    impl->bpe_model = impl->model->is_bpe();
     impl->post_processor = make_post_processor(j.value("post_processor", json()), where);
     impl->decoder = make_decoder(j.value("decoder", json()), where);
     for (const auto& a : j.value("added_tokens", json::array())) {

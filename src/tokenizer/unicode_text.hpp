@@ -19,8 +19,6 @@ std::string to_utf8(std::u32string_view text);
 std::u32string::size_type utf8_length(std::string_view s);
 
 bool is_whitespace(char32_t c);     // Rust char::is_whitespace (White_Space property)
-bool is_other(char32_t c);          // general category C* (Cc, Cf, Cn, Co, Cs)
-bool is_punctuation(char32_t c);    // general category P*
 bool is_numeric(char32_t c);        // Nd, Nl, No
 bool is_alphanumeric(char32_t c);   // letters and numbers
 bool is_nonspacing_mark(char32_t c);  // Mn

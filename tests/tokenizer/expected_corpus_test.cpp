@@ -49,7 +49,17 @@ std::string expected_text(const json& c, const std::string& field) {
 //  - tinystories-656k 382 "<unk>" and 409 "<|start_story|>": a normalized added token is matched
 //    in its normalized form ("▁<unk>" after Prepend) and the token string is the matched text,
 //    so it reads "▁<unk>" (same id).
+//  - bert-tiny-mlm and distilbert-tiny-sst2 362 "noncharacter \uFDD0": the BERT normalizer of
+//    `tokenizers` never drops an unassigned code point (its Unicode 8.0 control test leaves Cn out),
+//    so U+FDD0 is a word of its own and becomes [UNK]; the JS port and the slow tokenizer drop it.
+//  - gpt2-tiny 232, 458, 487 (decode): the expectations carry transformers 4.38's
+//    clean_up_tokenization_spaces (" 're" -> "'re", " .py" -> ".py"); transformers 5.25, the pinned
+//    reference, never cleans up a BPE model's decode, and neither does tokprob.
 const std::map<std::string, std::map<int, std::set<std::string>>> kRustDepartures = {
+    {"bert-tiny-mlm", {{362, {"ids", "ids_special", "tokens", "decode", "decode_skip_special"}}}},
+    {"distilbert-tiny-sst2", {{362, {"ids", "ids_special", "tokens", "decode", "decode_skip_special"}}}},
+    {"gpt2-tiny", {{232, {"decode", "decode_skip_special"}}, {458, {"decode", "decode_skip_special"}},
+                   {487, {"decode", "decode_skip_special"}}}},
     {"t5-tiny", {{104, {"ids", "ids_special", "tokens", "decode", "decode_skip_special"}},
                  {258, {"tokens"}}}},
     {"tinystories-656k", {{382, {"tokens"}}, {409, {"tokens"}}}},

@@ -103,7 +103,9 @@ TEST(LegacyFiles, BertVocabTxt) {
   const std::vector<std::string> files{"vocab.txt", "tokenizer_config.json", "special_tokens_map.json"};
   std::ostringstream report;
   const auto differ = check_legacy("bert-tiny-mlm", files, report);
-  EXPECT_TRUE(differ.empty()) << differ.size() << " cases differ" << report.str();
+  // "noncharacter \uFDD0": transformers 5 loads vocab.txt into the `tokenizers` BERT pipeline,
+  // which keeps the unassigned U+FDD0 as [UNK]; the expectations (slow 4.38 tokenizer) drop it.
+  EXPECT_EQ(differ, (std::set<int>{362})) << report.str();
   check_golden("bert-tiny-mlm", files);
 }
 
