@@ -31,6 +31,7 @@ struct BartLayer {
 // One stack (encoder or decoder): its embeddings' extras and its layers.
 struct BartStack {
   int64_t heads = 0;
+  const float* embed_tokens = nullptr;  // [vocab, d_model]
   const float* positions = nullptr;  // [max_position_embeddings + 2, d_model]
   Norm embed_norm;                   // layernorm_embedding
   Norm final_norm;                   // mBART's layer_norm; unset for BART
@@ -84,8 +85,13 @@ class Bart final : public Seq2SeqLayers {
     const std::string embed_name = weights_.has(p_ + "shared.weight")                 ? p_ + "shared.weight"
                                    : weights_.has(p_ + "encoder.embed_tokens.weight") ? p_ + "encoder.embed_tokens.weight"
                                                                                       : p_ + "shared.weight";
-    embed_ = weights_.f32(embed_name, {vocab, d_});
     const bool tied = config.get_bool("tie_word_embeddings", true);
+    const float* shared = weights_.f32(embed_name, {vocab, d_});
+    // Untied, each stack reads its own embed_tokens (the reference unties those too), where stored.
+    const auto stack_embed = [&](const std::string& stack) {
+      const std::string own = p_ + stack + ".embed_tokens.weight";
+      return !tied && weights_.has(own) ? weights_.f32(own, {vocab, d_}) : shared;
+    };
     if (!tied || weights_.has("lm_head.weight"))
       spec.head = read_linear(weights_, packer_, {"lm_head.weight", "", d_, vocab, false, ""});
     else  // the head packs the embedding's stored bytes; the embedding itself stays fp32
@@ -95,6 +101,8 @@ class Bart final : public Seq2SeqLayers {
 
     encoder_ = read_stack(config, "encoder", false);
     decoder_ = read_stack(config, "decoder", true);
+    encoder_.embed_tokens = stack_embed("encoder");
+    decoder_.embed_tokens = stack_embed("decoder");
     spec.encoder_layers = static_cast<int64_t>(encoder_.layers.size());
     spec.decoder_layers = static_cast<int64_t>(decoder_.layers.size());
     spec.self_kv_dim = spec.cross_kv_dim = d_;
@@ -207,7 +215,7 @@ class Bart final : public Seq2SeqLayers {
   // x: [T, d_model] = shared(id) * embed_scale + positions(position + 2), then layernorm_embedding.
   void embed(const BartStack& s, const PackedRows& rows, float* x) const {
     for (int64_t r = 0; r < rows.count(); ++r) {
-      const float* e = embed_ + static_cast<int64_t>(rows.id(r)) * d_;
+      const float* e = s.embed_tokens + static_cast<int64_t>(rows.id(r)) * d_;
       const float* pos = s.positions + (rows.position(r) + 2) * d_;
       for (int64_t c = 0; c < d_; ++c) x[r * d_ + c] = e[c] * embed_scale_ + pos[c];
     }
@@ -242,7 +250,6 @@ class Bart final : public Seq2SeqLayers {
   Activation act_ = Activation::gelu_erf;
   float embed_scale_ = 1.0f;
   std::string p_;
-  const float* embed_ = nullptr;
   BartStack encoder_, decoder_;
 };
 
