@@ -9,6 +9,7 @@
 #include "models/roberta.hpp"
 #include "models/gpt2.hpp"
 #include "models/llama.hpp"
+#include "models/bart.hpp"
 #include "models/t5.hpp"
 #include "tokprob/error.hpp"
 
@@ -32,6 +33,8 @@ using Seq2SeqLoader = std::function<std::unique_ptr<Seq2SeqLM>(const Config&, We
 
 const std::map<std::string, Seq2SeqLoader>& seq2seq_loaders() {
   static const std::map<std::string, Seq2SeqLoader> table = {
+      {"bart", load_bart},
+      {"mbart", load_bart},
       {"mt5", load_t5},
       {"t5", load_t5},
   };

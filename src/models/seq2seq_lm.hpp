@@ -1,4 +1,4 @@
-// What every encoder-decoder language model (T5, ...) offers the tasks: the encoder runs once per
+// What every encoder-decoder language model (T5, BART, mBART) offers the tasks: the encoder runs once per
 // source sequence and leaves a decoder state holding what the decoder's cross-attention needs;
 // the decoder then continues each state token by token, like a causal LM.
 #pragma once
@@ -13,8 +13,12 @@
 namespace tokprob {
 
 struct Seq2SeqInfo : ModelInfo {
-  int32_t decoder_start_token_id = 0;  // the first decoder input (T5: pad = 0)
+  int32_t decoder_start_token_id = 0;  // the first decoder input (T5: pad = 0, BART: eos = 2)
   int64_t hidden_size = 0;             // width of the encoder output (d_model)
+  // Generation defaults of the reference's logits processors: the first generated token is
+  // forced_bos_token_id (mBART-50's target language), the last one a length limit allows is
+  // forced_eos_token_id (BART).
+  std::optional<int32_t> forced_bos_token_id, forced_eos_token_id;
 };
 
 // One source sequence's decoder state: the encoder output, the cross-attention keys/values of

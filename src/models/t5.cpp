@@ -5,12 +5,11 @@
 #include <cstring>
 
 #include "kernels/activations.hpp"
-#include "kernels/attention.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/linear_packer.hpp"
 #include "models/blocks/stored_linear.hpp"
 #include "kernels/norms.hpp"
-#include "models/kv_cache.hpp"
+#include "models/encoder_decoder.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -67,42 +66,18 @@ struct T5DecoderLayer {
   T5FeedForward ff;
 };
 
-// What the encoder leaves for the decoder of one source; immutable once built, so clones share it.
-struct T5Memory {
-  int64_t n = 0;
-  std::vector<float> encoder_output;                    // [n, d_model]
-  std::vector<std::vector<float>> cross_k, cross_v;     // per decoder layer: [n, heads*d_kv]
-};
-
-class T5State final : public Seq2SeqState {
+class T5 final : public Seq2SeqLayers {
  public:
-  T5State(std::shared_ptr<const T5Memory> memory, int64_t n_layers, int64_t kv_dim)
-      : memory_(std::move(memory)), self_(n_layers, kv_dim) {}
-  int64_t length() const override { return self_.length(); }
-  std::unique_ptr<DecoderState> clone() const override { return std::make_unique<T5State>(*this); }
-  int64_t source_length() const override { return memory_->n; }
-  std::span<const float> encoder_output() const override { return memory_->encoder_output; }
-
-  const T5Memory& memory() const { return *memory_; }
-  KVCache& self_cache() { return self_; }
-
- private:
-  std::shared_ptr<const T5Memory> memory_;
-  KVCache self_;
-};
-
-class T5 final : public Seq2SeqLM {
- public:
-  T5(const Config& config, Weights weights, const ModelLoadOptions& options)
+  T5(const Config& config, Weights weights, const ModelLoadOptions& options, Seq2SeqSpec& spec)
       : weights_(std::move(weights)), packer_(options.weights, options.packed_cache) {
     const std::string file = config.file().string();
     d_model_ = config.get_size("d_model");
     d_kv_ = config.get_size("d_kv");
     heads_ = config.get_size("num_heads");
     d_ff_ = config.get_size("d_ff");
-    n_enc_ = config.get_size("num_layers");
-    n_dec_ = config.get_size("num_decoder_layers", n_enc_);
-    vocab_ = config.get_size("vocab_size");
+    const int64_t n_enc = config.get_size("num_layers");
+    const int64_t n_dec = config.get_size("num_decoder_layers", n_enc);
+    const int64_t vocab = config.get_size("vocab_size");
     buckets_ = config.get_size("relative_attention_num_buckets", 32);
     max_distance_ = config.get_size("relative_attention_max_distance", 128);
     eps_ = static_cast<float>(config.get_nonnegative("layer_norm_epsilon", 1e-6));
@@ -112,12 +87,13 @@ class T5 final : public Seq2SeqLM {
     // always ties its head in memory and never scales; 4.x scaled a tied mT5, which real mT5
     // checkpoints, untied, never are). The head is the checkpoint's lm_head.weight where present,
     // else the shared embeddings, which both versions' files agree on.
+    bool scale_output = true;
     if (config.model_type() == "mt5")
-      scale_output_ = false;
+      scale_output = false;
     else if (config.has("scale_decoder_outputs"))
-      scale_output_ = config.get_bool("scale_decoder_outputs", true);
+      scale_output = config.get_bool("scale_decoder_outputs", true);
     else
-      scale_output_ = config.get_bool("tie_word_embeddings", true);
+      scale_output = config.get_bool("tie_word_embeddings", true);
     inner_ = heads_ * d_kv_;
     // The bucket rule takes the log of distance / max_exact over max_distance / max_exact, where
     // max_exact is a quarter of the buckets (encoder) or a half (decoder): anything less divides
@@ -128,41 +104,45 @@ class T5 final : public Seq2SeqLM {
            ") must exceed half of relative_attention_num_buckets (" + std::to_string(buckets_) + ")");
     parse_feed_forward(config);
 
-    info_.model_type = config.model_type();
-    info_.architecture = config.first_architecture();
-    info_.vocab_size = vocab_;
-    info_.max_positions = 0;  // relative positions: no fixed limit
-    info_.hidden_size = d_model_;
-    info_.eos_token_id = optional_id(config, "eos_token_id");
-    info_.pad_token_id = optional_id(config, "pad_token_id");
-    info_.bos_token_id = optional_id(config, "bos_token_id");
+    Seq2SeqInfo& info = spec.info;
+    info.model_type = config.model_type();
+    info.architecture = config.first_architecture();
+    info.vocab_size = vocab;
+    info.max_positions = 0;  // relative positions: no fixed limit
+    info.hidden_size = d_model_;
+    info.eos_token_id = optional_id(config, "eos_token_id");
+    info.pad_token_id = optional_id(config, "pad_token_id");
+    info.bos_token_id = optional_id(config, "bos_token_id");
     if (auto start = optional_id(config, "decoder_start_token_id"))
-      info_.decoder_start_token_id = *start;
+      info.decoder_start_token_id = *start;
     else
-      info_.decoder_start_token_id = info_.pad_token_id.value_or(0);
-    if (info_.decoder_start_token_id < 0 || info_.decoder_start_token_id >= vocab_)
-      fail(file + ": decoder_start_token_id " + std::to_string(info_.decoder_start_token_id) +
-           " is outside the vocabulary (vocab_size " + std::to_string(vocab_) + ")");
+      info.decoder_start_token_id = info.pad_token_id.value_or(0);
+    if (info.decoder_start_token_id < 0 || info.decoder_start_token_id >= vocab)
+      fail(file + ": decoder_start_token_id " + std::to_string(info.decoder_start_token_id) +
+           " is outside the vocabulary (vocab_size " + std::to_string(vocab) + ")");
+    spec.encoder_layers = n_enc;
+    spec.decoder_layers = n_dec;
+    spec.self_kv_dim = spec.cross_kv_dim = inner_;
 
     const int64_t d = d_model_;
     // The encoder's and decoder's embed_tokens are the shared matrix; a checkpoint may keep only a copy.
     const std::string embed_name = weights_.has("shared.weight")             ? "shared.weight"
                                    : weights_.has("encoder.embed_tokens.weight") ? "encoder.embed_tokens.weight"
                                                                                  : "shared.weight";
-    embed_ = w(embed_name, {vocab_, d});
+    embed_ = w(embed_name, {vocab, d});
     // A 4.x config with an untied head must have the head (read_linear names it when missing).
     const bool untied = !config.json().contains("scale_decoder_outputs") && !config.get_bool("tie_word_embeddings", true);
     if (weights_.has("lm_head.weight") || untied)
-      head_ = read_linear(weights_, packer_, {"lm_head.weight", "", d, vocab_, false, ""});
+      spec.head = read_linear(weights_, packer_, {"lm_head.weight", "", d, vocab, false, ""});
     else  // the head packs the embedding's stored bytes; the embedding itself stays fp32
-      head_ = read_linear(weights_, packer_, {embed_name, "", d, vocab_, false, "shared.weight"});
+      spec.head = read_linear(weights_, packer_, {embed_name, "", d, vocab, false, "shared.weight"});
     // Python's d_model ** -0.5, applied in float32.
-    head_scale_ = scale_output_ ? static_cast<float>(std::pow(static_cast<double>(d), -0.5)) : 1.0f;
+    head_scale_ = scale_output ? static_cast<float>(std::pow(static_cast<double>(d), -0.5)) : 1.0f;
     enc_bias_table_ = w("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", {buckets_, heads_});
     dec_bias_table_ = w("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", {buckets_, heads_});
     enc_final_ln_ = w("encoder.final_layer_norm.weight", {d});
     dec_final_ln_ = w("decoder.final_layer_norm.weight", {d});
-    for (int64_t l = 0; l < n_enc_; ++l) {
+    for (int64_t l = 0; l < n_enc; ++l) {
       const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
       T5EncoderLayer L{};
       L.ln_attn = w(p + "0.layer_norm.weight", {d});
@@ -171,7 +151,7 @@ class T5 final : public Seq2SeqLM {
       L.ff = feed_forward_weights(p + "1.DenseReluDense.");
       enc_layers_.push_back(L);
     }
-    for (int64_t l = 0; l < n_dec_; ++l) {
+    for (int64_t l = 0; l < n_dec; ++l) {
       const std::string p = "decoder.block." + std::to_string(l) + ".layer.";
       T5DecoderLayer L{};
       L.ln_self = w(p + "0.layer_norm.weight", {d});
@@ -184,162 +164,80 @@ class T5 final : public Seq2SeqLM {
     }
   }
 
-  const Seq2SeqInfo& info() const override { return info_; }
-
-  // sources: S sequences packed to x [T, d_model] -> encoder output [T, d_model], then each
-  // decoder layer's cross-attention keys/values [T, inner], split per source.
-  std::vector<std::unique_ptr<Seq2SeqState>> encode(std::span<const std::vector<int32_t>> sources) const override {
-    const int64_t d = d_model_;
-    int64_t T = 0;
-    for (const auto& src : sources) {
-      if (src.empty()) fail("empty source sequence: the T5 encoder needs at least one token");
-      check_ids(src);
-      T += static_cast<int64_t>(src.size());
+  // x: [T, d_model] = shared(ids) (T5 does not scale the embeddings); one relative position bias
+  // per source, shared by every layer (only layer 0 has the table).
+  void encoder_embed(const SourceRows& rows, float* x) const override {
+    embed(rows, x);
+    for (size_t s = 0; s < rows.sequences(); ++s) {
+      const int64_t n = rows.sequence_length(s);
+      rows.set_self_attention_bias(s, position_bias(enc_bias_table_, /*bidirectional=*/true, 0, n, n));
     }
-    std::vector<float> x(T * d), h(T * d);
-    embed(sources, x.data());
-
-    // One bias per source, shared by every layer (only layer 0 has the table).
-    std::vector<std::vector<float>> biases;
-    for (const auto& src : sources) {
-      const auto n = static_cast<int64_t>(src.size());
-      biases.push_back(position_bias(enc_bias_table_, /*bidirectional=*/true, 0, n, n));
-    }
-    std::vector<float> q(T * inner_), k(T * inner_), v(T * inner_), att(T * inner_);
-    std::vector<float> mid(T * d_ff_), mid_up(gated_ ? T * d_ff_ : 0);
-    const AttentionShape shape{heads_, heads_, d_kv_, 1.0f, false};
-    for (const auto& L : enc_layers_) {
-      rms_norm(x.data(), T, d, L.ln_attn, eps_, h.data());
-      linear(h.data(), T, L.attn.q, q.data());
-      linear(h.data(), T, L.attn.k, k.data());
-      linear(h.data(), T, L.attn.v, v.data());
-      int64_t row = 0;
-      for (size_t s = 0; s < sources.size(); ++s) {
-        const auto n = static_cast<int64_t>(sources[s].size());
-        const int64_t off = row * inner_;
-        attention(q.data() + off, inner_, k.data() + off, v.data() + off, inner_, n, n, 0, shape, att.data() + off,
-                  inner_, biases[s].data());
-        row += n;
-      }
-      linear(att.data(), T, L.attn.o, x.data(), /*accumulate=*/true);
-      rms_norm(x.data(), T, d, L.ln_ff, eps_, h.data());
-      feed_forward(L.ff, h.data(), T, mid.data(), mid_up.data(), x.data());
-    }
-    rms_norm(x.data(), T, d, enc_final_ln_, eps_, x.data());
-
-    std::vector<std::shared_ptr<T5Memory>> memories;
-    {
-      int64_t row = 0;
-      for (const auto& src : sources) {
-        auto m = std::make_shared<T5Memory>();
-        m->n = static_cast<int64_t>(src.size());
-        m->encoder_output.assign(x.begin() + row * d, x.begin() + (row + m->n) * d);
-        m->cross_k.resize(n_dec_);
-        m->cross_v.resize(n_dec_);
-        memories.push_back(std::move(m));
-        row += static_cast<int64_t>(src.size());
-      }
-    }
-    for (int64_t l = 0; l < n_dec_; ++l) {
-      linear(x.data(), T, dec_layers_[l].cross.k, k.data());
-      linear(x.data(), T, dec_layers_[l].cross.v, v.data());
-      int64_t row = 0;
-      for (auto& m : memories) {
-        m->cross_k[l].assign(k.begin() + row * inner_, k.begin() + (row + m->n) * inner_);
-        m->cross_v[l].assign(v.begin() + row * inner_, v.begin() + (row + m->n) * inner_);
-        row += m->n;
-      }
-    }
-    std::vector<std::unique_ptr<Seq2SeqState>> states;
-    for (auto& m : memories) states.push_back(std::make_unique<T5State>(std::move(m), n_dec_, inner_));
-    return states;
   }
 
-  // chunks: new decoder tokens of each state packed to x [T, d_model] -> logits [R, vocab] for
-  // the requested rows.
-  std::vector<float> decode(std::span<DecodeChunk> chunks) const override {
-    const int64_t d = d_model_;
-    int64_t T = 0, R = 0;
-    for (auto& ch : chunks) {
-      if (!dynamic_cast<T5State*>(ch.state)) fail("internal: decoder state not made by this T5 model's encode()");
-      check_ids(ch.ids);
-      for (int64_t r : ch.logits_for)
-        if (r < 0 || r >= static_cast<int64_t>(ch.ids.size())) fail("internal: logits row outside the chunk");
-      T += static_cast<int64_t>(ch.ids.size());
-      R += static_cast<int64_t>(ch.logits_for.size());
-    }
-    std::vector<float> x(T * d), h(T * d);
-    {
-      int64_t row = 0;
-      for (auto& ch : chunks)
-        for (int32_t id : ch.ids) std::memcpy(&x[row++ * d], embed_ + static_cast<int64_t>(id) * d, d * sizeof(float));
-    }
-    std::vector<std::vector<float>> biases;
-    for (auto& ch : chunks) {
-      const int64_t start = ch.state->length(), n = static_cast<int64_t>(ch.ids.size());
-      biases.push_back(position_bias(dec_bias_table_, /*bidirectional=*/false, start, n, start + n));
-    }
-    std::vector<float> q(T * inner_), k(T * inner_), v(T * inner_), att(T * inner_);
-    std::vector<float> mid(T * d_ff_), mid_up(gated_ ? T * d_ff_ : 0);
-    const AttentionShape self_shape{heads_, heads_, d_kv_, 1.0f, true};
-    const AttentionShape cross_shape{heads_, heads_, d_kv_, 1.0f, false};
-    for (int64_t l = 0; l < n_dec_; ++l) {
-      const T5DecoderLayer& L = dec_layers_[l];
-      rms_norm(x.data(), T, d, L.ln_self, eps_, h.data());
-      linear(h.data(), T, L.self.q, q.data());
-      linear(h.data(), T, L.self.k, k.data());
-      linear(h.data(), T, L.self.v, v.data());
-      int64_t row = 0;
-      for (size_t c = 0; c < chunks.size(); ++c) {
-        auto& cache = static_cast<T5State*>(chunks[c].state)->self_cache();
-        const int64_t n = static_cast<int64_t>(chunks[c].ids.size()), start = cache.length();
-        const int64_t off = row * inner_;
-        cache.append(l, k.data() + off, v.data() + off, inner_, n);
-        attention(q.data() + off, inner_, cache.keys(l), cache.values(l), inner_, start + n, n, start, self_shape,
-                  att.data() + off, inner_, biases[c].data());
-        row += n;
-      }
-      linear(att.data(), T, L.self.o, x.data(), /*accumulate=*/true);
+  // x: [T, d_model] -> x += o(attn(rms(x))); x += ff(rms(x))
+  void encoder_layer(int64_t l, const SourceRows& rows, float* x) const override {
+    const T5EncoderLayer& L = enc_layers_[l];
+    const int64_t T = rows.count();
+    std::vector<float> h(T * d_model_), q(T * inner_), k(T * inner_), v(T * inner_), att(T * inner_);
+    rms_norm(x, T, d_model_, L.ln_attn, eps_, h.data());
+    linear(h.data(), T, L.attn.q, q.data());
+    linear(h.data(), T, L.attn.k, k.data());
+    linear(h.data(), T, L.attn.v, v.data());
+    rows.self_attention(q.data(), inner_, k.data(), v.data(), inner_, shape(false), att.data(), inner_);
+    linear(att.data(), T, L.attn.o, x, /*accumulate=*/true);
+    rms_norm(x, T, d_model_, L.ln_ff, eps_, h.data());
+    feed_forward(L.ff, h.data(), T, x);
+  }
 
-      rms_norm(x.data(), T, d, L.ln_cross, eps_, h.data());
-      linear(h.data(), T, L.cross.q, q.data());
-      row = 0;
-      for (auto& ch : chunks) {
-        const T5Memory& m = static_cast<T5State*>(ch.state)->memory();
-        const int64_t n = static_cast<int64_t>(ch.ids.size());
-        const int64_t off = row * inner_;
-        attention(q.data() + off, inner_, m.cross_k[l].data(), m.cross_v[l].data(), inner_, m.n, n, 0, cross_shape,
-                  att.data() + off, inner_);
-        row += n;
-      }
-      linear(att.data(), T, L.cross.o, x.data(), /*accumulate=*/true);
+  void encoder_final_norm(float* x, int64_t rows) const override {
+    rms_norm(x, rows, d_model_, enc_final_ln_, eps_, x);
+  }
 
-      rms_norm(x.data(), T, d, L.ln_ff, eps_, h.data());
-      feed_forward(L.ff, h.data(), T, mid.data(), mid_up.data(), x.data());
-    }
-    for (auto& ch : chunks)
-      static_cast<T5State*>(ch.state)->self_cache().advance(static_cast<int64_t>(ch.ids.size()));
+  void cross_keys_values(int64_t l, const float* memory, int64_t rows, float* k, float* v) const override {
+    linear(memory, rows, dec_layers_[l].cross.k, k);
+    linear(memory, rows, dec_layers_[l].cross.v, v);
+  }
 
-    // The final norm and the vocabulary projection only for the rows asked for.
-    if (R == 0) return {};
-    std::vector<float> sel(R * d);
-    {
-      int64_t row = 0, r = 0;
-      for (auto& ch : chunks) {
-        for (int64_t i : ch.logits_for) std::memcpy(&sel[r++ * d], &x[(row + i) * d], d * sizeof(float));
-        row += static_cast<int64_t>(ch.ids.size());
-      }
+  void decoder_embed(const TargetRows& rows, float* x) const override {
+    embed(rows, x);
+    for (size_t c = 0; c < rows.sequences(); ++c) {
+      const int64_t start = rows.sequence_start(c), n = rows.sequence_length(c);
+      rows.set_self_attention_bias(c, position_bias(dec_bias_table_, /*bidirectional=*/false, start, n, start + n));
     }
-    rms_norm(sel.data(), R, d, dec_final_ln_, eps_, sel.data());
+  }
+
+  // x: [T, d_model] -> x += o(self(rms(x))); x += o(cross(rms(x), memory)); x += ff(rms(x))
+  void decoder_layer(int64_t l, const TargetRows& rows, float* x) const override {
+    const T5DecoderLayer& L = dec_layers_[l];
+    const int64_t T = rows.count();
+    std::vector<float> h(T * d_model_), q(T * inner_), k(T * inner_), v(T * inner_), att(T * inner_);
+    rms_norm(x, T, d_model_, L.ln_self, eps_, h.data());
+    linear(h.data(), T, L.self.q, q.data());
+    linear(h.data(), T, L.self.k, k.data());
+    linear(h.data(), T, L.self.v, v.data());
+    rows.self_attention(l, q.data(), inner_, k.data(), v.data(), inner_, shape(true), att.data(), inner_);
+    linear(att.data(), T, L.self.o, x, /*accumulate=*/true);
+
+    rms_norm(x, T, d_model_, L.ln_cross, eps_, h.data());
+    linear(h.data(), T, L.cross.q, q.data());
+    rows.cross_attention(l, q.data(), inner_, shape(false), att.data(), inner_);
+    linear(att.data(), T, L.cross.o, x, /*accumulate=*/true);
+
+    rms_norm(x, T, d_model_, L.ln_ff, eps_, h.data());
+    feed_forward(L.ff, h.data(), T, x);
+  }
+
+  void decoder_final_norm(float* x, int64_t rows) const override {
+    rms_norm(x, rows, d_model_, dec_final_ln_, eps_, x);
     if (head_scale_ != 1.0f)
-      for (float& s : sel) s *= head_scale_;
-    std::vector<float> logits(R * vocab_);
-    linear(sel.data(), R, head_, logits.data());
-    return logits;
+      for (int64_t i = 0; i < rows * d_model_; ++i) x[i] *= head_scale_;
   }
 
  private:
   const float* w(const std::string& name, const std::vector<int64_t>& shape) { return weights_.f32(name, shape); }
+
+  // T5 does not scale its scores.
+  AttentionShape shape(bool causal) const { return {heads_, heads_, d_kv_, 1.0f, causal}; }
 
   static std::optional<int32_t> optional_id(const Config& config, const std::string& key) {
     if (!config.has(key)) return std::nullopt;
@@ -395,16 +293,18 @@ class T5 final : public Seq2SeqLM {
     return f;
   }
 
-  // h: [T, d_model] -> x += wo(act(wi(h))) or wo(act(wi_0(h)) * wi_1(h)); mid, mid_up: [T, d_ff]
-  void feed_forward(const T5FeedForward& f, const float* h, int64_t T, float* mid, float* mid_up, float* x) const {
-    linear(h, T, f.wi, mid);
+  // h: [T, d_model] -> x += wo(act(wi(h))) or wo(act(wi_0(h)) * wi_1(h))
+  void feed_forward(const T5FeedForward& f, const float* h, int64_t T, float* x) const {
+    std::vector<float> mid(T * d_ff_);
+    linear(h, T, f.wi, mid.data());
     if (gated_) {
-      linear(h, T, f.wi_up, mid_up);
-      gated_activation(act_, mid, mid_up, mid, T * d_ff_);
+      std::vector<float> mid_up(T * d_ff_);
+      linear(h, T, f.wi_up, mid_up.data());
+      gated_activation(act_, mid.data(), mid_up.data(), mid.data(), T * d_ff_);
     } else {
-      apply_activation(act_, mid, T * d_ff_);
+      apply_activation(act_, mid.data(), T * d_ff_);
     }
-    linear(mid, T, f.wo, x, /*accumulate=*/true);
+    linear(mid.data(), T, f.wo, x, /*accumulate=*/true);
   }
 
   // -> [heads, n_q, n_k]: query i at position q0 + i, key j at position j.
@@ -419,30 +319,19 @@ class T5 final : public Seq2SeqLM {
     return bias;
   }
 
-  void check_ids(std::span<const int32_t> ids) const {
-    for (int32_t id : ids)
-      if (id < 0 || id >= vocab_)
-        fail("token id " + std::to_string(id) + " is outside the vocabulary (vocab_size " + std::to_string(vocab_) + ")");
-  }
-
-  // sources -> x [T, d_model] (T5 does not scale the embeddings).
-  void embed(std::span<const std::vector<int32_t>> sources, float* x) const {
-    int64_t row = 0;
-    for (const auto& src : sources)
-      for (int32_t id : src) std::memcpy(x + row++ * d_model_, embed_ + static_cast<int64_t>(id) * d_model_,
-                                         d_model_ * sizeof(float));
+  void embed(const PackedRows& rows, float* x) const {
+    for (int64_t r = 0; r < rows.count(); ++r)
+      std::memcpy(x + r * d_model_, embed_ + static_cast<int64_t>(rows.id(r)) * d_model_, d_model_ * sizeof(float));
   }
 
   Weights weights_;
   LinearPacker packer_;
-  Seq2SeqInfo info_;
-  int64_t d_model_, d_kv_, heads_, d_ff_, n_enc_, n_dec_, vocab_, buckets_, max_distance_, inner_;
+  int64_t d_model_, d_kv_, heads_, d_ff_, buckets_, max_distance_, inner_;
   float eps_;
-  bool scale_output_ = true, gated_ = false;
+  bool gated_ = false;
   Activation act_ = Activation::relu;
   float head_scale_ = 1.0f;
   const float *embed_, *enc_bias_table_, *dec_bias_table_, *enc_final_ln_, *dec_final_ln_;
-  LinearWeights head_;
   std::vector<T5EncoderLayer> enc_layers_;
   std::vector<T5DecoderLayer> dec_layers_;
 };
@@ -450,7 +339,9 @@ class T5 final : public Seq2SeqLM {
 }  // namespace
 
 std::unique_ptr<Seq2SeqLM> load_t5(const Config& config, Weights weights, const ModelLoadOptions& options) {
-  return std::make_unique<T5>(config, std::move(weights), options);
+  Seq2SeqSpec spec;
+  auto layers = std::make_unique<T5>(config, std::move(weights), options, spec);
+  return make_encoder_decoder(std::move(spec), std::move(layers));
 }
 
 }  // namespace tokprob

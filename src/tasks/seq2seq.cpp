@@ -36,6 +36,15 @@ void finish(Seq2SeqResult& r, const Tokenizer& tokenizer, std::optional<int32_t>
   r.finished = eos && !r.output_ids.empty() && r.output_ids.back() == *eos;
 }
 
+// The reference's forced-token processors: the last step a length limit allows is the end token
+// (forced_eos_token_id), which wins over forcing the first step (forced_bos_token_id) when both fall
+// on it, as the reference applies them in that order.
+std::optional<int32_t> forced_token(const Seq2SeqInfo& info, int64_t step, int64_t max_new_tokens) {
+  if (info.forced_eos_token_id && step == max_new_tokens - 1) return info.forced_eos_token_id;
+  if (info.forced_bos_token_id && step == 0) return info.forced_bos_token_id;
+  return std::nullopt;
+}
+
 }  // namespace
 
 void validate(const Seq2SeqOptions& options) {
@@ -106,8 +115,9 @@ std::vector<Seq2SeqResult> seq2seq_step_distributions(const Seq2SeqLM& model, co
     for (size_t a = 0; a < active.size(); ++a) {
       const size_t s = active[a];
       Distribution dist(std::span<const float>(logits).subspan(a * V, V));
-      const int32_t id = dist.argmax();
-      results[s].steps.push_back(make_step(dist, tokenizer, id, step, options.top_k, false));
+      const std::optional<int32_t> forced = forced_token(info, step, options.max_new_tokens);
+      const int32_t id = forced ? *forced : dist.argmax();
+      results[s].steps.push_back(make_step(dist, tokenizer, id, step, options.top_k, forced.has_value()));
       results[s].output_ids.push_back(id);
       last[s] = id;
       if (!(eos && id == *eos)) still.push_back(s);

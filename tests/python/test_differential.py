@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import tokenizers
 import torch
 import transformers
 from hypothesis import HealthCheck, given, settings
@@ -189,8 +190,115 @@ def t5_case(draw: Draw) -> None:
     assert relative_error(got, want) <= 1e-4, f"{cls.__name__} {storage} ids={ids} decoder={decoder_ids}\n{config}"
 
 
+def perturb_norms_and_logits_bias(model: Any, draw: Draw) -> None:
+    """LayerNorms start as ones and zeros and final_logits_bias as zeros, which would hide a missing
+    or misplaced one: draw them away from that."""
+    generator = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+    with torch.no_grad():
+        for name, tensor in model.named_parameters():
+            if "norm" in name:
+                tensor.add_(0.1 * torch.randn(tensor.shape, generator=generator))
+        model.final_logits_bias.copy_(torch.randn(model.final_logits_bias.shape, generator=generator))
+
+
+def bart_family_case(draw: Draw, config_class: Any, cls: Any) -> None:
+    d_model = draw(st.sampled_from([16, 24, 32]))
+    config = config_class(
+        vocab_size=draw(st.integers(16, 300)), d_model=d_model,
+        encoder_layers=draw(st.integers(1, 2)), decoder_layers=draw(st.integers(1, 2)),
+        encoder_attention_heads=draw(st.sampled_from([1, 2, 4, 8])),
+        decoder_attention_heads=draw(st.sampled_from([1, 2, 4, 8])),
+        encoder_ffn_dim=draw(st.integers(8, 64)), decoder_ffn_dim=draw(st.integers(8, 64)),
+        activation_function=draw(st.sampled_from(["gelu", "relu", "gelu_new", "silu"])),
+        scale_embedding=draw(st.booleans()), tie_word_embeddings=draw(st.booleans()),
+        max_position_embeddings=draw(st.integers(16, 40)), init_std=draw(st.sampled_from([0.02, 0.2])),
+        bos_token_id=0, pad_token_id=1, eos_token_id=2, decoder_start_token_id=2)
+    torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
+    model = cls(config).eval()
+    perturb_norms_and_logits_bias(model, draw)
+    ids = token_ids(draw, config.vocab_size, 16)
+    decoder_ids = [2] + token_ids(draw, config.vocab_size, 6)
+    storage = draw(st.sampled_from(list(STORAGE)))
+    with tempfile.TemporaryDirectory() as folder:
+        save(model, storage, folder)
+        want = reference_logits(cls, folder, ids, decoder_input_ids=torch.tensor([decoder_ids]))
+        got = tokprob.load(folder).logits(ids, decoder_ids=decoder_ids)
+    assert got.shape == want.shape
+    error = relative_error(got, want)
+    assert error <= 1e-4, \
+        f"{cls.__name__} {storage}: relative error {error:.3g}, ids={ids} decoder={decoder_ids}\n{config}"
+
+
+def save_byte_tokenizer(folder: str) -> int:
+    """A BART-style tokenizer over single bytes (<s> <pad> </s> <unk>, then the 256 byte symbols, no
+    merges) as tokenizer.json; returns its vocabulary size."""
+    from tokenizers import decoders, models, pre_tokenizers, processors
+    symbols = sorted(pre_tokenizers.ByteLevel.alphabet())
+    vocab = {token: i for i, token in enumerate(["<s>", "<pad>", "</s>", "<unk>", *symbols])}
+    tokenizer = tokenizers.Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    for i, token in enumerate(["<s>", "<pad>", "</s>", "<unk>"]):
+        tokenizer.add_special_tokens([tokenizers.AddedToken(token, special=True)])
+        assert tokenizer.token_to_id(token) == i
+    tokenizer.save(os.path.join(folder, "tokenizer.json"))
+    return len(vocab)
+
+
+def greedy_case(draw: Draw, config_class: Any, cls: Any) -> None:
+    """The seq2seq task's greedy output against generate(): the start token, forced_bos_token_id
+    (as mBART-50 sets it) and forced_eos_token_id on the last step the length limit allows."""
+    d_model = draw(st.sampled_from([16, 32]))
+    config = config_class(
+        vocab_size=260, d_model=d_model, encoder_layers=1, decoder_layers=draw(st.integers(1, 2)),
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+        scale_embedding=draw(st.booleans()), max_position_embeddings=64, init_std=0.2,
+        bos_token_id=0, pad_token_id=1, eos_token_id=2, decoder_start_token_id=2,
+        forced_eos_token_id=draw(st.sampled_from([None, 2])),
+        forced_bos_token_id=draw(st.sampled_from([None, 0, 100])))
+    torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
+    model = cls(config).eval()
+    text = "".join(draw(st.lists(st.sampled_from("abcdefgh xyz"), min_size=1, max_size=12)))
+    max_new_tokens = draw(st.integers(1, 8))
+    with tempfile.TemporaryDirectory() as folder:
+        save(model, "F32", folder)
+        assert save_byte_tokenizer(folder) == config.vocab_size
+        reference = cls.from_pretrained(folder, dtype=torch.float32).eval()
+        ids = tokenizers.Tokenizer.from_file(os.path.join(folder, "tokenizer.json")).encode(text).ids
+        with torch.no_grad():
+            out = reference.generate(torch.tensor([ids]), max_new_tokens=max_new_tokens, do_sample=False,
+                                     num_beams=1, min_length=0)
+        want = out[0].tolist()[1:]  # after the start token
+        got = tokprob.load(folder).seq2seq(text, max_new_tokens=max_new_tokens)
+    assert got.input_ids == ids
+    assert got.output_ids == want, f"{cls.__name__} text={text!r}\n{config}"
+
+
+@st.composite
+def bart_case(draw: Draw) -> None:
+    bart_family_case(draw, transformers.BartConfig, transformers.BartForConditionalGeneration)
+
+
+@st.composite
+def mbart_case(draw: Draw) -> None:
+    bart_family_case(draw, transformers.MBartConfig, transformers.MBartForConditionalGeneration)
+
+
+@st.composite
+def bart_greedy_case(draw: Draw) -> None:
+    greedy_case(draw, transformers.BartConfig, transformers.BartForConditionalGeneration)
+
+
+@st.composite
+def mbart_greedy_case(draw: Draw) -> None:
+    greedy_case(draw, transformers.MBartConfig, transformers.MBartForConditionalGeneration)
+
+
 CASES = {"gpt2": gpt2_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "bert": bert_case,
-         "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case}
+         "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case,
+         "bart": bart_case, "mbart": mbart_case, "bart-greedy": bart_greedy_case,
+         "mbart-greedy": mbart_greedy_case}
 
 
 @pytest.mark.parametrize("arch", sorted(CASES))

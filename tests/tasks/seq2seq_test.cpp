@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "fixtures.hpp"
@@ -121,6 +122,77 @@ TEST(Seq2SeqTask, ForcedGreedyOutputReproducesGreedyLogprobs) {
     EXPECT_NEAR(r.logprob, total, 1e-9);
   }
   EXPECT_GE(checked, 1) << "no golden greedy text tokenizes back to its ids";
+}
+
+// The model with the reference's forced-token generation defaults set (BART's forced_eos_token_id,
+// mBART-50's forced_bos_token_id), to see the greedy loop apply them.
+class WithForcedTokens final : public Seq2SeqLM {
+ public:
+  WithForcedTokens(const Seq2SeqLM& model, std::optional<int32_t> bos, std::optional<int32_t> eos)
+      : model_(model), info_(model.info()) {
+    info_.forced_bos_token_id = bos;
+    info_.forced_eos_token_id = eos;
+  }
+  const Seq2SeqInfo& info() const override { return info_; }
+  std::vector<std::unique_ptr<Seq2SeqState>> encode(std::span<const std::vector<int32_t>> sources) const override {
+    return model_.encode(sources);
+  }
+  std::vector<float> decode(std::span<DecodeChunk> chunks) const override { return model_.decode(chunks); }
+
+ private:
+  const Seq2SeqLM& model_;
+  Seq2SeqInfo info_;
+};
+
+// Greedy ids of `model` after `prefix` (which follows the start token), `steps` of them.
+std::vector<int32_t> greedy_after(const Seq2SeqLM& model, const std::vector<int32_t>& source,
+                                  std::vector<int32_t> prefix, size_t steps) {
+  auto state = std::move(model.encode(std::span(&source, 1)).at(0));
+  std::vector<int32_t> ids = {model.info().decoder_start_token_id};
+  ids.insert(ids.end(), prefix.begin(), prefix.end());
+  std::vector<int32_t> out;
+  std::span<const int32_t> next(ids);
+  int32_t last = 0;
+  for (size_t k = 0; k < steps; ++k) {
+    DecodeChunk ch{state.get(), next, {static_cast<int64_t>(next.size()) - 1}};
+    const auto logits = model.decode(std::span(&ch, 1));
+    last = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    out.push_back(last);
+    next = std::span<const int32_t>(&last, 1);
+  }
+  return out;
+}
+
+TEST(Seq2SeqTask, ForcedBosIsTheFirstTokenAndForcedEosTheLastTheLimitAllows) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  auto f = open_t5();
+  const auto& g = f.golden["seq2seq"][0];
+  const std::vector<std::string> texts = {g["text"]};
+  const auto source = g["input_ids"].get<std::vector<int32_t>>();
+  const auto greedy = greedy_ids_after_start(g);
+  ASSERT_GE(greedy.size(), 3u);
+  const int32_t eos = *f.model->info().eos_token_id;
+  // A first token the model would not pick, so forcing it shows.
+  const int32_t bos = greedy[0] == 7 ? 8 : 7;
+  Seq2SeqOptions opt;
+  opt.max_new_tokens = 3;
+
+  const WithForcedTokens forced_bos(*f.model, bos, std::nullopt);
+  const auto rb = seq2seq_step_distributions(forced_bos, f.tokenizer, texts, opt).at(0);
+  std::vector<int32_t> want = {bos};
+  for (int32_t id : greedy_after(*f.model, source, {bos}, 2)) want.push_back(id);
+  EXPECT_EQ(rb.output_ids, want);
+  EXPECT_GT(rb.steps[0].rank, 1);  // scored under the model's own distribution, where it is not first
+
+  const WithForcedTokens forced_eos(*f.model, std::nullopt, eos);
+  const auto re = seq2seq_step_distributions(forced_eos, f.tokenizer, texts, opt).at(0);
+  EXPECT_EQ(re.output_ids, (std::vector<int32_t>{greedy[0], greedy[1], eos}));
+  EXPECT_TRUE(re.finished);
+
+  // Both on the only step: the end token wins, as the reference applies its processor last.
+  const WithForcedTokens both(*f.model, bos, eos);
+  opt.max_new_tokens = 1;
+  EXPECT_EQ(seq2seq_step_distributions(both, f.tokenizer, texts, opt).at(0).output_ids, std::vector<int32_t>{eos});
 }
 
 TEST(Seq2SeqTask, BatchEqualsOneAtATime) {

@@ -1,0 +1,20 @@
+// BART and mBART (BartForConditionalGeneration, MBartForConditionalGeneration): encoder-decoder with
+// learned positions (offset 2), embeddings scaled by sqrt(d_model) when scale_embedding, a LayerNorm
+// after the embeddings, biased q/k/v/out projections scaled by head_dim^-0.5, a two-layer
+// feed-forward with activation_function, LayerNorms after each block (BART) or before each block
+// with a final LayerNorm per stack (mBART), and an LM head (tied to the shared embeddings or not)
+// plus final_logits_bias.
+#pragma once
+
+#include <memory>
+
+#include "io/config.hpp"
+#include "io/safetensors.hpp"
+#include "models/load_options.hpp"
+#include "models/seq2seq_lm.hpp"
+
+namespace tokprob {
+
+std::unique_ptr<Seq2SeqLM> load_bart(const Config& config, Weights weights, const ModelLoadOptions& options = {});
+
+}  // namespace tokprob
