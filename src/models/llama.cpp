@@ -15,17 +15,19 @@ namespace tokprob {
 
 namespace {
 
-enum class Family { llama, mistral, qwen2 };
+enum class Family { llama, mistral, qwen2, qwen3 };
 
 // The sliding window of each layer (0: full attention). Mistral slides every layer; Qwen2 with
-// use_sliding_window slides the layers from max_window_layers on; layer_types may say it per layer.
+// (and Qwen3) with use_sliding_window slide the layers from max_window_layers on; layer_types may say
+// it per layer.
 std::vector<int64_t> layer_windows(const Config& config, Family family, int64_t layers) {
+  const bool qwen = family == Family::qwen2 || family == Family::qwen3;
   int64_t window = 0;
   if (config.has("sliding_window") &&
-      (family == Family::mistral || (family == Family::qwen2 && config.get_bool("use_sliding_window", false))))
+      (family == Family::mistral || (qwen && config.get_bool("use_sliding_window", false))))
     window = config.get_size("sliding_window");
   std::vector<int64_t> windows(layers, window);
-  if (family == Family::qwen2 && window > 0)
+  if (qwen && window > 0)
     for (int64_t l = 0; l < std::min(layers, config.get_size("max_window_layers", 28)); ++l) windows[l] = 0;
   return read_layer_windows(config, layers, std::move(windows), window);
 }
@@ -78,7 +80,8 @@ class Llama final : public DecoderLayers {
     spec.kv_dim = KVH * D;
     spec.ropes = {rope_.get()};
 
-    // Llama's attention_bias covers q, k, v and o; Qwen2 always has q/k/v biases and none on o.
+    // Llama's (and Qwen3's) attention_bias covers q, k, v and o; Qwen2 always has q/k/v biases and
+    // none on o.
     const bool qkv_bias = family == Family::qwen2 || config.get_bool("attention_bias", false);
     const bool o_bias = family != Family::qwen2 && config.get_bool("attention_bias", false);
     const bool mlp_bias = config.get_bool("mlp_bias", false);
@@ -107,6 +110,11 @@ class Llama final : public DecoderLayers {
       L.attn.k = lin(p + "self_attn.k_proj", C, KD, qkv_bias);
       L.attn.v = lin(p + "self_attn.v_proj", C, KD, qkv_bias);
       L.attn.o = lin(p + "self_attn.o_proj", QD, C, o_bias);
+      if (family == Family::qwen3) {  // RMSNorm over each head of q and k, before the rotation
+        L.attn.q_norm = w(p + "self_attn.q_norm.weight", {D});
+        L.attn.k_norm = w(p + "self_attn.k_norm.weight", {D});
+        L.attn.qk_norm_eps = eps_;
+      }
       L.attn_opt.shape = AttentionShape{H, KVH, D, 1.0f / std::sqrt(static_cast<float>(D)), true};
       L.attn_opt.shape.window = windows[l];
       L.attn_opt.rope = 0;
@@ -162,6 +170,9 @@ std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights, co
 }
 std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, const LoadOptions& options) {
   return load(config, std::move(weights), Family::qwen2, options);
+}
+std::unique_ptr<CausalLM> load_qwen3(const Config& config, Weights weights, const LoadOptions& options) {
+  return load(config, std::move(weights), Family::qwen3, options);
 }
 
 }  // namespace tokprob

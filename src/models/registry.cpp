@@ -8,6 +8,7 @@
 #include "models/distilbert.hpp"
 #include "models/roberta.hpp"
 #include "models/gpt2.hpp"
+#include "models/gpt_neox.hpp"
 #include "models/llama.hpp"
 #include "models/t5.hpp"
 #include "tokprob/error.hpp"
@@ -21,9 +22,11 @@ using CausalLoader = std::function<std::unique_ptr<CausalLM>(const Config&, Weig
 const std::map<std::string, CausalLoader>& causal_loaders() {
   static const std::map<std::string, CausalLoader> table = {
       {"gpt2", load_gpt2},
+      {"gpt_neox", load_gpt_neox},
       {"llama", load_llama},
       {"mistral", load_mistral},
       {"qwen2", load_qwen2},
+      {"qwen3", load_qwen3},
   };
   return table;
 }

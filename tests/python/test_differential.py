@@ -118,6 +118,45 @@ def qwen2_case(draw: Draw) -> None:
     check(transformers.Qwen2ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
 
 
+
+@st.composite
+def qwen3_case(draw: Draw) -> None:
+    layers = draw(st.integers(1, 3))
+    window = draw(st.sampled_from([None, 2, 5]))
+    config = llama_family_config(draw, transformers.Qwen3Config, attention_bias=draw(st.booleans()),
+                                 use_sliding_window=window is not None, sliding_window=window,
+                                 max_window_layers=draw(st.integers(0, 3)))
+    config.num_hidden_layers = layers
+    config.layer_types = ["sliding_attention" if window is not None and i >= config.max_window_layers
+                          else "full_attention" for i in range(layers)]
+    check(transformers.Qwen3ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+def rope_parameters(draw: Draw, theta: float, partial: float, head: int) -> dict[str, Any]:
+    """Default, linear or dynamic rope with a partial rotary factor."""
+    # Dynamic scaling on a single rotary pair divides by zero in the reference.
+    kind = draw(st.sampled_from(["default", "linear"] + (["dynamic"] if int(head * partial) > 2 else [])))
+    params: dict[str, Any] = {"rope_type": kind, "rope_theta": theta, "partial_rotary_factor": partial}
+    if kind != "default":
+        params["factor"] = draw(st.sampled_from([2.0, 4.0, 1.5]))
+    return params
+
+
+@st.composite
+def gpt_neox_case(draw: Draw) -> None:
+    n_heads, _, head = heads(draw)
+    config = transformers.GPTNeoXConfig(
+        vocab_size=draw(st.integers(16, 300)), hidden_size=n_heads * head, num_hidden_layers=draw(st.integers(1, 3)),
+        num_attention_heads=n_heads, intermediate_size=draw(st.integers(8, 64)),
+        hidden_act=draw(st.sampled_from(["gelu", "gelu_new", "relu", "silu"])),
+        max_position_embeddings=draw(st.integers(24, 128)), layer_norm_eps=draw(st.sampled_from([1e-5, 1e-6, 1e-3])),
+        rope_parameters=rope_parameters(draw, draw(st.sampled_from([10000.0, 100.0])),
+                                        # An odd rotary width is refused (the reference rotates a pair more).
+                                        draw(st.sampled_from([0.25, 0.5, 1.0] if head > 4 else [0.5, 1.0])), head),
+        use_parallel_residual=draw(st.booleans()), attention_bias=draw(st.booleans()),
+        tie_word_embeddings=draw(st.booleans()), initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])))
+    check(transformers.GPTNeoXForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
 def bert_like_config(draw: Draw, config_class: Any, **extra: Any) -> Any:
     n_heads, _, head = heads(draw)
     return config_class(
@@ -189,7 +228,8 @@ def t5_case(draw: Draw) -> None:
     assert relative_error(got, want) <= 1e-4, f"{cls.__name__} {storage} ids={ids} decoder={decoder_ids}\n{config}"
 
 
-CASES = {"gpt2": gpt2_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "bert": bert_case,
+CASES = {"gpt2": gpt2_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "qwen3": qwen3_case,
+         "gpt_neox": gpt_neox_case, "bert": bert_case,
          "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case}
 
 

@@ -1,5 +1,6 @@
 #include "models/blocks/attention.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "kernels/norms.hpp"
@@ -16,6 +17,16 @@ void self_attention_block(int64_t layer, const DecoderRows& rows, const SelfAtte
   int64_t q_stride, kv_stride;
   if (w.fused) {
     linear(h, T, w.qkv, q);
+    if (w.fused_per_head) {  // regrouped into [q | k | v] rows (it implies n_heads == n_kv_heads)
+      std::vector<float> row(QD + 2 * KD);
+      for (int64_t r = 0; r < T; ++r) {
+        float* src = q + r * (QD + 2 * KD);
+        for (int64_t hd = 0; hd < s.n_heads; ++hd)
+          for (int64_t part = 0; part < 3; ++part)
+            std::copy_n(src + (hd * 3 + part) * D, D, row.data() + part * QD + hd * D);
+        std::copy(row.begin(), row.end(), src);
+      }
+    }
     k = q + QD;
     v = q + QD + KD;
     q_stride = kv_stride = QD + 2 * KD;

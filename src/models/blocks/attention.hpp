@@ -15,6 +15,8 @@ namespace tokprob {
 struct SelfAttentionWeights {
   // Either one fused projection to [q | k | v] (GPT-2's c_attn) or three separate ones.
   bool fused = false;
+  // The fused projection's rows per head instead, [q_h | k_h | v_h] for each head h (GPT-NeoX).
+  bool fused_per_head = false;
   LinearWeights qkv;
   LinearWeights q, k, v;
   LinearWeights o;

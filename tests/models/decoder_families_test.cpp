@@ -1,0 +1,152 @@
+// The decoder families built from the shared blocks (Qwen3, GPT-NeoX, ...): each loads a folder
+// with its checkpoint's tensor names, and with zero layer weights its logits are the head applied
+// to the final norm of the embedding, computed here independently; config settings the engine does
+// not compute are refused naming the key.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "models/registry.hpp"
+#include "models/tiny_decoder_folder.hpp"
+#include "tokprob/error.hpp"
+
+namespace tokprob {
+namespace {
+
+using testing::TinyDecoderFolder;
+using testing::TinyTensor;
+using testing::tiny_values;
+
+constexpr int64_t C = 8, V = 11, F = 12, H = 2, D = 4;
+
+struct Family {
+  nlohmann::json config;
+  std::map<std::string, TinyTensor> tensors;
+  std::string embed, head;  // tensor names; head may equal embed (tied)
+};
+
+void add(std::map<std::string, TinyTensor>& t, const std::string& name, std::vector<int64_t> shape, float fill = 0) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  t[name] = {shape, fill == 0 ? std::vector<float>{} : std::vector<float>(n, fill)};
+}
+
+Family qwen3() {
+  Family f;
+  f.config = {{"model_type", "qwen3"}, {"hidden_size", C}, {"num_attention_heads", H}, {"num_key_value_heads", 1},
+              {"head_dim", D}, {"num_hidden_layers", 1}, {"intermediate_size", F}, {"vocab_size", V},
+              {"max_position_embeddings", 32}, {"rms_norm_eps", 1e-6}, {"tie_word_embeddings", false}};
+  const std::string p = "model.layers.0.";
+  for (auto [n, out, in] : {std::tuple{"self_attn.q_proj", H * D, C}, {"self_attn.k_proj", D, C},
+                            {"self_attn.v_proj", D, C}, {"self_attn.o_proj", C, H * D}, {"mlp.gate_proj", F, C},
+                            {"mlp.up_proj", F, C}, {"mlp.down_proj", C, F}})
+    add(f.tensors, p + n + ".weight", {out, in});
+  add(f.tensors, p + "self_attn.q_norm.weight", {D}, 1);
+  add(f.tensors, p + "self_attn.k_norm.weight", {D}, 1);
+  add(f.tensors, p + "input_layernorm.weight", {C}, 1);
+  add(f.tensors, p + "post_attention_layernorm.weight", {C}, 1);
+  add(f.tensors, "model.norm.weight", {C}, 1);
+  f.embed = "model.embed_tokens.weight";
+  f.head = "lm_head.weight";
+  return f;
+}
+
+Family gpt_neox() {
+  Family f;
+  f.config = {{"model_type", "gpt_neox"}, {"hidden_size", C}, {"num_attention_heads", H}, {"num_hidden_layers", 1},
+              {"intermediate_size", F}, {"vocab_size", V}, {"max_position_embeddings", 32},
+              {"layer_norm_eps", 1e-5}, {"rotary_pct", 0.5}, {"rotary_emb_base", 10000}};
+  const std::string p = "gpt_neox.layers.0.";
+  for (auto [n, out, in] : {std::tuple{"attention.query_key_value", 3 * C, C}, {"attention.dense", C, C},
+                            {"mlp.dense_h_to_4h", F, C}, {"mlp.dense_4h_to_h", C, F}}) {
+    add(f.tensors, p + n + ".weight", {out, in});
+    add(f.tensors, p + n + ".bias", {out});
+  }
+  for (const char* n : {"input_layernorm", "post_attention_layernorm"}) {
+    add(f.tensors, p + n + ".weight", {C}, 1);
+    add(f.tensors, p + n + ".bias", {C});
+  }
+  add(f.tensors, "gpt_neox.final_layer_norm.weight", {C}, 1);
+  add(f.tensors, "gpt_neox.final_layer_norm.bias", {C});
+  f.embed = "gpt_neox.embed_in.weight";
+  f.head = "embed_out.weight";  // Pythia's name for the untied head
+  return f;
+}
+
+enum class FinalNorm { rms, layer };
+
+// The last position's logits of `ids` from the folder.
+std::vector<float> last_logits(const std::filesystem::path& dir, const std::vector<int32_t>& ids) {
+  const auto model = load_causal_lm(dir, read_model_config(dir));
+  auto state = model->new_state();
+  DecodeChunk ch{state.get(), ids, {static_cast<int64_t>(ids.size()) - 1}};
+  return model->forward(std::span(&ch, 1));
+}
+
+// head · norm(embed_scale * embed[id]), in double.
+std::vector<float> expected(const std::vector<float>& embed, const std::vector<float>& head, int32_t id,
+                            FinalNorm norm, double eps, double embed_scale = 1.0) {
+  std::vector<double> x(C);
+  double mean = 0, sq = 0;
+  for (int64_t c = 0; c < C; ++c) {
+    x[c] = embed[id * C + c] * embed_scale;
+    mean += x[c] / C;
+  }
+  if (norm == FinalNorm::layer)
+    for (double& v : x) v -= mean;
+  for (double v : x) sq += v * v / C;
+  for (double& v : x) v /= std::sqrt(sq + eps);
+  std::vector<float> out(V);
+  for (int64_t t = 0; t < V; ++t) {
+    double z = 0;
+    for (int64_t c = 0; c < C; ++c) z += head[t * C + c] * x[c];
+    out[t] = static_cast<float>(z);
+  }
+  return out;
+}
+
+void expect_logits(Family f, const std::string& tag, FinalNorm norm, double eps, double embed_scale = 1.0) {
+  TinyDecoderFolder folder(tag);
+  const auto embed = tiny_values(V * C, 1), head = tiny_values(V * C, 2);
+  f.tensors[f.embed] = {{V, C}, embed};
+  if (f.head != f.embed) f.tensors[f.head] = {{V, C}, head};
+  folder.write(f.config, f.tensors);
+  const auto got = last_logits(folder.dir(), {3, 7, 5});
+  const auto want = expected(embed, f.head == f.embed ? embed : head, 5, norm, eps, embed_scale);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-4) << tag << " logit " << i;
+}
+
+std::string refusal(Family f, const std::string& key, const nlohmann::json& value) {
+  TinyDecoderFolder folder("refuse");
+  f.config[key] = value;
+  f.tensors[f.embed] = {{V, C}, {}};
+  f.tensors[f.head] = {{V, C}, {}};
+  folder.write(f.config, f.tensors);
+  try {
+    last_logits(folder.dir(), {1});
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(DecoderFamilies, Qwen3LoadsItsTensors) { expect_logits(qwen3(), "qwen3", FinalNorm::rms, 1e-6); }
+
+TEST(DecoderFamilies, GptNeoXLoadsPythiaNames) {
+  expect_logits(gpt_neox(), "neox", FinalNorm::layer, 1e-5);
+  Family seq = gpt_neox();
+  seq.config["use_parallel_residual"] = false;
+  expect_logits(seq, "neox_seq", FinalNorm::layer, 1e-5);
+  // transformers 5 saves the head as lm_head.weight.
+  Family renamed = gpt_neox();
+  renamed.head = "lm_head.weight";
+  expect_logits(renamed, "neox_lm_head", FinalNorm::layer, 1e-5);
+}
+
+TEST(DecoderFamilies, GptNeoXRefusesAnOddRotaryWidth) {
+  EXPECT_NE(refusal(gpt_neox(), "rotary_pct", 0.25).find("rotary dimension 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tokprob
