@@ -46,6 +46,8 @@ class Llama final : public DecoderLayers {
     int64_t D;
     if (config.has("head_dim")) {
       D = config.get_size("head_dim");
+    } else if (family == Family::qwen3) {
+      D = 128;  // Qwen3Config's default, whatever hidden_size / heads is
     } else {
       if (C % H != 0)
         fail(file + ": hidden_size (" + std::to_string(C) + ") is not a multiple of num_attention_heads (" +

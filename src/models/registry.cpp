@@ -7,6 +7,7 @@
 #include "models/bert.hpp"
 #include "models/distilbert.hpp"
 #include "models/roberta.hpp"
+#include "models/gemma.hpp"
 #include "models/gpt2.hpp"
 #include "models/gpt_neox.hpp"
 #include "models/llama.hpp"
@@ -21,6 +22,9 @@ using CausalLoader = std::function<std::unique_ptr<CausalLM>(const Config&, Weig
 
 const std::map<std::string, CausalLoader>& causal_loaders() {
   static const std::map<std::string, CausalLoader> table = {
+      {"gemma", load_gemma},
+      {"gemma2", load_gemma2},
+      {"gemma3_text", load_gemma3_text},
       {"gpt2", load_gpt2},
       {"gpt_neox", load_gpt_neox},
       {"llama", load_llama},

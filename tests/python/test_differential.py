@@ -157,6 +157,53 @@ def gpt_neox_case(draw: Draw) -> None:
         tie_word_embeddings=draw(st.booleans()), initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])))
     check(transformers.GPTNeoXForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
 
+
+def gemma_family_config(draw: Draw, config_class: Any, **extra: Any) -> Any:
+    n_heads, n_kv, head = heads(draw)
+    return config_class(
+        vocab_size=draw(st.integers(16, 300)), hidden_size=n_heads * draw(st.sampled_from([head, 4, 8, 12])),
+        intermediate_size=draw(st.integers(8, 64)), num_hidden_layers=draw(st.integers(1, 4)),
+        num_attention_heads=n_heads, num_key_value_heads=n_kv, head_dim=head,
+        max_position_embeddings=draw(st.integers(24, 128)), rms_norm_eps=draw(st.sampled_from([1e-6, 1e-5, 1e-3])),
+        tie_word_embeddings=draw(st.booleans()), attention_bias=draw(st.booleans()),
+        initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])), **extra)
+
+
+@st.composite
+def gemma_case(draw: Draw) -> None:
+    config = gemma_family_config(
+        draw, transformers.GemmaConfig, hidden_act=draw(st.sampled_from(["gelu_pytorch_tanh", "gelu", "silu"])),
+        rope_parameters={"rope_type": "default", "rope_theta": draw(st.sampled_from([10000.0, 100.0]))})
+    check(transformers.GemmaForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+@st.composite
+def gemma2_case(draw: Draw) -> None:
+    config = gemma_family_config(
+        draw, transformers.Gemma2Config, hidden_activation=draw(st.sampled_from(["gelu_pytorch_tanh", "silu"])),
+        query_pre_attn_scalar=draw(st.sampled_from([4, 16, 256])), sliding_window=draw(st.integers(1, 12)),
+        final_logit_softcapping=draw(st.sampled_from([None, 30.0, 0.5])),
+        attn_logit_softcapping=draw(st.sampled_from([None, 50.0, 0.3])),
+        rope_parameters={"rope_type": "default", "rope_theta": draw(st.sampled_from([10000.0, 100.0]))})
+    check(transformers.Gemma2ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+@st.composite
+def gemma3_text_case(draw: Draw) -> None:
+    full: dict[str, Any] = {"rope_type": "default", "rope_theta": draw(st.sampled_from([1e6, 10000.0, 100.0]))}
+    if draw(st.booleans()):
+        full.update(rope_type="linear", factor=draw(st.sampled_from([2.0, 8.0])))
+    config = gemma_family_config(
+        draw, transformers.Gemma3TextConfig, hidden_activation=draw(st.sampled_from(["gelu_pytorch_tanh", "silu"])),
+        query_pre_attn_scalar=draw(st.sampled_from([4, 16, 256])), sliding_window=draw(st.integers(1, 12)),
+        final_logit_softcapping=draw(st.sampled_from([None, 30.0])),
+        attn_logit_softcapping=draw(st.sampled_from([None, 0.3])),
+        sliding_window_pattern=draw(st.integers(1, 3)),
+        rope_parameters={"full_attention": full,
+                         "sliding_attention": {"rope_type": "default",
+                                               "rope_theta": draw(st.sampled_from([10000.0, 100.0]))}})
+    check(transformers.Gemma3ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
 def bert_like_config(draw: Draw, config_class: Any, **extra: Any) -> Any:
     n_heads, _, head = heads(draw)
     return config_class(
@@ -229,7 +276,8 @@ def t5_case(draw: Draw) -> None:
 
 
 CASES = {"gpt2": gpt2_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "qwen3": qwen3_case,
-         "gpt_neox": gpt_neox_case, "bert": bert_case,
+         "gpt_neox": gpt_neox_case, "gemma": gemma_case, "gemma2": gemma2_case, "gemma3_text": gemma3_text_case,
+         "bert": bert_case,
          "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case}
 
 
