@@ -11,6 +11,7 @@
 #include "models/gpt2.hpp"
 #include "models/gpt_neox.hpp"
 #include "models/llama.hpp"
+#include "models/phi3.hpp"
 #include "models/t5.hpp"
 #include "tokprob/error.hpp"
 
@@ -29,6 +30,7 @@ const std::map<std::string, CausalLoader>& causal_loaders() {
       {"gpt_neox", load_gpt_neox},
       {"llama", load_llama},
       {"mistral", load_mistral},
+      {"phi3", load_phi3},
       {"qwen2", load_qwen2},
       {"qwen3", load_qwen3},
   };

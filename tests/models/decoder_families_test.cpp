@@ -1,4 +1,4 @@
-// The decoder families built from the shared blocks (Qwen3, GPT-NeoX, Gemma 1-3, ...): each loads a folder
+// The decoder families built from the shared blocks (Qwen3, GPT-NeoX, Gemma 1-3, Phi-3, ...): each loads a folder
 // with its checkpoint's tensor names, and with zero layer weights its logits are the head applied
 // to the final norm of the embedding, computed here independently; config settings the engine does
 // not compute are refused naming the key.
@@ -99,6 +99,23 @@ Family gemma(const std::string& type) {
   return f;
 }
 
+Family phi3() {
+  Family f;
+  f.config = {{"model_type", "phi3"}, {"hidden_size", C}, {"num_attention_heads", H}, {"num_key_value_heads", 1},
+              {"num_hidden_layers", 1}, {"intermediate_size", F}, {"vocab_size", V},
+              {"max_position_embeddings", 32}, {"rms_norm_eps", 1e-5}, {"sliding_window", 3}};
+  const std::string p = "model.layers.0.";
+  for (auto [n, out, in] : {std::tuple{"self_attn.qkv_proj", H * D + 2 * D, C}, {"self_attn.o_proj", C, H * D},
+                            {"mlp.gate_up_proj", 2 * F, C}, {"mlp.down_proj", C, F}})
+    add(f.tensors, p + n + ".weight", {out, in});
+  add(f.tensors, p + "input_layernorm.weight", {C}, 1);
+  add(f.tensors, p + "post_attention_layernorm.weight", {C}, 1);
+  add(f.tensors, "model.norm.weight", {C}, 1);
+  f.embed = "model.embed_tokens.weight";
+  f.head = "lm_head.weight";
+  return f;
+}
+
 enum class FinalNorm { rms, layer };
 
 // The last position's logits of `ids` from the folder.
@@ -189,6 +206,20 @@ TEST(DecoderFamilies, GemmaScalesEmbeddingsAndTiesItsHead) {
   untied.config["tie_word_embeddings"] = false;
   untied.head = "lm_head.weight";
   expect_logits(untied, "gemma3_untied", FinalNorm::rms, 1e-6, scale);
+}
+
+TEST(DecoderFamilies, Phi3LoadsItsFusedProjections) {
+  expect_logits(phi3(), "phi3", FinalNorm::rms, 1e-5);
+  // Phi-3-mini-128k's config names longrope "su", as the reference still reads it.
+  Family su = phi3();
+  su.config["rope_scaling"] = {{"type", "su"}, {"short_factor", {1.0, 1.0}}, {"long_factor", {2.0, 2.0}}};
+  su.config["original_max_position_embeddings"] = 8;
+  expect_logits(su, "phi3_su", FinalNorm::rms, 1e-5);
+}
+
+TEST(DecoderFamilies, Phi3RefusesOtherRopeTypes) {
+  EXPECT_NE(refusal(phi3(), "rope_scaling", {{"rope_type", "linear"}, {"factor", 2.0}}).find("default or longrope"),
+            std::string::npos);
 }
 
 TEST(DecoderFamilies, GemmaRefusesBidirectionalAttention) {

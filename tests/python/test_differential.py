@@ -204,6 +204,28 @@ def gemma3_text_case(draw: Draw) -> None:
                                                "rope_theta": draw(st.sampled_from([10000.0, 100.0]))}})
     check(transformers.Gemma3ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
 
+
+@st.composite
+def phi3_case(draw: Draw) -> None:
+    n_heads, n_kv, head = heads(draw)
+    partial = draw(st.sampled_from([1.0, 0.5] + ([0.75] if head % 8 == 0 else [])))
+    pairs = int(head * partial) // 2
+    rope: dict[str, Any] = {"rope_type": "default", "rope_theta": draw(st.sampled_from([10000.0, 100.0])),
+                            "partial_rotary_factor": partial}
+    original = draw(st.integers(4, 32))
+    if draw(st.booleans()):
+        factors = st.lists(st.floats(1.0, 8.0), min_size=pairs, max_size=pairs)
+        rope.update(rope_type="longrope", short_factor=draw(factors), long_factor=draw(factors))
+    config = transformers.Phi3Config(
+        vocab_size=draw(st.integers(16, 300)), hidden_size=n_heads * head, intermediate_size=draw(st.integers(8, 64)),
+        num_hidden_layers=draw(st.integers(1, 3)), num_attention_heads=n_heads, num_key_value_heads=n_kv,
+        max_position_embeddings=draw(st.integers(24, 128)), original_max_position_embeddings=original,
+        hidden_act=draw(st.sampled_from(["silu", "gelu"])), rms_norm_eps=draw(st.sampled_from([1e-6, 1e-5, 1e-3])),
+        tie_word_embeddings=draw(st.booleans()), sliding_window=draw(st.sampled_from([None, 1, 3, 7])),
+        rope_parameters=rope, pad_token_id=None, bos_token_id=None, eos_token_id=None,
+        initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])))
+    check(transformers.Phi3ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
 def bert_like_config(draw: Draw, config_class: Any, **extra: Any) -> Any:
     n_heads, _, head = heads(draw)
     return config_class(
@@ -277,7 +299,7 @@ def t5_case(draw: Draw) -> None:
 
 CASES = {"gpt2": gpt2_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "qwen3": qwen3_case,
          "gpt_neox": gpt_neox_case, "gemma": gemma_case, "gemma2": gemma2_case, "gemma3_text": gemma3_text_case,
-         "bert": bert_case,
+         "phi3": phi3_case, "bert": bert_case,
          "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case}
 
 
