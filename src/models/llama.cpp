@@ -27,8 +27,12 @@ std::vector<int64_t> layer_windows(const Config& config, Family family, int64_t 
       (family == Family::mistral || (qwen && config.get_bool("use_sliding_window", false))))
     window = config.get_size("sliding_window");
   std::vector<int64_t> windows(layers, window);
-  if (qwen && window > 0)
-    for (int64_t l = 0; l < std::min(layers, config.get_size("max_window_layers", 28)); ++l) windows[l] = 0;
+  if (qwen && window > 0) {
+    // 0 is allowed: every layer slides.
+    const int64_t full_layers = config.get_int("max_window_layers", 28);
+    if (full_layers < 0) fail(config.file().string() + ": max_window_layers must not be negative");
+    for (int64_t l = 0; l < std::min(layers, full_layers); ++l) windows[l] = 0;
+  }
   return read_layer_windows(config, layers, std::move(windows), window);
 }
 

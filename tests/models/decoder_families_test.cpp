@@ -177,6 +177,15 @@ std::string refusal(Family f, const std::string& key, const nlohmann::json& valu
 
 TEST(DecoderFamilies, Qwen3LoadsItsTensors) { expect_logits(qwen3(), "qwen3", FinalNorm::rms, 1e-6); }
 
+TEST(DecoderFamilies, QwenSlidesEveryLayerWithMaxWindowLayersZero) {
+  Family f = qwen3();
+  f.config["use_sliding_window"] = true;
+  f.config["sliding_window"] = 2;
+  f.config["max_window_layers"] = 0;
+  expect_logits(f, "qwen3_window", FinalNorm::rms, 1e-6);
+  EXPECT_NE(refusal(f, "max_window_layers", -1).find("max_window_layers"), std::string::npos);
+}
+
 TEST(DecoderFamilies, GptNeoXLoadsPythiaNames) {
   expect_logits(gpt_neox(), "neox", FinalNorm::layer, 1e-5);
   Family seq = gpt_neox();
