@@ -15,7 +15,7 @@ namespace tokprob {
 
 namespace {
 
-enum class Family { llama, mistral, qwen2, qwen3 };
+enum class Family { llama, mistral, qwen2, qwen3, olmo2 };
 
 // The sliding window of each layer (0: full attention). Mistral slides every layer; Qwen2 with
 // (and Qwen3) with use_sliding_window slide the layers from max_window_layers on; layer_types may say
@@ -45,7 +45,7 @@ class Llama final : public DecoderLayers {
     const int64_t KVH = config.get_size("num_key_value_heads", H), n_layers = config.get_size("num_hidden_layers");
     const int64_t F = config.get_size("intermediate_size"), vocab = config.get_size("vocab_size");
     C_ = C;
-    eps_ = static_cast<float>(config.get_nonnegative("rms_norm_eps", 1e-6));
+    eps_ = static_cast<float>(config.get_nonnegative("rms_norm_eps", family == Family::olmo2 ? 1e-5 : 1e-6));
     const Activation act = parse_activation(config.get_string("hidden_act", "silu"), file + " hidden_act");
     int64_t D;
     if (config.has("head_dim")) {
@@ -110,15 +110,23 @@ class Llama final : public DecoderLayers {
     for (int64_t l = 0; l < n_layers; ++l) {
       const std::string p = "model.layers." + std::to_string(l) + ".";
       PreNormLayer L{};
-      L.attn_norm = {NormKind::rms_norm, w(p + "input_layernorm.weight", {C}), nullptr, eps_};
-      L.ffn_norm = {NormKind::rms_norm, w(p + "post_attention_layernorm.weight", {C}), nullptr, eps_};
+      if (family == Family::olmo2) {  // no norm before a block, one after each
+        L.attn_post_norm = {NormKind::rms_norm, w(p + "post_attention_layernorm.weight", {C}), nullptr, eps_};
+        L.ffn_post_norm = {NormKind::rms_norm, w(p + "post_feedforward_layernorm.weight", {C}), nullptr, eps_};
+      } else {
+        L.attn_norm = {NormKind::rms_norm, w(p + "input_layernorm.weight", {C}), nullptr, eps_};
+        L.ffn_norm = {NormKind::rms_norm, w(p + "post_attention_layernorm.weight", {C}), nullptr, eps_};
+      }
       L.attn.q = lin(p + "self_attn.q_proj", C, QD, qkv_bias);
       L.attn.k = lin(p + "self_attn.k_proj", C, KD, qkv_bias);
       L.attn.v = lin(p + "self_attn.v_proj", C, KD, qkv_bias);
       L.attn.o = lin(p + "self_attn.o_proj", QD, C, o_bias);
-      if (family == Family::qwen3) {  // RMSNorm over each head of q and k, before the rotation
-        L.attn.q_norm = w(p + "self_attn.q_norm.weight", {D});
-        L.attn.k_norm = w(p + "self_attn.k_norm.weight", {D});
+      if (family == Family::qwen3 || family == Family::olmo2) {
+        // RMSNorm of q and k before the rotation: over each head (Qwen3), over all heads (OLMo 2).
+        const bool whole = family == Family::olmo2;
+        L.attn.q_norm = w(p + "self_attn.q_norm.weight", {whole ? QD : D});
+        L.attn.k_norm = w(p + "self_attn.k_norm.weight", {whole ? KD : D});
+        L.attn.qk_norm_whole = whole;
         L.attn.qk_norm_eps = eps_;
       }
       L.attn_opt.shape = AttentionShape{H, KVH, D, 1.0f / std::sqrt(static_cast<float>(D)), true};
@@ -179,6 +187,9 @@ std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, cons
 }
 std::unique_ptr<CausalLM> load_qwen3(const Config& config, Weights weights, const LoadOptions& options) {
   return load(config, std::move(weights), Family::qwen3, options);
+}
+std::unique_ptr<CausalLM> load_olmo2(const Config& config, Weights weights, const LoadOptions& options) {
+  return load(config, std::move(weights), Family::olmo2, options);
 }
 
 }  // namespace tokprob

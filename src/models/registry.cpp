@@ -30,6 +30,7 @@ const std::map<std::string, CausalLoader>& causal_loaders() {
       {"gpt_neox", load_gpt_neox},
       {"llama", load_llama},
       {"mistral", load_mistral},
+      {"olmo2", load_olmo2},
       {"phi3", load_phi3},
       {"qwen2", load_qwen2},
       {"qwen3", load_qwen3},

@@ -1,4 +1,4 @@
-// The decoder families built from the shared blocks (Qwen3, GPT-NeoX, Gemma 1-3, Phi-3, ...): each loads a folder
+// The decoder families built from the shared blocks (Qwen3, GPT-NeoX, Gemma 1-3, Phi-3, OLMo 2): each loads a folder
 // with its checkpoint's tensor names, and with zero layer weights its logits are the head applied
 // to the final norm of the embedding, computed here independently; config settings the engine does
 // not compute are refused naming the key.
@@ -45,6 +45,26 @@ Family qwen3() {
   add(f.tensors, p + "self_attn.k_norm.weight", {D}, 1);
   add(f.tensors, p + "input_layernorm.weight", {C}, 1);
   add(f.tensors, p + "post_attention_layernorm.weight", {C}, 1);
+  add(f.tensors, "model.norm.weight", {C}, 1);
+  f.embed = "model.embed_tokens.weight";
+  f.head = "lm_head.weight";
+  return f;
+}
+
+Family olmo2() {
+  Family f;
+  f.config = {{"model_type", "olmo2"}, {"hidden_size", C}, {"num_attention_heads", H}, {"num_key_value_heads", 1},
+              {"num_hidden_layers", 1}, {"intermediate_size", F}, {"vocab_size", V},
+              {"max_position_embeddings", 32}};  // rms_norm_eps: Olmo2Config's 1e-5
+  const std::string p = "model.layers.0.";
+  for (auto [n, out, in] : {std::tuple{"self_attn.q_proj", H * D, C}, {"self_attn.k_proj", D, C},
+                            {"self_attn.v_proj", D, C}, {"self_attn.o_proj", C, H * D}, {"mlp.gate_proj", F, C},
+                            {"mlp.up_proj", F, C}, {"mlp.down_proj", C, F}})
+    add(f.tensors, p + n + ".weight", {out, in});
+  add(f.tensors, p + "self_attn.q_norm.weight", {H * D}, 1);  // over all heads at once
+  add(f.tensors, p + "self_attn.k_norm.weight", {D}, 1);
+  add(f.tensors, p + "post_attention_layernorm.weight", {C}, 1);
+  add(f.tensors, p + "post_feedforward_layernorm.weight", {C}, 1);
   add(f.tensors, "model.norm.weight", {C}, 1);
   f.embed = "model.embed_tokens.weight";
   f.head = "lm_head.weight";
@@ -184,6 +204,10 @@ TEST(DecoderFamilies, QwenSlidesEveryLayerWithMaxWindowLayersZero) {
   f.config["max_window_layers"] = 0;
   expect_logits(f, "qwen3_window", FinalNorm::rms, 1e-6);
   EXPECT_NE(refusal(f, "max_window_layers", -1).find("max_window_layers"), std::string::npos);
+}
+
+TEST(DecoderFamilies, Olmo2LoadsItsPostNormsAndWholeProjectionNorms) {
+  expect_logits(olmo2(), "olmo2", FinalNorm::rms, 1e-5);
 }
 
 TEST(DecoderFamilies, GptNeoXLoadsPythiaNames) {

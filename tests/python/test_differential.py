@@ -142,6 +142,13 @@ def rope_parameters(draw: Draw, theta: float, partial: float, head: int) -> dict
     return params
 
 
+
+@st.composite
+def olmo2_case(draw: Draw) -> None:
+    config = llama_family_config(draw, transformers.Olmo2Config, attention_bias=draw(st.booleans()),
+                                 pad_token_id=None, eos_token_id=None)
+    check(transformers.Olmo2ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
 @st.composite
 def gpt_neox_case(draw: Draw) -> None:
     n_heads, _, head = heads(draw)
@@ -299,7 +306,7 @@ def t5_case(draw: Draw) -> None:
 
 CASES = {"gpt2": gpt2_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "qwen3": qwen3_case,
          "gpt_neox": gpt_neox_case, "gemma": gemma_case, "gemma2": gemma2_case, "gemma3_text": gemma3_text_case,
-         "phi3": phi3_case, "bert": bert_case,
+         "phi3": phi3_case, "olmo2": olmo2_case, "bert": bert_case,
          "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case}
 
 

@@ -22,6 +22,7 @@ struct SelfAttentionWeights {
   LinearWeights o;
   // Per-head RMSNorm weights [head_dim] applied to q and k before RoPE (Qwen3, OLMo2 style); null: none.
   const float *q_norm = nullptr, *k_norm = nullptr;
+  bool qk_norm_whole = false;  // the norms span all heads of q (k) at once, weights [heads*head_dim] (OLMo 2)
   float qk_norm_eps = 1e-6f;
 };
 
