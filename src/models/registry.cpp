@@ -27,6 +27,7 @@ const std::map<std::string, CausalLoader>& causal_loaders() {
       {"gemma2", load_gemma2},
       {"gemma3_text", load_gemma3_text},
       {"gpt2", load_gpt2},
+      {"gpt_bigcode", load_gpt_bigcode},
       {"gpt_neox", load_gpt_neox},
       {"llama", load_llama},
       {"mistral", load_mistral},

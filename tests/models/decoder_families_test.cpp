@@ -1,4 +1,4 @@
-// The decoder families built from the shared blocks (Qwen3, GPT-NeoX, Gemma 1-3, Phi-3, OLMo 2): each loads a folder
+// The decoder families built from the shared blocks (Qwen3, GPT-NeoX, Gemma 1-3, Phi-3, OLMo 2, GPTBigCode): each loads a folder
 // with its checkpoint's tensor names, and with zero layer weights its logits are the head applied
 // to the final norm of the embedding, computed here independently; config settings the engine does
 // not compute are refused naming the key.
@@ -136,6 +136,25 @@ Family phi3() {
   return f;
 }
 
+Family gpt_bigcode() {
+  Family f;
+  f.config = {{"model_type", "gpt_bigcode"}, {"n_embd", C}, {"n_head", H}, {"n_layer", 1}, {"n_inner", F},
+              {"vocab_size", V}, {"n_positions", 32}, {"layer_norm_epsilon", 1e-5}};  // multi_query by default
+  const std::string p = "transformer.h.0.";
+  for (auto [n, out, in] : {std::tuple{"attn.c_attn", C + 2 * D, C}, {"attn.c_proj", C, C}, {"mlp.c_fc", F, C},
+                            {"mlp.c_proj", C, F}}) {
+    add(f.tensors, p + n + ".weight", {out, in});  // nn.Linear, [out, in]
+    add(f.tensors, p + n + ".bias", {out});
+  }
+  for (const std::string& n : {p + "ln_1", p + "ln_2", std::string("transformer.ln_f")}) {
+    add(f.tensors, n + ".weight", {C}, 1);
+    add(f.tensors, n + ".bias", {C});
+  }
+  add(f.tensors, "transformer.wpe.weight", {32, C});
+  f.embed = f.head = "transformer.wte.weight";
+  return f;
+}
+
 enum class FinalNorm { rms, layer };
 
 // The last position's logits of `ids` from the folder.
@@ -253,6 +272,11 @@ TEST(DecoderFamilies, Phi3LoadsItsFusedProjections) {
 TEST(DecoderFamilies, Phi3RefusesOtherRopeTypes) {
   EXPECT_NE(refusal(phi3(), "rope_scaling", {{"rope_type", "linear"}, {"factor", 2.0}}).find("default or longrope"),
             std::string::npos);
+}
+
+TEST(DecoderFamilies, GptBigCodeLoadsMultiQueryLinearWeights) {
+  expect_logits(gpt_bigcode(), "bigcode", FinalNorm::layer, 1e-5);
+  EXPECT_NE(refusal(gpt_bigcode(), "add_cross_attention", true).find("add_cross_attention"), std::string::npos);
 }
 
 TEST(DecoderFamilies, GemmaRefusesBidirectionalAttention) {

@@ -87,6 +87,19 @@ def gpt2_case(draw: Draw) -> None:
     check(transformers.GPT2LMHeadModel, config, draw, draw(st.sampled_from(list(STORAGE))))
 
 
+
+@st.composite
+def gpt_bigcode_case(draw: Draw) -> None:
+    n_head, _, head = heads(draw)
+    config = transformers.GPTBigCodeConfig(
+        vocab_size=draw(st.integers(16, 300)), n_positions=draw(st.integers(24, 64)), n_embd=n_head * head,
+        n_layer=draw(st.integers(1, 3)), n_head=n_head, n_inner=draw(st.sampled_from([None, 24, 40])),
+        activation_function=draw(st.sampled_from(["gelu_pytorch_tanh", "gelu", "relu"])),
+        layer_norm_epsilon=draw(st.sampled_from([1e-5, 1e-6, 1e-3])), multi_query=draw(st.booleans()),
+        scale_attn_weights=draw(st.booleans()), tie_word_embeddings=draw(st.booleans()),
+        initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])))
+    check(transformers.GPTBigCodeForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
 def llama_family_config(draw: Draw, config_class: Any, **extra: Any) -> Any:
     n_heads, n_kv, head = heads(draw)
     return config_class(
@@ -304,7 +317,7 @@ def t5_case(draw: Draw) -> None:
     assert relative_error(got, want) <= 1e-4, f"{cls.__name__} {storage} ids={ids} decoder={decoder_ids}\n{config}"
 
 
-CASES = {"gpt2": gpt2_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "qwen3": qwen3_case,
+CASES = {"gpt2": gpt2_case, "gpt_bigcode": gpt_bigcode_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "qwen3": qwen3_case,
          "gpt_neox": gpt_neox_case, "gemma": gemma_case, "gemma2": gemma2_case, "gemma3_text": gemma3_text_case,
          "phi3": phi3_case, "olmo2": olmo2_case, "bert": bert_case,
          "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case}
