@@ -317,10 +317,10 @@ def t5_case(draw: Draw) -> None:
     assert relative_error(got, want) <= 1e-4, f"{cls.__name__} {storage} ids={ids} decoder={decoder_ids}\n{config}"
 
 
-CASES = {"gpt2": gpt2_case, "gpt_bigcode": gpt_bigcode_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "qwen3": qwen3_case,
-         "gpt_neox": gpt_neox_case, "gemma": gemma_case, "gemma2": gemma2_case, "gemma3_text": gemma3_text_case,
-         "phi3": phi3_case, "olmo2": olmo2_case, "bert": bert_case,
-         "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case}
+CASES = {"gpt2": gpt2_case, "gpt_bigcode": gpt_bigcode_case, "llama": llama_case, "mistral": mistral_case,
+         "qwen2": qwen2_case, "qwen3": qwen3_case, "olmo2": olmo2_case, "gpt_neox": gpt_neox_case,
+         "gemma": gemma_case, "gemma2": gemma2_case, "gemma3_text": gemma3_text_case, "phi3": phi3_case,
+         "bert": bert_case, "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case}
 
 
 @pytest.mark.parametrize("arch", sorted(CASES))
