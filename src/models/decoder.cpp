@@ -161,4 +161,10 @@ std::vector<int64_t> read_layer_windows(const Config& config, int64_t layers, st
   return windows;
 }
 
+void refuse_unless(const Config& config, const std::string& key, const nlohmann::json& expected) {
+  if (!config.has(key) || config.json()[key] == expected) return;
+  fail(config.file().string() + ": " + key + " " + config.json()[key].dump() + " is not supported (only " +
+       expected.dump() + ")");
+}
+
 }  // namespace tokprob

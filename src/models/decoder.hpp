@@ -85,4 +85,8 @@ ModelInfo read_decoder_info(const Config& config, int64_t vocab_size, int64_t ma
 std::vector<int64_t> read_layer_windows(const Config& config, int64_t layers, std::vector<int64_t> windows,
                                         int64_t window);
 
+// Fails naming config.json when `key` is set (not null) to anything but `expected`: a setting the
+// reference reads that this engine does not compute, refused rather than ignored.
+void refuse_unless(const Config& config, const std::string& key, const nlohmann::json& expected);
+
 }  // namespace tokprob

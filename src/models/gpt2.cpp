@@ -16,29 +16,33 @@ namespace {
 
 class Gpt2 final : public DecoderLayers {
  public:
-  Gpt2(const Config& config, Weights weights, const ModelLoadOptions& options, DecoderSpec& spec)
-      : weights_(std::move(weights)), packer_(options.weights, options.packed_cache) {
+  // bigcode: GPTBigCode (SantaCoder, StarCoder): GPT-2's layout with nn.Linear weights and, with
+  // multi_query, one key/value head.
+  Gpt2(const Config& config, Weights weights, const ModelLoadOptions& options, DecoderSpec& spec, bool bigcode)
+      : weights_(std::move(weights)), packer_(options.weights, options.packed_cache), linear_(bigcode) {
     const int64_t C = config.get_size("n_embd"), H = config.get_size("n_head");
     const int64_t n_layer = config.get_size("n_layer"), vocab = config.get_size("vocab_size");
     const int64_t F = config.get_size("n_inner", 4 * C);
     C_ = C;
     n_pos_ = config.get_size("n_positions");
     eps_ = static_cast<float>(config.get_nonnegative("layer_norm_epsilon", 1e-5));
-    const Activation act = parse_activation(config.get_string("activation_function", "gelu_new"),
+    const Activation act = parse_activation(config.get_string("activation_function", bigcode ? "gelu_pytorch_tanh" : "gelu_new"),
                                             config.file().string() + " activation_function");
     const bool scale_weights = config.get_bool("scale_attn_weights", true);
-    const bool scale_by_layer = config.get_bool("scale_attn_by_inverse_layer_idx", false);
+    const bool scale_by_layer = !bigcode && config.get_bool("scale_attn_by_inverse_layer_idx", false);
+    if (bigcode) refuse_unless(config, "add_cross_attention", false);
+    const bool multi_query = bigcode && config.get_bool("multi_query", true);
     if (C % H != 0)
       fail(config.file().string() + ": n_embd (" + std::to_string(C) + ") is not a multiple of n_head (" +
            std::to_string(H) + ")");
-    const int64_t D = C / H;
+    const int64_t D = C / H, KVH = multi_query ? 1 : H;
 
     spec.info = read_decoder_info(config, vocab, n_pos_);
-    spec.info.model_type = "gpt2";
+    spec.info.model_type = bigcode ? "gpt_bigcode" : "gpt2";
     spec.max_positions_key = "n_positions";
     spec.hidden = C;
     spec.layers = n_layer;
-    spec.kv_dim = C;
+    spec.kv_dim = KVH * D;
 
     // Original gpt2/distilgpt2 checkpoints name tensors without the "transformer." prefix.
     const std::string prefix = weights_.has("transformer.wte.weight") ? "transformer." : "";
@@ -56,11 +60,13 @@ class Gpt2 final : public DecoderLayers {
       L.attn_norm = {NormKind::layer_norm, w(p + "ln_1.weight", {C}), w(p + "ln_1.bias", {C}), eps_};
       L.ffn_norm = {NormKind::layer_norm, w(p + "ln_2.weight", {C}), w(p + "ln_2.bias", {C}), eps_};
       L.attn.fused = true;
-      L.attn.qkv = conv1d(p + "attn.c_attn", C, 3 * C);
+      // Without multi_query GPTBigCode's c_attn holds [q | k | v] head by head.
+      L.attn.fused_per_head = bigcode && !multi_query;
+      L.attn.qkv = conv1d(p + "attn.c_attn", C, C + 2 * KVH * D);
       L.attn.o = conv1d(p + "attn.c_proj", C, C);
       float scale = scale_weights ? 1.0f / std::sqrt(static_cast<float>(D)) : 1.0f;
       if (scale_by_layer) scale /= static_cast<float>(l + 1);
-      L.attn_opt.shape = AttentionShape{H, H, D, scale, true};
+      L.attn_opt.shape = AttentionShape{H, KVH, D, scale, true};
       L.ffn.act = act;
       L.ffn.inner = F;
       L.ffn.up = conv1d(p + "mlp.c_fc", C, F);
@@ -87,13 +93,14 @@ class Gpt2 final : public DecoderLayers {
 
  private:
   const float* w(const std::string& name, const std::vector<int64_t>& shape) { return weights_.f32(name, shape); }
-  // GPT-2's Conv1D: name.weight [in, out] and name.bias [out].
+  // GPT-2's Conv1D: name.weight [in, out] and name.bias [out]; GPTBigCode's nn.Linear: [out, in].
   LinearWeights conv1d(const std::string& name, int64_t in, int64_t out) {
-    return read_linear(weights_, packer_, {name + ".weight", name + ".bias", in, out, true, ""});
+    return read_linear(weights_, packer_, {name + ".weight", name + ".bias", in, out, !linear_, ""});
   }
 
   Weights weights_;
   LinearPacker packer_;
+  bool linear_;
   int64_t C_, n_pos_;
   float eps_;
   EmbeddingTable wte_, wpe_;
@@ -105,7 +112,13 @@ class Gpt2 final : public DecoderLayers {
 
 std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights, const ModelLoadOptions& options) {
   DecoderSpec spec;
-  auto layers = std::make_unique<Gpt2>(config, std::move(weights), options, spec);
+  auto layers = std::make_unique<Gpt2>(config, std::move(weights), options, spec, false);
+  return make_decoder(std::move(spec), std::move(layers));
+}
+
+std::unique_ptr<CausalLM> load_gpt_bigcode(const Config& config, Weights weights, const ModelLoadOptions& options) {
+  DecoderSpec spec;
+  auto layers = std::make_unique<Gpt2>(config, std::move(weights), options, spec, true);
   return make_decoder(std::move(spec), std::move(layers));
 }
 

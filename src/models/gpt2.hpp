@@ -12,5 +12,8 @@
 namespace tokprob {
 
 std::unique_ptr<CausalLM> load_gpt2(const Config& config, Weights weights, const ModelLoadOptions& options = {});
+// GPTBigCode (SantaCoder, StarCoder): GPT-2's layout with nn.Linear weights [out, in] and, with
+// multi_query (the default), one key/value head shared by all query heads.
+std::unique_ptr<CausalLM> load_gpt_bigcode(const Config& config, Weights weights, const ModelLoadOptions& options = {});
 
 }  // namespace tokprob

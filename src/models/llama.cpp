@@ -15,18 +15,24 @@ namespace tokprob {
 
 namespace {
 
-enum class Family { llama, mistral, qwen2 };
+enum class Family { llama, mistral, qwen2, qwen3, olmo2 };
 
 // The sliding window of each layer (0: full attention). Mistral slides every layer; Qwen2 with
-// use_sliding_window slides the layers from max_window_layers on; layer_types may say it per layer.
+// (and Qwen3) with use_sliding_window slide the layers from max_window_layers on; layer_types may say
+// it per layer.
 std::vector<int64_t> layer_windows(const Config& config, Family family, int64_t layers) {
+  const bool qwen = family == Family::qwen2 || family == Family::qwen3;
   int64_t window = 0;
   if (config.has("sliding_window") &&
-      (family == Family::mistral || (family == Family::qwen2 && config.get_bool("use_sliding_window", false))))
+      (family == Family::mistral || (qwen && config.get_bool("use_sliding_window", false))))
     window = config.get_size("sliding_window");
   std::vector<int64_t> windows(layers, window);
-  if (family == Family::qwen2 && window > 0)
-    for (int64_t l = 0; l < std::min(layers, config.get_size("max_window_layers", 28)); ++l) windows[l] = 0;
+  if (qwen && window > 0) {
+    // 0 is allowed: every layer slides.
+    const int64_t full_layers = config.get_int("max_window_layers", 28);
+    if (full_layers < 0) fail(config.file().string() + ": max_window_layers must not be negative");
+    for (int64_t l = 0; l < std::min(layers, full_layers); ++l) windows[l] = 0;
+  }
   return read_layer_windows(config, layers, std::move(windows), window);
 }
 
@@ -39,11 +45,13 @@ class Llama final : public DecoderLayers {
     const int64_t KVH = config.get_size("num_key_value_heads", H), n_layers = config.get_size("num_hidden_layers");
     const int64_t F = config.get_size("intermediate_size"), vocab = config.get_size("vocab_size");
     C_ = C;
-    eps_ = static_cast<float>(config.get_nonnegative("rms_norm_eps", 1e-6));
+    eps_ = static_cast<float>(config.get_nonnegative("rms_norm_eps", family == Family::olmo2 ? 1e-5 : 1e-6));
     const Activation act = parse_activation(config.get_string("hidden_act", "silu"), file + " hidden_act");
     int64_t D;
     if (config.has("head_dim")) {
       D = config.get_size("head_dim");
+    } else if (family == Family::qwen3) {
+      D = 128;  // Qwen3Config's default, whatever hidden_size / heads is
     } else {
       if (C % H != 0)
         fail(file + ": hidden_size (" + std::to_string(C) + ") is not a multiple of num_attention_heads (" +
@@ -78,7 +86,8 @@ class Llama final : public DecoderLayers {
     spec.kv_dim = KVH * D;
     spec.ropes = {rope_.get()};
 
-    // Llama's attention_bias covers q, k, v and o; Qwen2 always has q/k/v biases and none on o.
+    // Llama's (and Qwen3's) attention_bias covers q, k, v and o; Qwen2 always has q/k/v biases and
+    // none on o.
     const bool qkv_bias = family == Family::qwen2 || config.get_bool("attention_bias", false);
     const bool o_bias = family != Family::qwen2 && config.get_bool("attention_bias", false);
     const bool mlp_bias = config.get_bool("mlp_bias", false);
@@ -101,12 +110,25 @@ class Llama final : public DecoderLayers {
     for (int64_t l = 0; l < n_layers; ++l) {
       const std::string p = "model.layers." + std::to_string(l) + ".";
       PreNormLayer L{};
-      L.attn_norm = {NormKind::rms_norm, w(p + "input_layernorm.weight", {C}), nullptr, eps_};
-      L.ffn_norm = {NormKind::rms_norm, w(p + "post_attention_layernorm.weight", {C}), nullptr, eps_};
+      if (family == Family::olmo2) {  // no norm before a block, one after each
+        L.attn_post_norm = {NormKind::rms_norm, w(p + "post_attention_layernorm.weight", {C}), nullptr, eps_};
+        L.ffn_post_norm = {NormKind::rms_norm, w(p + "post_feedforward_layernorm.weight", {C}), nullptr, eps_};
+      } else {
+        L.attn_norm = {NormKind::rms_norm, w(p + "input_layernorm.weight", {C}), nullptr, eps_};
+        L.ffn_norm = {NormKind::rms_norm, w(p + "post_attention_layernorm.weight", {C}), nullptr, eps_};
+      }
       L.attn.q = lin(p + "self_attn.q_proj", C, QD, qkv_bias);
       L.attn.k = lin(p + "self_attn.k_proj", C, KD, qkv_bias);
       L.attn.v = lin(p + "self_attn.v_proj", C, KD, qkv_bias);
       L.attn.o = lin(p + "self_attn.o_proj", QD, C, o_bias);
+      if (family == Family::qwen3 || family == Family::olmo2) {
+        // RMSNorm of q and k before the rotation: over each head (Qwen3), over all heads (OLMo 2).
+        const bool whole = family == Family::olmo2;
+        L.attn.q_norm = w(p + "self_attn.q_norm.weight", {whole ? QD : D});
+        L.attn.k_norm = w(p + "self_attn.k_norm.weight", {whole ? KD : D});
+        L.attn.qk_norm_whole = whole;
+        L.attn.qk_norm_eps = eps_;
+      }
       L.attn_opt.shape = AttentionShape{H, KVH, D, 1.0f / std::sqrt(static_cast<float>(D)), true};
       L.attn_opt.shape.window = windows[l];
       L.attn_opt.rope = 0;
@@ -162,6 +184,12 @@ std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights, co
 }
 std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, const ModelLoadOptions& options) {
   return load(config, std::move(weights), Family::qwen2, options);
+}
+std::unique_ptr<CausalLM> load_qwen3(const Config& config, Weights weights, const ModelLoadOptions& options) {
+  return load(config, std::move(weights), Family::qwen3, options);
+}
+std::unique_ptr<CausalLM> load_olmo2(const Config& config, Weights weights, const ModelLoadOptions& options) {
+  return load(config, std::move(weights), Family::olmo2, options);
 }
 
 }  // namespace tokprob

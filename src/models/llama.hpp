@@ -1,5 +1,5 @@
 // Llama-family decoders (LlamaForCausalLM and the architectures that share its layout:
-// MistralForCausalLM, Qwen2ForCausalLM): pre-RMSNorm blocks, rotary positions in the
+// MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Olmo2ForCausalLM): pre-RMSNorm blocks, rotary positions in the
 // "rotate half" layout, grouped-query attention, gated (SwiGLU) feed-forward, tied or untied head.
 #pragma once
 
@@ -17,5 +17,10 @@ std::unique_ptr<CausalLM> load_llama(const Config& config, Weights weights, cons
 std::unique_ptr<CausalLM> load_mistral(const Config& config, Weights weights, const ModelLoadOptions& options = {});
 // Qwen2: Llama's layout with biases on the q/k/v projections.
 std::unique_ptr<CausalLM> load_qwen2(const Config& config, Weights weights, const ModelLoadOptions& options = {});
+// Qwen3: Llama's layout (attention_bias on q/k/v/o) with an RMSNorm over each query and key head.
+std::unique_ptr<CausalLM> load_qwen3(const Config& config, Weights weights, const ModelLoadOptions& options = {});
+// OLMo 2: Llama's layout with RMSNorms after each block instead of before, and an RMSNorm over the
+// whole query and key projections.
+std::unique_ptr<CausalLM> load_olmo2(const Config& config, Weights weights, const ModelLoadOptions& options = {});
 
 }  // namespace tokprob

@@ -7,9 +7,12 @@
 #include "models/bert.hpp"
 #include "models/distilbert.hpp"
 #include "models/roberta.hpp"
+#include "models/gemma.hpp"
 #include "models/gpt2.hpp"
+#include "models/gpt_neox.hpp"
 #include "models/llama.hpp"
 #include "models/bart.hpp"
+#include "models/phi3.hpp"
 #include "models/t5.hpp"
 #include "tokprob/error.hpp"
 
@@ -21,10 +24,18 @@ using CausalLoader = std::function<std::unique_ptr<CausalLM>(const Config&, Weig
 
 const std::map<std::string, CausalLoader>& causal_loaders() {
   static const std::map<std::string, CausalLoader> table = {
+      {"gemma", load_gemma},
+      {"gemma2", load_gemma2},
+      {"gemma3_text", load_gemma3_text},
       {"gpt2", load_gpt2},
+      {"gpt_bigcode", load_gpt_bigcode},
+      {"gpt_neox", load_gpt_neox},
       {"llama", load_llama},
       {"mistral", load_mistral},
+      {"olmo2", load_olmo2},
+      {"phi3", load_phi3},
       {"qwen2", load_qwen2},
+      {"qwen3", load_qwen3},
   };
   return table;
 }

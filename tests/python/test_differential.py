@@ -88,6 +88,19 @@ def gpt2_case(draw: Draw) -> None:
     check(transformers.GPT2LMHeadModel, config, draw, draw(st.sampled_from(list(STORAGE))))
 
 
+
+@st.composite
+def gpt_bigcode_case(draw: Draw) -> None:
+    n_head, _, head = heads(draw)
+    config = transformers.GPTBigCodeConfig(
+        vocab_size=draw(st.integers(16, 300)), n_positions=draw(st.integers(24, 64)), n_embd=n_head * head,
+        n_layer=draw(st.integers(1, 3)), n_head=n_head, n_inner=draw(st.sampled_from([None, 24, 40])),
+        activation_function=draw(st.sampled_from(["gelu_pytorch_tanh", "gelu", "relu"])),
+        layer_norm_epsilon=draw(st.sampled_from([1e-5, 1e-6, 1e-3])), multi_query=draw(st.booleans()),
+        scale_attn_weights=draw(st.booleans()), tie_word_embeddings=draw(st.booleans()),
+        initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])))
+    check(transformers.GPTBigCodeForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
 def llama_family_config(draw: Draw, config_class: Any, **extra: Any) -> Any:
     n_heads, n_kv, head = heads(draw)
     return config_class(
@@ -118,6 +131,121 @@ def qwen2_case(draw: Draw) -> None:
     config = llama_family_config(draw, transformers.Qwen2Config)
     check(transformers.Qwen2ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
 
+
+
+@st.composite
+def qwen3_case(draw: Draw) -> None:
+    layers = draw(st.integers(1, 3))
+    window = draw(st.sampled_from([None, 2, 5]))
+    config = llama_family_config(draw, transformers.Qwen3Config, attention_bias=draw(st.booleans()),
+                                 use_sliding_window=window is not None, sliding_window=window,
+                                 max_window_layers=draw(st.integers(0, 3)))
+    config.num_hidden_layers = layers
+    config.layer_types = ["sliding_attention" if window is not None and i >= config.max_window_layers
+                          else "full_attention" for i in range(layers)]
+    check(transformers.Qwen3ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+def rope_parameters(draw: Draw, theta: float, partial: float, head: int) -> dict[str, Any]:
+    """Default, linear or dynamic rope with a partial rotary factor."""
+    # Dynamic scaling on a single rotary pair divides by zero in the reference.
+    kind = draw(st.sampled_from(["default", "linear"] + (["dynamic"] if int(head * partial) > 2 else [])))
+    params: dict[str, Any] = {"rope_type": kind, "rope_theta": theta, "partial_rotary_factor": partial}
+    if kind != "default":
+        params["factor"] = draw(st.sampled_from([2.0, 4.0, 1.5]))
+    return params
+
+
+
+@st.composite
+def olmo2_case(draw: Draw) -> None:
+    config = llama_family_config(draw, transformers.Olmo2Config, attention_bias=draw(st.booleans()),
+                                 pad_token_id=None, eos_token_id=None)
+    check(transformers.Olmo2ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+@st.composite
+def gpt_neox_case(draw: Draw) -> None:
+    n_heads, _, head = heads(draw)
+    config = transformers.GPTNeoXConfig(
+        vocab_size=draw(st.integers(16, 300)), hidden_size=n_heads * head, num_hidden_layers=draw(st.integers(1, 3)),
+        num_attention_heads=n_heads, intermediate_size=draw(st.integers(8, 64)),
+        hidden_act=draw(st.sampled_from(["gelu", "gelu_new", "relu", "silu"])),
+        max_position_embeddings=draw(st.integers(24, 128)), layer_norm_eps=draw(st.sampled_from([1e-5, 1e-6, 1e-3])),
+        rope_parameters=rope_parameters(draw, draw(st.sampled_from([10000.0, 100.0])),
+                                        # An odd rotary width is refused (the reference rotates a pair more).
+                                        draw(st.sampled_from([0.25, 0.5, 1.0] if head > 4 else [0.5, 1.0])), head),
+        use_parallel_residual=draw(st.booleans()), attention_bias=draw(st.booleans()),
+        tie_word_embeddings=draw(st.booleans()), initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])))
+    check(transformers.GPTNeoXForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+def gemma_family_config(draw: Draw, config_class: Any, **extra: Any) -> Any:
+    n_heads, n_kv, head = heads(draw)
+    return config_class(
+        vocab_size=draw(st.integers(16, 300)), hidden_size=n_heads * draw(st.sampled_from([head, 4, 8, 12])),
+        intermediate_size=draw(st.integers(8, 64)), num_hidden_layers=draw(st.integers(1, 4)),
+        num_attention_heads=n_heads, num_key_value_heads=n_kv, head_dim=head,
+        max_position_embeddings=draw(st.integers(24, 128)), rms_norm_eps=draw(st.sampled_from([1e-6, 1e-5, 1e-3])),
+        tie_word_embeddings=draw(st.booleans()), attention_bias=draw(st.booleans()),
+        initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])), **extra)
+
+
+@st.composite
+def gemma_case(draw: Draw) -> None:
+    config = gemma_family_config(
+        draw, transformers.GemmaConfig, hidden_act=draw(st.sampled_from(["gelu_pytorch_tanh", "gelu", "silu"])),
+        rope_parameters={"rope_type": "default", "rope_theta": draw(st.sampled_from([10000.0, 100.0]))})
+    check(transformers.GemmaForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+@st.composite
+def gemma2_case(draw: Draw) -> None:
+    config = gemma_family_config(
+        draw, transformers.Gemma2Config, hidden_activation=draw(st.sampled_from(["gelu_pytorch_tanh", "silu"])),
+        query_pre_attn_scalar=draw(st.sampled_from([4, 16, 256])), sliding_window=draw(st.integers(1, 12)),
+        final_logit_softcapping=draw(st.sampled_from([None, 30.0, 0.5])),
+        attn_logit_softcapping=draw(st.sampled_from([None, 50.0, 0.3])),
+        rope_parameters={"rope_type": "default", "rope_theta": draw(st.sampled_from([10000.0, 100.0]))})
+    check(transformers.Gemma2ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+@st.composite
+def gemma3_text_case(draw: Draw) -> None:
+    full: dict[str, Any] = {"rope_type": "default", "rope_theta": draw(st.sampled_from([1e6, 10000.0, 100.0]))}
+    if draw(st.booleans()):
+        full.update(rope_type="linear", factor=draw(st.sampled_from([2.0, 8.0])))
+    config = gemma_family_config(
+        draw, transformers.Gemma3TextConfig, hidden_activation=draw(st.sampled_from(["gelu_pytorch_tanh", "silu"])),
+        query_pre_attn_scalar=draw(st.sampled_from([4, 16, 256])), sliding_window=draw(st.integers(1, 12)),
+        final_logit_softcapping=draw(st.sampled_from([None, 30.0])),
+        attn_logit_softcapping=draw(st.sampled_from([None, 0.3])),
+        sliding_window_pattern=draw(st.integers(1, 3)),
+        rope_parameters={"full_attention": full,
+                         "sliding_attention": {"rope_type": "default",
+                                               "rope_theta": draw(st.sampled_from([10000.0, 100.0]))}})
+    check(transformers.Gemma3ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+@st.composite
+def phi3_case(draw: Draw) -> None:
+    n_heads, n_kv, head = heads(draw)
+    partial = draw(st.sampled_from([1.0, 0.5] + ([0.75] if head % 8 == 0 else [])))
+    pairs = int(head * partial) // 2
+    rope: dict[str, Any] = {"rope_type": "default", "rope_theta": draw(st.sampled_from([10000.0, 100.0])),
+                            "partial_rotary_factor": partial}
+    original = draw(st.integers(4, 32))
+    if draw(st.booleans()):
+        factors = st.lists(st.floats(1.0, 8.0), min_size=pairs, max_size=pairs)
+        rope.update(rope_type="longrope", short_factor=draw(factors), long_factor=draw(factors))
+    config = transformers.Phi3Config(
+        vocab_size=draw(st.integers(16, 300)), hidden_size=n_heads * head, intermediate_size=draw(st.integers(8, 64)),
+        num_hidden_layers=draw(st.integers(1, 3)), num_attention_heads=n_heads, num_key_value_heads=n_kv,
+        max_position_embeddings=draw(st.integers(24, 128)), original_max_position_embeddings=original,
+        hidden_act=draw(st.sampled_from(["silu", "gelu"])), rms_norm_eps=draw(st.sampled_from([1e-6, 1e-5, 1e-3])),
+        tie_word_embeddings=draw(st.booleans()), sliding_window=draw(st.sampled_from([None, 1, 3, 7])),
+        rope_parameters=rope, pad_token_id=None, bos_token_id=None, eos_token_id=None,
+        initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])))
+    check(transformers.Phi3ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
 
 def bert_like_config(draw: Draw, config_class: Any, **extra: Any) -> Any:
     n_heads, _, head = heads(draw)
@@ -295,8 +423,10 @@ def mbart_greedy_case(draw: Draw) -> None:
     greedy_case(draw, transformers.MBartConfig, transformers.MBartForConditionalGeneration)
 
 
-CASES = {"gpt2": gpt2_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "bert": bert_case,
-         "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case,
+CASES = {"gpt2": gpt2_case, "gpt_bigcode": gpt_bigcode_case, "llama": llama_case, "mistral": mistral_case,
+         "qwen2": qwen2_case, "qwen3": qwen3_case, "olmo2": olmo2_case, "gpt_neox": gpt_neox_case,
+         "gemma": gemma_case, "gemma2": gemma2_case, "gemma3_text": gemma3_text_case, "phi3": phi3_case,
+         "bert": bert_case, "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case,
          "bart": bart_case, "mbart": mbart_case, "bart-greedy": bart_greedy_case,
          "mbart-greedy": mbart_greedy_case}
 

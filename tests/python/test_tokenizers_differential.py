@@ -141,7 +141,7 @@ PINNED: list[tuple[str, str]] = [
     ("modern-tokenizers/qwen3", "ae\u0301b"),  # NFC composes: the first original's span
     ("modern-tokenizers/qwen3", "A\u030a\u0301x"),
     ("modern-tokenizers/qwen3", "e\u07fd\u0301"),
-    ("modern-tokenizers/qwen3", "\U00011935\U00011930"),  # a decomposition newer than the reference's tables  # a mark newer than the reference's tables: a starter there
+    ("modern-tokenizers/qwen3", "\U00011935\U00011930"),  # a decomposition newer than the reference's tables
     ("t5-tiny", "\x07b"),  # the charsmap removes the control character: spans shift as there
     ("t5-tiny", "a \x07b"),
     ("t5-tiny", "<pad>'s"),

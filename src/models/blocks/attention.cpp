@@ -1,5 +1,6 @@
 #include "models/blocks/attention.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "kernels/norms.hpp"
@@ -16,6 +17,16 @@ void self_attention_block(int64_t layer, const DecoderRows& rows, const SelfAtte
   int64_t q_stride, kv_stride;
   if (w.fused) {
     linear(h, T, w.qkv, q);
+    if (w.fused_per_head) {  // regrouped into [q | k | v] rows (it implies n_heads == n_kv_heads)
+      std::vector<float> row(QD + 2 * KD);
+      for (int64_t r = 0; r < T; ++r) {
+        float* src = q + r * (QD + 2 * KD);
+        for (int64_t hd = 0; hd < s.n_heads; ++hd)
+          for (int64_t part = 0; part < 3; ++part)
+            std::copy_n(src + (hd * 3 + part) * D, D, row.data() + part * QD + hd * D);
+        std::copy(row.begin(), row.end(), src);
+      }
+    }
     k = q + QD;
     v = q + QD + KD;
     q_stride = kv_stride = QD + 2 * KD;
@@ -30,8 +41,9 @@ void self_attention_block(int64_t layer, const DecoderRows& rows, const SelfAtte
   }
   for (int64_t r = 0; r < T; ++r) {
     float *qr = q + r * q_stride, *kr = k + r * kv_stride;
-    if (w.q_norm) rms_norm(qr, s.n_heads, D, w.q_norm, w.qk_norm_eps, qr);
-    if (w.k_norm) rms_norm(kr, s.n_kv_heads, D, w.k_norm, w.qk_norm_eps, kr);
+    const int64_t q_rows = w.qk_norm_whole ? 1 : s.n_heads, k_rows = w.qk_norm_whole ? 1 : s.n_kv_heads;
+    if (w.q_norm) rms_norm(qr, q_rows, QD / q_rows, w.q_norm, w.qk_norm_eps, qr);
+    if (w.k_norm) rms_norm(kr, k_rows, KD / k_rows, w.k_norm, w.qk_norm_eps, kr);
     if (opt.rope >= 0) {
       const Rope& rope = *rows.ropes()[opt.rope];
       const float *c = rows.rope_cos(opt.rope, r), *sn = rows.rope_sin(opt.rope, r);

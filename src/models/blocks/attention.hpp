@@ -15,11 +15,14 @@ namespace tokprob {
 struct SelfAttentionWeights {
   // Either one fused projection to [q | k | v] (GPT-2's c_attn) or three separate ones.
   bool fused = false;
+  // The fused projection's rows per head instead, [q_h | k_h | v_h] for each head h (GPT-NeoX).
+  bool fused_per_head = false;
   LinearWeights qkv;
   LinearWeights q, k, v;
   LinearWeights o;
   // Per-head RMSNorm weights [head_dim] applied to q and k before RoPE (Qwen3, OLMo2 style); null: none.
   const float *q_norm = nullptr, *k_norm = nullptr;
+  bool qk_norm_whole = false;  // the norms span all heads of q (k) at once, weights [heads*head_dim] (OLMo 2)
   float qk_norm_eps = 1e-6f;
 };
 

@@ -14,6 +14,8 @@ struct FeedForwardWeights {
   Activation act = Activation::gelu_tanh;
   int64_t inner = 0;
   LinearWeights gate, up, down;  // gate only when gated
+  // Gated, with `gate` one projection to [gate | up] (Phi-3's gate_up_proj) and `up` unused.
+  bool fused_gate_up = false;
 };
 
 // h: [T, C] -> x: [T, C] += ffn(h)

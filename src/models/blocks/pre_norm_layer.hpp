@@ -2,6 +2,7 @@
 //   sequential (GPT-2, Llama):  x += attn(n1(x));            x += ffn(n2(x))
 //   parallel (GPT-NeoX):        x += attn(n1(x)) + ffn(n2(x))
 //   with post norms (Gemma 2):  x += n1p(attn(n1(x)));       x += n2p(ffn(n2(x)))
+// A pre norm left unset (OLMo 2) passes x to its block as it is.
 #pragma once
 
 #include <cstdint>
