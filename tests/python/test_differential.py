@@ -320,7 +320,8 @@ def check_encoder(cls: Any, config: Any, draw: Draw, folder: str, ids: list[int]
             for t in m.top:
                 got_probs[t.id] = t.prob
             error = float(np.max(np.abs(got_probs - probs)))
-            assert error <= PROB_TOLERANCE, f"{cls.__name__} fill-mask at {m.position}: error {error:.3g}, ids={input_ids}"
+            assert error <= PROB_TOLERANCE, \
+                f"{cls.__name__} fill-mask at {m.position}: error {error:.3g}, ids={input_ids}"
     elif cls.__name__.endswith("ForSequenceClassification"):
         # The text-classification pipeline: one label is a sigmoid, several a softmax.
         logits = want[0].astype(np.float64)
@@ -446,7 +447,8 @@ def llama_family_config(draw: Draw, config_class: Any, rope_types: bool = False,
     vocab = draw(st.integers(16, 300))
     positions = draw(st.integers(24, 128))
     theta = draw(st.sampled_from([10000.0, 500000.0, 100.0]))
-    rope = rope_parameters(draw, theta, head, positions) if rope_types else {"rope_type": "default", "rope_theta": theta}
+    rope = rope_parameters(draw, theta, head, positions) if rope_types else {"rope_type": "default",
+                                                                             "rope_theta": theta}
     # The default rope rotates whole heads whatever partial_rotary_factor says (the scaled types
     # take it but then fail on the shapes in the reference, so it is drawn for the default only).
     if rope["rope_type"] == "default" and draw(st.booleans()):
