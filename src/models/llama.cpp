@@ -25,8 +25,14 @@ std::vector<int64_t> layer_windows(const Config& config, Family family, int64_t 
       (family == Family::mistral || (family == Family::qwen2 && config.get_bool("use_sliding_window", false))))
     window = config.get_size("sliding_window");
   std::vector<int64_t> windows(layers, window);
-  if (family == Family::qwen2 && window > 0)
-    for (int64_t l = 0; l < std::min(layers, config.get_size("max_window_layers", 28)); ++l) windows[l] = 0;
+  if (family == Family::qwen2 && window > 0) {
+    // 0 is valid: no layer keeps full attention (the reference slides them all).
+    const int64_t full = config.get_int("max_window_layers", 28);
+    if (full < 0)
+      fail(config.file().string() + ": \"max_window_layers\" must be a non-negative integer, got " +
+           std::to_string(full));
+    for (int64_t l = 0; l < std::min(layers, full); ++l) windows[l] = 0;
+  }
   return read_layer_windows(config, layers, std::move(windows), window);
 }
 

@@ -21,6 +21,7 @@ TOKPROB_DIFF_EXAMPLES=2000 TOKPROB_DIFF_RANDOM=1 is a campaign with fresh seeds.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -71,16 +72,40 @@ def save(model: torch.nn.Module, storage: str, folder: str) -> None:
     model.to(STORAGE[storage]).save_pretrained(folder, safe_serialization=True)
 
 
-def reference_model(cls: Any, folder: str) -> Any:
+def probability_error(got: np.ndarray, want: np.ndarray) -> float:
+    return float(np.max(np.abs(got - want)))
+
+
+def reference_model(cls: Any, folder: str, dtype: torch.dtype = torch.float32) -> Any:
     """The reference in float32 from the saved (possibly F16/BF16) weights, as tokprob reads them."""
-    return cls.from_pretrained(folder, dtype=torch.float32).eval()
+    return cls.from_pretrained(folder, dtype=dtype).eval()
 
 
-def reference_logits(cls: Any, folder: str, ids: list[int], **inputs: Any) -> np.ndarray:
-    model = reference_model(cls, folder)
+def reference_logits(cls: Any, folder: str, ids: list[int], dtype: torch.dtype = torch.float32,
+                     **inputs: Any) -> np.ndarray:
+    model = reference_model(cls, folder, dtype)
     with torch.no_grad():
         out = model(input_ids=torch.tensor([ids]), **inputs).logits
-    return out.numpy().reshape(-1, out.shape[-1])  # [tokens, vocab]; a classifier's [1, labels]
+    return out.double().numpy().reshape(-1, out.shape[-1])  # [tokens, vocab]; a classifier's [1, labels]
+
+
+def agrees(what: str, got: np.ndarray, want: np.ndarray, error: Callable[[np.ndarray, np.ndarray], float],
+           tolerance: float, exact: Callable[[], np.ndarray]) -> None:
+    """`got` within `tolerance` of the float32 reference `want`. Where it is not, the float32
+    reference's own rounding may be the cause: a drawn model can be ill-conditioned (weights of
+    scale 0.5, three layers: logits off the exact ones by 2e-5 in float32 whichever engine computes
+    them). `exact()` is the same reference computed in float64; then tokprob passes only by being
+    at least as close to it as the float32 reference is (recorded as an event), else it fails."""
+    e = error(got, want)
+    if e <= tolerance:
+        return
+    truth = exact()
+    ours, theirs = error(got, truth), error(want, truth)
+    if ours <= theirs:
+        event("float32 reference rounding beyond tolerance; tokprob closer to float64")
+        return
+    raise AssertionError(f"{what}: error {e:.3g} > {tolerance:g} (against float64: tokprob {ours:.3g}, "
+                         f"transformers float32 {theirs:.3g})")
 
 
 def token_ids(draw: Draw, vocab: int, longest: int, shortest: int = 1) -> list[int]:
@@ -274,20 +299,19 @@ def check_causal_lm(cls: Any, config: Any, draw: Draw, folder: str, text: str) -
     ids = encoded(lm, folder, text)
     model = reference_model(cls, folder)
     with torch.no_grad():
-        want = model(input_ids=torch.tensor([ids])).logits[0].numpy()
+        want = model(input_ids=torch.tensor([ids])).logits[0].double().numpy()
     got = lm.logits(ids)
     assert got.shape == want.shape
-    error = relative_error(got, want)
-    assert error <= LOGIT_TOLERANCE, f"{cls.__name__}: relative error {error:.3g}, ids={ids}\n{config.to_json_string()}"
+    exact = functools.cache(lambda: reference_logits(cls, folder, ids, torch.float64))
+    where = f"{cls.__name__}, ids={ids}\n{config.to_json_string()}"
+    agrees(f"logits of {where}", got, want, relative_error, LOGIT_TOLERANCE, exact)
 
     # The next-token distribution, every token of it.
-    probs = softmax(want[-1])
-    top = lm.next(text, k=config.vocab_size).top
-    got_probs = np.zeros_like(probs)
-    for t in top:
+    got_probs = np.zeros(config.vocab_size)
+    for t in lm.next(text, k=config.vocab_size).top:
         got_probs[t.id] = t.prob
-    error = float(np.max(np.abs(got_probs - probs)))
-    assert error <= PROB_TOLERANCE, f"{cls.__name__} next: probability error {error:.3g}, ids={ids}"
+    agrees(f"next-token probabilities of {where}", got_probs, softmax(want[-1]), probability_error, PROB_TOLERANCE,
+           lambda: softmax(exact()[-1]))
 
     # Generation, as far as the model's positions reach.
     room = (getattr(config, "n_positions", None) or config.max_position_embeddings) - len(ids)
@@ -306,32 +330,30 @@ def check_encoder(cls: Any, config: Any, draw: Draw, folder: str, ids: list[int]
     want = reference_logits(cls, folder, input_ids)
     got = lm.logits(input_ids)
     assert got.shape == want.shape
-    error = relative_error(got, want)
-    assert error <= LOGIT_TOLERANCE, \
-        f"{cls.__name__}: relative error {error:.3g}, ids={input_ids}\n{config.to_json_string()}"
+    exact = functools.cache(lambda: reference_logits(cls, folder, input_ids, torch.float64))
+    where = f"{cls.__name__}, ids={input_ids}\n{config.to_json_string()}"
+    agrees(f"logits of {where}", got, want, relative_error, LOGIT_TOLERANCE, exact)
     if cls.__name__.endswith("ForMaskedLM"):
         assert mask is not None
         result = lm.fill_mask(text, k=config.vocab_size)
         positions = [i for i, t in enumerate(input_ids) if t == mask]
         assert [m.position for m in result.masks] == positions
         for m in result.masks:
-            probs = softmax(want[m.position])
-            got_probs = np.zeros_like(probs)
+            got_probs = np.zeros(config.vocab_size)
             for t in m.top:
                 got_probs[t.id] = t.prob
-            error = float(np.max(np.abs(got_probs - probs)))
-            assert error <= PROB_TOLERANCE, \
-                f"{cls.__name__} fill-mask at {m.position}: error {error:.3g}, ids={input_ids}"
+            agrees(f"fill-mask at {m.position} of {where}", got_probs, softmax(want[m.position]), probability_error,
+                   PROB_TOLERANCE, lambda at=m.position: softmax(exact()[at]))
     elif cls.__name__.endswith("ForSequenceClassification"):
         # The text-classification pipeline: one label is a sigmoid, several a softmax.
-        logits = want[0].astype(np.float64)
-        probs = 1 / (1 + np.exp(-logits)) if config.num_labels == 1 else softmax(logits)
-        labels = lm.classify(text).labels
-        got_probs = np.zeros_like(probs)
-        for label in labels:
+        def pipeline(logits: np.ndarray) -> np.ndarray:
+            return 1 / (1 + np.exp(-logits)) if config.num_labels == 1 else softmax(logits)
+
+        got_probs = np.zeros(config.num_labels)
+        for label in lm.classify(text).labels:
             got_probs[label.id] = label.prob
-        error = float(np.max(np.abs(got_probs - probs)))
-        assert error <= PROB_TOLERANCE, f"{cls.__name__} classify: error {error:.3g}, ids={input_ids}"
+        agrees(f"label probabilities of {where}", got_probs, pipeline(want[0]), probability_error, PROB_TOLERANCE,
+               lambda: pipeline(exact()[0]))
 
 
 def check(cls: Any, config: Any, draw: Draw, storage: str, **inputs: Any) -> None:
@@ -376,9 +398,8 @@ def check(cls: Any, config: Any, draw: Draw, storage: str, **inputs: Any) -> Non
             want = reference_logits(cls, folder, ids, **inputs)
             got = tokprob.load(folder, kind=None).logits(ids)
             assert got.shape == want.shape
-            error = relative_error(got, want)
-            assert error <= LOGIT_TOLERANCE, \
-                f"{name} {storage}: relative error {error:.3g}, ids={ids}\n{config.to_json_string()}"
+            agrees(f"logits of {name} {storage}, ids={ids}\n{config.to_json_string()}", got, want, relative_error,
+                   LOGIT_TOLERANCE, lambda: reference_logits(cls, folder, ids, torch.float64, **inputs))
 
 
 def encoder_specials(draw: Draw, config: Any) -> tuple[dict[int, str], bool]:
@@ -550,16 +571,15 @@ def check_seq2seq(cls: Any, config: Any, folder: str, ids: list[int], new: int) 
             event("tie")
             return
         raise AssertionError(f"seq2seq greedy: tokprob {got}, transformers {want}; ids {ids}\n{config}")
-    decoder = [config.decoder_start_token_id, *want]
-    with torch.no_grad():
-        logits = model(input_ids=torch.tensor([ids]), decoder_input_ids=torch.tensor([decoder])).logits[0].numpy()
+    decoder = torch.tensor([[config.decoder_start_token_id, *want]])
+    logits = reference_logits(cls, folder, ids, decoder_input_ids=decoder)
+    exact = functools.cache(lambda: reference_logits(cls, folder, ids, torch.float64, decoder_input_ids=decoder))
     for step in result.steps:
-        probs = softmax(logits[step.step])
-        got_probs = np.zeros_like(probs)
+        got_probs = np.zeros(config.vocab_size)
         for t in step.top:
             got_probs[t.id] = t.prob
-        error = float(np.max(np.abs(got_probs - probs)))
-        assert error <= PROB_TOLERANCE, f"seq2seq step {step.step}: probability error {error:.3g}, ids={ids}"
+        agrees(f"seq2seq step {step.step} of ids={ids}\n{config}", got_probs, softmax(logits[step.step]),
+               probability_error, PROB_TOLERANCE, lambda at=step.step: softmax(exact()[at]))
 
 
 @st.composite
@@ -586,11 +606,13 @@ def t5_case(draw: Draw) -> None:
     with tempfile.TemporaryDirectory() as folder:
         save(model, storage, folder)
         write_word_tokenizer(folder, config.vocab_size, {})
-        want = reference_logits(cls, folder, ids, decoder_input_ids=torch.tensor([decoder_ids]))
+        decoder = torch.tensor([decoder_ids])
+        want = reference_logits(cls, folder, ids, decoder_input_ids=decoder)
         got = tokprob.load(folder).logits(ids, decoder_ids=decoder_ids)
         assert got.shape == want.shape
-        assert relative_error(got, want) <= LOGIT_TOLERANCE, \
-            f"{cls.__name__} {storage} ids={ids} decoder={decoder_ids}\n{config}"
+        agrees(f"logits of {cls.__name__} {storage} ids={ids} decoder={decoder_ids}\n{config}", got, want,
+               relative_error, LOGIT_TOLERANCE,
+               lambda: reference_logits(cls, folder, ids, torch.float64, decoder_input_ids=decoder))
         check_seq2seq(cls, config, folder, ids, draw(st.integers(1, 8)))
 
 
