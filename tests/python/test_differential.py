@@ -634,3 +634,26 @@ def test_architecture_matches_transformers(arch: str) -> None:
             Path(progress).write_text(f"{arch} {passed}\n", encoding="utf-8")
 
     run()
+
+
+# Configurations the campaigns found tokprob wrong on (fixed since), run on every CI run: the model
+# class, its config and the storage; prompts and weights are still drawn.
+PINNED: dict[str, tuple[Any, Callable[[], Any], str]] = {
+    # max_window_layers 0: every layer slides (tokprob refused it as not positive).
+    "qwen2-max-window-layers-0": (transformers.Qwen2ForCausalLM, lambda: transformers.Qwen2Config(
+        vocab_size=64, hidden_size=16, intermediate_size=24, num_hidden_layers=2, num_attention_heads=2,
+        num_key_value_heads=1, head_dim=8, max_position_embeddings=32, use_sliding_window=True, sliding_window=3,
+        max_window_layers=0, bos_token_id=5, eos_token_id=5, initializer_range=0.2), "F32"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_pinned_finding(name: str) -> None:
+    cls, config, storage = PINNED[name]
+
+    @settings(SETTINGS, max_examples=3)
+    @given(st.data())
+    def run(data: st.DataObject) -> None:
+        check(cls, config(), data.draw, storage)
+
+    run()
