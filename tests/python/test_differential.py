@@ -243,8 +243,8 @@ def check_greedy(model: Any, lm: Any, config: Any, text: str, ids: list[int], ne
     if list(got.new_ids) == want:
         return
     step = next(i for i, (a, b) in enumerate(zip([*got.new_ids, -1], [*want, -1], strict=False)) if a != b)
-    gap = min_gap(out.scores[step][0], 1)
-    if gap <= tie_margin(float(out.scores[step][0].abs().max())):
+    gap = min_gap(out.scores[step][0], 1) if step < len(out.scores) else float("inf")
+    if step < len(out.scores) and gap <= tie_margin(float(out.scores[step][0].abs().max())):
         event("tie")
         return
     raise AssertionError(f"greedy (repetition_penalty {penalty}): tokprob {list(got.new_ids)}, "
@@ -282,8 +282,9 @@ def check_beams(model: Any, lm: Any, config: Any, text: str, ids: list[int], new
                          repetition_penalty=penalty)
     got = [list(s.new_ids) for s in result.sequences]
     got_scores = [s.score for s in result.sequences]
-    same = got == want and all(abs(g - w) <= tie_margin(w) for g, w in zip(got_scores, want_scores, strict=True))
-    if same:
+    if got == want:  # the same sequences: their scores agree, tie or not
+        assert all(abs(g - w) <= tie_margin(w) for g, w in zip(got_scores, want_scores, strict=True)), \
+            f"beam scores: tokprob {got_scores}, transformers {want_scores}; prompt {ids}\n{config.to_json_string()}"
         return
     if gaps and min(gaps) <= 1.0:
         event("tie")
@@ -567,7 +568,8 @@ def check_seq2seq(cls: Any, config: Any, folder: str, ids: list[int], new: int) 
     got = list(result.output_ids)
     if got != want:
         step = next(i for i, (a, b) in enumerate(zip([*got, -1], [*want, -1], strict=False)) if a != b)
-        if min_gap(out.scores[step][0], 1) <= tie_margin(float(out.scores[step][0].abs().max())):
+        if step < len(out.scores) and \
+                min_gap(out.scores[step][0], 1) <= tie_margin(float(out.scores[step][0].abs().max())):
             event("tie")
             return
         raise AssertionError(f"seq2seq greedy: tokprob {got}, transformers {want}; ids {ids}\n{config}")
