@@ -199,12 +199,16 @@ def encoded(lm: Any, folder: str, text: str) -> list[int]:
     return want
 
 
-def min_gap(scores: torch.Tensor, keep: int) -> float:
-    """The smallest difference between neighbours among a row's `keep` + 1 best scores: how close
-    the reference came to a tie on which candidates survive."""
+def tie_ratio(scores: torch.Tensor, keep: int) -> float:
+    """How close the reference came to a tie on which candidates survive: the smallest difference
+    between neighbours among the `keep` + 1 best scores, over the tie margin at their size (at most
+    1: a tie). Candidates the reference masked (-1e9 added to finished beams) take no part."""
     flat = scores.reshape(-1).double()
     top = torch.topk(flat, min(keep + 1, flat.numel())).values
-    return float((top[:-1] - top[1:]).min()) if top.numel() > 1 else float("inf")
+    top = top[top > -1e8]
+    if top.numel() < 2:
+        return float("inf")
+    return float((top[:-1] - top[1:]).min()) / tie_margin(float(top.abs().max()))
 
 
 def tie_margin(scores: float) -> float:
@@ -243,12 +247,13 @@ def check_greedy(model: Any, lm: Any, config: Any, text: str, ids: list[int], ne
     if list(got.new_ids) == want:
         return
     step = next(i for i, (a, b) in enumerate(zip([*got.new_ids, -1], [*want, -1], strict=False)) if a != b)
-    gap = min_gap(out.scores[step][0], 1) if step < len(out.scores) else float("inf")
-    if step < len(out.scores) and gap <= tie_margin(float(out.scores[step][0].abs().max())):
+    gap = tie_ratio(out.scores[step][0], 1) if step < len(out.scores) else float("inf")
+    if gap <= 1.0:
         event("tie")
         return
     raise AssertionError(f"greedy (repetition_penalty {penalty}): tokprob {list(got.new_ids)}, "
-                         f"transformers {want}; prompt {ids}; step {step} gap {gap:.3g}\n{config.to_json_string()}")
+                         f"transformers {want}; prompt {ids}; step {step}, gap / tie margin {gap:.3g}\n"
+                         f"{config.to_json_string()}")
 
 
 def check_beams(model: Any, lm: Any, config: Any, text: str, ids: list[int], new: int, draw: Draw) -> None:
@@ -264,8 +269,7 @@ def check_beams(model: Any, lm: Any, config: Any, text: str, ids: list[int], new
     original = model._get_top_k_continuations
 
     def recorded(**kwargs: Any) -> Any:
-        scores = kwargs["accumulated_log_probs"]
-        gaps.append(min_gap(scores, kwargs["beams_to_keep"]) / tie_margin(float(scores.abs().max())))
+        gaps.append(tie_ratio(kwargs["accumulated_log_probs"], kwargs["beams_to_keep"]))
         return original(**kwargs)
 
     model._get_top_k_continuations = recorded
@@ -568,8 +572,7 @@ def check_seq2seq(cls: Any, config: Any, folder: str, ids: list[int], new: int) 
     got = list(result.output_ids)
     if got != want:
         step = next(i for i, (a, b) in enumerate(zip([*got, -1], [*want, -1], strict=False)) if a != b)
-        if step < len(out.scores) and \
-                min_gap(out.scores[step][0], 1) <= tie_margin(float(out.scores[step][0].abs().max())):
+        if step < len(out.scores) and tie_ratio(out.scores[step][0], 1) <= 1.0:
             event("tie")
             return
         raise AssertionError(f"seq2seq greedy: tokprob {got}, transformers {want}; ids {ids}\n{config}")
@@ -615,7 +618,11 @@ def t5_case(draw: Draw) -> None:
         agrees(f"logits of {cls.__name__} {storage} ids={ids} decoder={decoder_ids}\n{config}", got, want,
                relative_error, LOGIT_TOLERANCE,
                lambda: reference_logits(cls, folder, ids, torch.float64, decoder_input_ids=decoder))
-        check_seq2seq(cls, config, folder, ids, draw(st.integers(1, 8)))
+        # The reference's generate sizes its decoder cache by the encoder's num_layers and fails
+        # (IndexError in cache_utils) with more decoder layers: greedy decoding is compared where
+        # it runs.
+        if config.num_decoder_layers <= config.num_layers:
+            check_seq2seq(cls, config, folder, ids, draw(st.integers(1, 8)))
 
 
 CASES = {"gpt2": gpt2_case, "llama": llama_case, "mistral": mistral_case, "qwen2": qwen2_case, "bert": bert_case,
