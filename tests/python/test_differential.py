@@ -199,6 +199,15 @@ def encoded(lm: Any, folder: str, text: str) -> list[int]:
     return want
 
 
+def probabilities_comparable(config: Any) -> bool:
+    """Whether float32 can hold the drawn model's probabilities to PROB_TOLERANCE at all. Weights
+    of scale 0.5 make logits of ~20 whose float32 rounding alone (torch's own, measured against
+    the float64 reference: up to 1.1e-4 absolute on Qwen2 and Llama configs, tokprob's alike)
+    moves a probability by more than 1e-5, so the check would compare two roundings. Their logits
+    are still compared (1e-4 relative), and their generation."""
+    return float(getattr(config, "initializer_range", 0.0)) < 0.5
+
+
 def tie_ratio(scores: torch.Tensor, keep: int) -> float:
     """How close the reference came to a tie on which candidates survive: the smallest difference
     between neighbours among the `keep` + 1 best scores, over the tie margin at their size (at most
@@ -312,11 +321,12 @@ def check_causal_lm(cls: Any, config: Any, draw: Draw, folder: str, text: str) -
     agrees(f"logits of {where}", got, want, relative_error, LOGIT_TOLERANCE, exact)
 
     # The next-token distribution, every token of it.
-    got_probs = np.zeros(config.vocab_size)
-    for t in lm.next(text, k=config.vocab_size).top:
-        got_probs[t.id] = t.prob
-    agrees(f"next-token probabilities of {where}", got_probs, softmax(want[-1]), probability_error, PROB_TOLERANCE,
-           lambda: softmax(exact()[-1]))
+    if probabilities_comparable(config):
+        got_probs = np.zeros(config.vocab_size)
+        for t in lm.next(text, k=config.vocab_size).top:
+            got_probs[t.id] = t.prob
+        agrees(f"next-token probabilities of {where}", got_probs, softmax(want[-1]), probability_error,
+               PROB_TOLERANCE, lambda: softmax(exact()[-1]))
 
     # Generation, as far as the model's positions reach.
     room = (getattr(config, "n_positions", None) or config.max_position_embeddings) - len(ids)
@@ -338,6 +348,8 @@ def check_encoder(cls: Any, config: Any, draw: Draw, folder: str, ids: list[int]
     exact = functools.cache(lambda: reference_logits(cls, folder, input_ids, torch.float64))
     where = f"{cls.__name__}, ids={input_ids}\n{config.to_json_string()}"
     agrees(f"logits of {where}", got, want, relative_error, LOGIT_TOLERANCE, exact)
+    if not probabilities_comparable(config):
+        return
     if cls.__name__.endswith("ForMaskedLM"):
         assert mask is not None
         result = lm.fill_mask(text, k=config.vocab_size)
