@@ -21,6 +21,7 @@ TOKPROB_DIFF_EXAMPLES=2000 TOKPROB_DIFF_RANDOM=1 is a campaign with fresh seeds.
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import os
@@ -50,6 +51,13 @@ PROB_TOLERANCE = 1e-5   # absolute, on probabilities
 torch.set_num_threads(1)
 
 Draw = Callable[..., Any]
+EXCUSED: collections.Counter[str] = collections.Counter()  # the campaign's reports of excused examples
+
+
+def excuse(reason: str) -> None:
+    """An example passed on a documented exception (a tie, float32 rounding): counted, reported."""
+    event(reason)
+    EXCUSED[reason] += 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,7 +110,7 @@ def agrees(what: str, got: np.ndarray, want: np.ndarray, error: Callable[[np.nda
     truth = exact()
     ours, theirs = error(got, truth), error(want, truth)
     if ours <= theirs:
-        event("float32 reference rounding beyond tolerance; tokprob closer to float64")
+        excuse("float32 reference rounding beyond tolerance; tokprob closer to float64")
         return
     raise AssertionError(f"{what}: error {e:.3g} > {tolerance:g} (against float64: tokprob {ours:.3g}, "
                          f"transformers float32 {theirs:.3g})")
@@ -258,7 +266,7 @@ def check_greedy(model: Any, lm: Any, config: Any, text: str, ids: list[int], ne
     step = next(i for i, (a, b) in enumerate(zip([*got.new_ids, -1], [*want, -1], strict=False)) if a != b)
     gap = tie_ratio(out.scores[step][0], 1) if step < len(out.scores) else float("inf")
     if gap <= 1.0:
-        event("tie")
+        excuse("tie")
         return
     raise AssertionError(f"greedy (repetition_penalty {penalty}): tokprob {list(got.new_ids)}, "
                          f"transformers {want}; prompt {ids}; step {step}, gap / tie margin {gap:.3g}\n"
@@ -300,7 +308,7 @@ def check_beams(model: Any, lm: Any, config: Any, text: str, ids: list[int], new
             f"beam scores: tokprob {got_scores}, transformers {want_scores}; prompt {ids}\n{config.to_json_string()}"
         return
     if gaps and min(gaps) <= 1.0:
-        event("tie")
+        excuse("tie")
         return
     raise AssertionError(
         f"beam search (beams {beams}, returned {returned}, length_penalty {length_penalty}, early_stopping {early}, "
@@ -585,7 +593,7 @@ def check_seq2seq(cls: Any, config: Any, folder: str, ids: list[int], new: int) 
     if got != want:
         step = next(i for i, (a, b) in enumerate(zip([*got, -1], [*want, -1], strict=False)) if a != b)
         if step < len(out.scores) and tie_ratio(out.scores[step][0], 1) <= 1.0:
-            event("tie")
+            excuse("tie")
             return
         raise AssertionError(f"seq2seq greedy: tokprob {got}, transformers {want}; ids {ids}\n{config}")
     decoder = torch.tensor([[config.decoder_start_token_id, *want]])
@@ -652,7 +660,7 @@ def test_architecture_matches_transformers(arch: str) -> None:
         nonlocal passed
         passed += 1
         if progress:
-            Path(progress).write_text(f"{arch} {passed}\n", encoding="utf-8")
+            Path(progress).write_text(f"{arch} {passed} {dict(EXCUSED)}\n", encoding="utf-8")
 
     run()
 
