@@ -174,5 +174,34 @@ TEST(LlamaConfig, BiasesAndFamilies) {
   EXPECT_NE(error_of(copy.dir()).find("num_key_value_heads"), std::string::npos) << error_of(copy.dir());
 }
 
+// Found by the differential tests: Qwen2 with max_window_layers 0 slides every layer in the
+// reference; it was refused as not positive. With zero q/k/v biases it is Mistral's sliding model.
+TEST(LlamaConfig, Qwen2SlidesEveryLayerWithMaxWindowLayersZero) {
+  TOKPROB_REQUIRE_FIXTURE("llama-tiny");
+  ModelFolderCopy copy("llama-tiny", "qwen2_window0");
+  auto cfg = copy.config();
+  const int64_t layers = cfg["num_hidden_layers"], H = cfg["num_attention_heads"];
+  const int64_t KVH = cfg.value("num_key_value_heads", H);
+  const int64_t D = cfg.value("head_dim", cfg["hidden_size"].get<int64_t>() / H);
+  std::vector<ModelFolderCopy::ExtraTensor> biases;
+  for (int64_t l = 0; l < layers; ++l)
+    for (auto [proj, rows] : {std::pair{"q_proj", H * D}, {"k_proj", KVH * D}, {"v_proj", KVH * D}})
+      biases.push_back({"model.layers." + std::to_string(l) + ".self_attn." + proj + ".bias", "F32", {rows},
+                        std::string(static_cast<size_t>(rows) * 4, '\0')});
+  copy.rewrite_tensors([](std::string&, nlohmann::json&, std::string&) { return true; }, biases);
+  cfg["model_type"] = "mistral";
+  cfg["sliding_window"] = 4;  // shorter than the 7 tokens
+  copy.write_config(cfg);
+  const auto mistral = last_logits(copy.dir());
+  cfg["model_type"] = "qwen2";
+  cfg["use_sliding_window"] = true;
+  cfg["max_window_layers"] = 0;
+  copy.write_config(cfg);
+  EXPECT_EQ(last_logits(copy.dir()), mistral);
+  cfg["max_window_layers"] = -1;
+  copy.write_config(cfg);
+  EXPECT_NE(error_of(copy.dir()).find("max_window_layers"), std::string::npos) << error_of(copy.dir());
+}
+
 }  // namespace
 }  // namespace tokprob
