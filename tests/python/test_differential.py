@@ -577,8 +577,9 @@ def partial_rope_parameters(draw: Draw, theta: float, partial: float, head: int)
 @st.composite
 def olmo2_case(draw: Draw) -> None:
     config = llama_family_config(draw, transformers.Olmo2Config, attention_bias=draw(st.booleans()),
-                                 pad_token_id=None, eos_token_id=None)
+                                 pad_token_id=None)
     check(transformers.Olmo2ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
 
 @st.composite
 def gpt_neox_case(draw: Draw) -> None:
@@ -615,11 +616,13 @@ def gemma_case(draw: Draw) -> None:
     check(transformers.GemmaForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
 
 
+# No window of 1: transformers' generate() then attends to one earlier token its forward pass masks
+# out (its own decoding disagrees with its logits; seen on gemma2 and mistral), so 2 at least.
 @st.composite
 def gemma2_case(draw: Draw) -> None:
     config = gemma_family_config(
         draw, transformers.Gemma2Config, hidden_activation=draw(st.sampled_from(["gelu_pytorch_tanh", "silu"])),
-        query_pre_attn_scalar=draw(st.sampled_from([4, 16, 256])), sliding_window=draw(st.integers(1, 12)),
+        query_pre_attn_scalar=draw(st.sampled_from([4, 16, 256])), sliding_window=draw(st.integers(2, 12)),
         final_logit_softcapping=draw(st.sampled_from([None, 30.0, 0.5])),
         attn_logit_softcapping=draw(st.sampled_from([None, 50.0, 0.3])),
         rope_parameters={"rope_type": "default", "rope_theta": draw(st.sampled_from([10000.0, 100.0]))})
@@ -633,7 +636,7 @@ def gemma3_text_case(draw: Draw) -> None:
         full.update(rope_type="linear", factor=draw(st.sampled_from([2.0, 8.0])))
     config = gemma_family_config(
         draw, transformers.Gemma3TextConfig, hidden_activation=draw(st.sampled_from(["gelu_pytorch_tanh", "silu"])),
-        query_pre_attn_scalar=draw(st.sampled_from([4, 16, 256])), sliding_window=draw(st.integers(1, 12)),
+        query_pre_attn_scalar=draw(st.sampled_from([4, 16, 256])), sliding_window=draw(st.integers(2, 12)),
         final_logit_softcapping=draw(st.sampled_from([None, 30.0])),
         attn_logit_softcapping=draw(st.sampled_from([None, 0.3])),
         sliding_window_pattern=draw(st.integers(1, 3)),
@@ -659,7 +662,7 @@ def phi3_case(draw: Draw) -> None:
         num_hidden_layers=draw(st.integers(1, 3)), num_attention_heads=n_heads, num_key_value_heads=n_kv,
         max_position_embeddings=draw(st.integers(24, 128)), original_max_position_embeddings=original,
         hidden_act=draw(st.sampled_from(["silu", "gelu"])), rms_norm_eps=draw(st.sampled_from([1e-6, 1e-5, 1e-3])),
-        tie_word_embeddings=draw(st.booleans()), sliding_window=draw(st.sampled_from([None, 1, 3, 7])),
+        tie_word_embeddings=draw(st.booleans()), sliding_window=draw(st.sampled_from([None, 2, 3, 7])),
         rope_parameters=rope, pad_token_id=None, bos_token_id=None, eos_token_id=None,
         initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])))
     check(transformers.Phi3ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
