@@ -110,19 +110,29 @@ class Bart final : public Seq2SeqLayers {
     spec.max_positions_key = "max_position_embeddings";
   }
 
+  // The self-attention sublayer of either stack (norm placement, q/k/v/o, residual); `attend`
+  // is the stack's own attention over the rows (the decoder's reads and extends its cache).
+  template <class Attend>
+  void self_attention_block(const BartLayer& L, float* x, int64_t T, float* h, Attend attend) const {
+    std::vector<float> q(T * d_), k(T * d_), v(T * d_), att(T * d_);
+    const float* in = before(L.self_norm, x, T, h);
+    linear(in, T, L.self.q, q.data());
+    linear(in, T, L.self.k, k.data());
+    linear(in, T, L.self.v, v.data());
+    attend(q.data(), k.data(), v.data(), att.data());
+    linear(att.data(), T, L.self.o, x, /*accumulate=*/true);
+    after(L.self_norm, x, T);
+  }
+
   void encoder_embed(const SourceRows& rows, float* x) const override { embed(encoder_, rows, x); }
 
   void encoder_layer(int64_t l, const SourceRows& rows, float* x) const override {
     const BartLayer& L = encoder_.layers[l];
     const int64_t T = rows.count();
-    std::vector<float> h(T * d_), q(T * d_), k(T * d_), v(T * d_), att(T * d_);
-    const float* in = before(L.self_norm, x, T, h.data());
-    linear(in, T, L.self.q, q.data());
-    linear(in, T, L.self.k, k.data());
-    linear(in, T, L.self.v, v.data());
-    rows.self_attention(q.data(), d_, k.data(), v.data(), d_, shape(encoder_, false), att.data(), d_);
-    linear(att.data(), T, L.self.o, x, /*accumulate=*/true);
-    after(L.self_norm, x, T);
+    std::vector<float> h(T * d_);
+    self_attention_block(L, x, T, h.data(), [&](const float* q, const float* k, const float* v, float* att) {
+      rows.self_attention(q, d_, k, v, d_, shape(encoder_, false), att, d_);
+    });
     feed_forward(L, x, T, h.data());
   }
 
@@ -140,16 +150,13 @@ class Bart final : public Seq2SeqLayers {
   void decoder_layer(int64_t l, const TargetRows& rows, float* x) const override {
     const BartLayer& L = decoder_.layers[l];
     const int64_t T = rows.count();
-    std::vector<float> h(T * d_), q(T * d_), k(T * d_), v(T * d_), att(T * d_);
-    const float* in = before(L.self_norm, x, T, h.data());
-    linear(in, T, L.self.q, q.data());
-    linear(in, T, L.self.k, k.data());
-    linear(in, T, L.self.v, v.data());
-    rows.self_attention(l, q.data(), d_, k.data(), v.data(), d_, shape(decoder_, true), att.data(), d_);
-    linear(att.data(), T, L.self.o, x, /*accumulate=*/true);
-    after(L.self_norm, x, T);
+    std::vector<float> h(T * d_);
+    self_attention_block(L, x, T, h.data(), [&](const float* q, const float* k, const float* v, float* att) {
+      rows.self_attention(l, q, d_, k, v, d_, shape(decoder_, true), att, d_);
+    });
 
-    in = before(L.cross_norm, x, T, h.data());
+    std::vector<float> q(T * d_), att(T * d_);
+    const float* in = before(L.cross_norm, x, T, h.data());
     linear(in, T, L.cross.q, q.data());
     rows.cross_attention(l, q.data(), d_, shape(decoder_, false), att.data(), d_);
     linear(att.data(), T, L.cross.o, x, /*accumulate=*/true);
