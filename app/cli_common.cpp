@@ -118,6 +118,17 @@ Runner with_flag_names(FlagNames flags, Runner body) {
   };
 }
 
+namespace {
+std::vector<char*>& arguments() {
+  static std::vector<char*> args;
+  return args;
+}
+}  // namespace
+
+void set_command_line(int argc, char** argv) { arguments().assign(argv, argv + argc); }
+
+const std::vector<char*>& command_line() { return arguments(); }
+
 TableStyle stdout_style() {
   TableStyle s;
   s.bars = ::isatty(STDOUT_FILENO) != 0;

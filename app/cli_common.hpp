@@ -76,6 +76,10 @@ Runner with_flag_names(FlagNames flags, Runner body);
 // Table style for stdout: bars and colours only on a terminal (NO_COLOR respected).
 TableStyle stdout_style();
 
+// The program's arguments as main() received them (argv[0] first), for a command that hands them on.
+void set_command_line(int argc, char** argv);
+const std::vector<char*>& command_line();
+
 // Each command file defines one of these; main() calls them all.
 Runner add_next_command(CLI::App& app);
 Runner add_seq2seq_command(CLI::App& app);

@@ -1,31 +1,8 @@
-// tokprob serve: an HTTP server for one model, until SIGINT or SIGTERM.
-#include <signal.h>
-#include <unistd.h>
-
-#include <cerrno>
-
-#include <iostream>
-#include <chrono>
-#include <thread>
-
-#include "cli_common.hpp"
-#include "server/http_server.hpp"
+// tokprob serve: the command's options and their checks (run_serve() does the serving).
+#include "serve_settings.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::cli {
-
-namespace {
-
-int stop_pipe[2] = {-1, -1};
-
-void on_stop_signal(int signal) {
-  const int saved = errno;
-  const char c = signal == SIGTERM ? 'T' : 's';
-  [[maybe_unused]] auto n = ::write(stop_pipe[1], &c, 1);
-  errno = saved;
-}
-
-}  // namespace
 
 Runner add_serve_command(CLI::App& app) {
   struct State {
@@ -72,41 +49,13 @@ Runner add_serve_command(CLI::App& app) {
     if (st->server.max_queue < 0) usage_error("--max-queue must be 0 or more");
     if (!(st->server.drain_seconds >= 0 && st->server.drain_seconds <= 3600))
       usage_error("--drain-seconds must be in [0, 3600]");
-    CommonOptions common;
-    common.model = st->model;
-    common.threads = st->threads;
-    common.dtype = st->dtype;
-    common.tokenizer = st->tokenizer;
-    const auto dir = prepare(common);
-
-    HttpServer server(load_served_model(dir, st->server.max_batch, load_options(common)), st->server);
-    const int port = server.bind();
-    // BLAS threads exist before main(), so a signal cannot be kept to one thread by masking: the
-    // handler only writes to a pipe, and a thread reading it stops the server outside the handler.
-    if (::pipe(stop_pipe) != 0) fail("cannot create a pipe for signal handling");
-    struct sigaction action {};
-    action.sa_handler = on_stop_signal;
-    action.sa_flags = SA_RESETHAND;  // a second Ctrl-C ends the process at once
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
-    std::thread waiter([&] {
-      char c = 0;
-      while (::read(stop_pipe[0], &c, 1) < 0 && errno == EINTR) {
-      }
-      server.drain();
-      if (c == 'T' && st->server.drain_seconds > 0)  // SIGTERM: a load balancer's signal to go
-        std::this_thread::sleep_for(std::chrono::duration<double>(st->server.drain_seconds));
-      server.stop();
-    });
-    std::cout << "tokprob: serving " << server.model().name << " (" << server.model().kind() << ") on http://"
-              << st->server.host << ":" << port << "/" << std::endl;
-    server.run();
-    // Stopped by a signal, or listening failed: the waiter returns either way.
-    on_stop_signal(0);
-    waiter.join();
-    std::cout << "tokprob: stopped" << std::endl;
-    return 0;
+    ServeSettings settings;
+    settings.common.model = st->model;
+    settings.common.threads = st->threads;
+    settings.common.dtype = st->dtype;
+    settings.common.tokenizer = st->tokenizer;
+    settings.server = st->server;
+    return run_serve(settings);
   };
 }
 

@@ -7,6 +7,7 @@
 
 int main(int argc, char** argv) {
   using namespace tokprob;
+  cli::set_command_line(argc, argv);
   CLI::App app{"tokprob: how likely is each token? Token probabilities of Hugging Face models, natively."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tokprob 0.1.0");

@@ -1,6 +1,5 @@
 #include "io/http_client.hpp"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,8 +7,8 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <mutex>
 
+#include "io/curl_library.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -76,7 +75,7 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t bytes = size * n;
   long status = 0;
-  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_library().easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
   if (t->fd < 0 || (status != 200 && status != 206)) {
     const size_t room = kMaxErrorBody - std::min(kMaxErrorBody, t->response.body.size());
     t->response.body.append(data, std::min(room, bytes));
@@ -144,19 +143,12 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, cu
   auto* t = static_cast<Transfer*>(user);
   if (!t->body_started) return 0;
   long status = 0;
-  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_library().easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
   const std::uint64_t base = status == 206 ? t->offset : 0;
   std::uint64_t total = t->expected_size;
   if (total == 0 && dltotal > 0) total = base + static_cast<std::uint64_t>(dltotal);
   draw_progress(*t, base + static_cast<std::uint64_t>(dlnow), total, false);
   return 0;
-}
-
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) fail("libcurl initialisation failed");
-  });
 }
 
 }  // namespace
@@ -172,52 +164,51 @@ struct HttpClient::Impl {
 
   // Options every request shares; the handle is reused so that keep-alive connections are too.
   curl_slist* prepare(Transfer& t, const std::string& url) {
-    curl_easy_reset(curl);
+    curl_library().easy_reset(curl);
     t.curl = curl;
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "tokprob/0.1.0");
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, kStallSeconds);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+    curl_library().easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_library().easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_library().easy_setopt(curl, CURLOPT_USERAGENT, "tokprob/0.1.0");
+    curl_library().easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
+    curl_library().easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_library().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, kStallSeconds);
+    curl_library().easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_library().easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+    curl_library().easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_library().easy_setopt(curl, CURLOPT_WRITEDATA, &t);
     // Sizes and hashes the hub reports are those of the bytes as stored: no content coding.
-    curl_slist* headers = curl_slist_append(nullptr, "Accept-Encoding: identity");
-    if (!token.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_slist* headers = curl_library().slist_append(nullptr, "Accept-Encoding: identity");
+    if (!token.empty()) headers = curl_library().slist_append(headers, ("Authorization: Bearer " + token).c_str());
+    curl_library().easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     return headers;
   }
 
   void perform(Transfer& t, curl_slist* headers) {
-    const CURLcode rc = curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.response.status);
-    curl_slist_free_all(headers);
+    const CURLcode rc = curl_library().easy_perform(curl);
+    curl_library().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.response.status);
+    curl_library().slist_free_all(headers);
     if (!t.write_error.empty()) {
       t.response.transport_error = t.write_error;
     } else if (rc != CURLE_OK) {
-      t.response.transport_error = curl_easy_strerror(rc);
+      t.response.transport_error = curl_library().easy_strerror(rc);
     }
   }
 };
 
 HttpClient::HttpClient(std::string bearer_token) : impl_(std::make_unique<Impl>()) {
-  global_init();
-  impl_->curl = curl_easy_init();
+  impl_->curl = curl_library().easy_init();
   if (!impl_->curl) fail("libcurl: cannot create a transfer handle");
   impl_->token = std::move(bearer_token);
 }
 
-HttpClient::~HttpClient() { curl_easy_cleanup(impl_->curl); }
+HttpClient::~HttpClient() { curl_library().easy_cleanup(impl_->curl); }
 
 HttpResponse HttpClient::head(const std::string& url) {
   Transfer t;
   curl_slist* headers = impl_->prepare(t, url);
-  curl_easy_setopt(impl_->curl, CURLOPT_NOBODY, 1L);
-  curl_easy_setopt(impl_->curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(impl_->curl, CURLOPT_TIMEOUT, kHeadTimeoutSeconds);
+  curl_library().easy_setopt(impl_->curl, CURLOPT_NOBODY, 1L);
+  curl_library().easy_setopt(impl_->curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_library().easy_setopt(impl_->curl, CURLOPT_TIMEOUT, kHeadTimeoutSeconds);
   impl_->perform(t, headers);
   return std::move(t.response);
 }
@@ -232,18 +223,18 @@ HttpResponse HttpClient::download(const std::string& url, const std::filesystem:
   t.expected_size = expected_size;
   t.start = std::chrono::steady_clock::now();
   curl_slist* headers = impl_->prepare(t, url);
-  curl_easy_setopt(impl_->curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(impl_->curl, CURLOPT_MAXREDIRS, kMaxRedirects);
-  curl_easy_setopt(impl_->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(impl_->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_library().easy_setopt(impl_->curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_library().easy_setopt(impl_->curl, CURLOPT_MAXREDIRS, kMaxRedirects);
+  curl_library().easy_setopt(impl_->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_library().easy_setopt(impl_->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   // CURLOPT_RANGE rather than CURLOPT_RESUME_FROM: a server that ignores the range and sends
   // the whole file (200) is then accepted and the file rewritten.
   const std::string range = std::to_string(offset) + "-";
-  if (offset > 0) curl_easy_setopt(impl_->curl, CURLOPT_RANGE, range.c_str());
+  if (offset > 0) curl_library().easy_setopt(impl_->curl, CURLOPT_RANGE, range.c_str());
   if (!progress_label.empty()) {
-    curl_easy_setopt(impl_->curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(impl_->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(impl_->curl, CURLOPT_XFERINFODATA, &t);
+    curl_library().easy_setopt(impl_->curl, CURLOPT_NOPROGRESS, 0L);
+    curl_library().easy_setopt(impl_->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_library().easy_setopt(impl_->curl, CURLOPT_XFERINFODATA, &t);
   }
   impl_->perform(t, headers);
   // An empty 200 body never reaches on_body: the file must still end up empty.
