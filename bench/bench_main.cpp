@@ -344,6 +344,30 @@ void peak_rss_figures(const Settings& st, const std::string& fixtures) {
   std::filesystem::remove_all(cache);
 }
 
+// One long text against the same tokens as many short ones, fp32: causal attention is a few percent
+// of a 512-token prefill's FLOPs, so the long text should cost little more (issue target: at most
+// 1.1x); and 1024 tokens against 512, whose time should grow no more than the FLOPs do.
+constexpr double kLongPromptMaxRatio = 1.1;
+
+void long_prompt_figures(const Settings& st, const BenchModel& m) {
+  const auto model = load_causal_lm(m.dir, read_model_config(m.dir), LoadOptions(WeightFormat::f32));
+  std::printf("\nlong texts (fp32, median of %d):\n", st.repeats);
+  for (int n : st.threads) {
+    set_num_threads(n);
+    progress("long texts (" + std::to_string(n) + " threads)");
+    const double short_s = prefill(*model, 32, 16, st.repeats).median;
+    const double long_s = prefill(*model, 1, 512, st.repeats).median;
+    const double longer_s = prefill(*model, 1, 1024, st.repeats).median;
+    const double ratio = long_s / short_s;
+    const double growth = longer_s / long_s, flops = prefill_flops(m.shape, 1, 1024) / prefill_flops(m.shape, 1, 512);
+    std::printf("  %d thread%s: 1x512 %.1f ms, 32x16 %.1f ms: %.2f x (target <= %.1f: %s); 1x1024 %.1f ms: "
+                "time x%.2f for FLOPs x%.2f (%s)\n",
+                n, n > 1 ? "s" : "", long_s * 1e3, short_s * 1e3, ratio, kLongPromptMaxRatio,
+                ratio <= kLongPromptMaxRatio ? "met" : "NOT met", longer_s * 1e3, growth, flops,
+                growth <= flops * 1.05 ? "met" : "NOT met");
+  }
+}
+
 int run(const Settings& st) {
   const std::set<std::string> phases(st.only.begin(), st.only.end());
   auto wanted = [&](const char* p) { return phases.empty() || phases.count(p) > 0; };
@@ -440,7 +464,8 @@ int run(const Settings& st) {
     print_json(m, st, all, load);
   else
     print_table(m, st, all, load);
-  if (wanted("rss") && !st.json) peak_rss_figures(st, fixtures);  // a table of its own, not in the JSON
+  if (wanted("long") && !st.json) long_prompt_figures(st, m);    // tables of their own, not in the JSON
+  if (wanted("rss") && !st.json) peak_rss_figures(st, fixtures);
   return 0;
 }
 
@@ -470,9 +495,9 @@ int main(int argc, char** argv) {
                  "Load the model of the in-process figures through this cache of converted weights (a folder), "
                  "as a second start of the command does; default: converted in memory");
   app.add_flag("--json", st.json, "Print every number as JSON instead of the table");
-  app.add_option("--only", st.only, "Measure only these: bounds, cold, warm, prefill, decode, rss (for profiling)")
+  app.add_option("--only", st.only, "Measure only these: bounds, cold, warm, prefill, decode, long, rss (for profiling)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"bounds", "cold", "warm", "prefill", "decode", "rss"}));
+      ->check(CLI::IsMember({"bounds", "cold", "warm", "prefill", "decode", "long", "rss"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
