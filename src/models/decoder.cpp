@@ -1,5 +1,6 @@
 #include "models/decoder.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -58,15 +59,18 @@ class Decoder final : public CausalLM {
   std::unique_ptr<DecoderState> new_state() const override { return std::make_unique<KVCache>(s_.layers, s_.kv_dim); }
 
   // ids of all chunks -> x: [T, C] -> logits [R, V] for the requested rows.
-  std::vector<float> forward(std::span<DecodeChunk> chunks) const override {
+  std::vector<float> forward(std::span<DecodeChunk> given) const override {
     const int64_t C = s_.hidden;
-    const int64_t R = validate(chunks);
+    const int64_t R = validate(given);
+    std::vector<std::vector<int32_t>> whole;  // the recomputed sequences' tokens, alive for the pass
+    std::vector<DecodeChunk> recomputed;
+    const std::span<DecodeChunk> chunks = with_caches_recomputed(given, whole, recomputed);
     const DecoderRows rows(chunks, s_.kv_dim, s_.ropes);
     const int64_t T = rows.count();
     std::vector<float> x(T * C);
     layers_->embed(rows, x.data());
     for (int64_t l = 0; l < s_.layers; ++l) layers_->layer(l, rows, x.data());
-    for (auto& ch : chunks) static_cast<KVCache*>(ch.state)->advance(static_cast<int64_t>(ch.ids.size()));
+    for (auto& ch : chunks) static_cast<KVCache*>(ch.state)->advance(ch.ids);
 
     // The final norm and the vocabulary projection only for the rows asked for.
     std::vector<float> sel(R * C);
@@ -84,6 +88,33 @@ class Decoder final : public CausalLM {
   }
 
  private:
+  // `chunks`, or where DecoderSpec::recompute_cache_past asks for it, a copy in which those chunks
+  // carry their cached tokens before their new ones (and their caches are emptied).
+  std::span<DecodeChunk> with_caches_recomputed(std::span<DecodeChunk> chunks, std::vector<std::vector<int32_t>>& whole,
+                                                std::vector<DecodeChunk>& recomputed) const {
+    const int64_t past = s_.recompute_cache_past;
+    auto needs = [past](const DecodeChunk& ch) {
+      const int64_t start = ch.state->length(), end = start + static_cast<int64_t>(ch.ids.size());
+      return past > 0 && start > 0 && start <= past && end > past;
+    };
+    if (std::none_of(chunks.begin(), chunks.end(), needs)) return chunks;
+    whole.reserve(chunks.size());
+    for (auto& ch : chunks) {
+      DecodeChunk c = ch;
+      if (needs(ch)) {
+        auto* cache = static_cast<KVCache*>(ch.state);
+        const int64_t start = cache->length();
+        std::vector<int32_t>& ids = whole.emplace_back(cache->ids());
+        ids.insert(ids.end(), ch.ids.begin(), ch.ids.end());
+        cache->truncate(0);
+        c.ids = ids;
+        for (int64_t& r : c.logits_for) r += start;
+      }
+      recomputed.push_back(std::move(c));
+    }
+    return recomputed;
+  }
+
   // Checks every chunk; returns the number of logits rows asked for.
   int64_t validate(std::span<DecodeChunk> chunks) const {
     const ModelInfo& I = s_.info;

@@ -72,6 +72,12 @@ struct DecoderSpec {
   LinearWeights head;            // [C] -> [vocab]
   std::vector<const Rope*> ropes;  // angles computed once per pass, for DecoderRows::rope_cos/sin
   float final_logit_softcap = 0.0f;  // > 0: logits become tanh(logit / cap) * cap (Gemma 2)
+  // > 0: a pass that takes a sequence past this many tokens while its cache holds at most this many
+  // (and some) first recomputes the cache from the cached tokens. Phi-3's longrope switches to its
+  // long factors past original_max_position_embeddings, and the reference's generation then drops
+  // the keys rotated with the short ones and computes everything again (its
+  // prepare_inputs_for_generation), so this keeps cached decoding equal to it.
+  int64_t recompute_cache_past = 0;
 };
 
 std::unique_ptr<CausalLM> make_decoder(DecoderSpec spec, std::unique_ptr<DecoderLayers> layers);

@@ -136,7 +136,7 @@ class EncoderDecoder final : public Seq2SeqLM {
     layers_->decoder_embed(rows, x.data());
     for (int64_t l = 0; l < s_.decoder_layers; ++l) layers_->decoder_layer(l, rows, x.data());
     for (auto& ch : chunks)
-      static_cast<EncoderDecoderState*>(ch.state)->self_cache().advance(static_cast<int64_t>(ch.ids.size()));
+      static_cast<EncoderDecoderState*>(ch.state)->self_cache().advance(ch.ids);
 
     // The final norm and the vocabulary projection only for the rows asked for.
     if (R == 0) return {};

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "models/causal_lm.hpp"
@@ -30,9 +31,18 @@ class KVCache final : public DecoderState {
         V[(length_ + i) * kv_dim_ + c] = v[i * stride + c];
       }
   }
-  void advance(int64_t n) { length_ += n; }
+  // The tokens whose keys and values append() wrote, now part of the cache.
+  void advance(std::span<const int32_t> ids) {
+    ids_.insert(ids_.end(), ids.begin(), ids.end());
+    length_ += static_cast<int64_t>(ids.size());
+  }
   // Forgets everything after the first n tokens (scoring windows, rewinding a beam).
-  void truncate(int64_t n) { length_ = n < length_ ? n : length_; }
+  void truncate(int64_t n) {
+    length_ = n < length_ ? n : length_;
+    ids_.resize(static_cast<size_t>(length_));
+  }
+  // The tokens cached so far, so that a model can recompute the cache from them.
+  const std::vector<int32_t>& ids() const { return ids_; }
 
   const float* keys(int64_t layer) const { return k_[layer].data(); }
   const float* values(int64_t layer) const { return v_[layer].data(); }
@@ -42,6 +52,7 @@ class KVCache final : public DecoderState {
   int64_t kv_dim_;
   int64_t length_ = 0;
   std::vector<std::vector<float>> k_, v_;
+  std::vector<int32_t> ids_;
 };
 
 }  // namespace tokprob

@@ -59,6 +59,7 @@ class Phi3 final : public DecoderLayers {
     spec.layers = n_layers;
     spec.kv_dim = KVH * D;
     spec.ropes = {rope_.get()};
+    if (rope_->params().scaling == RopeScaling::longrope) spec.recompute_cache_past = rope_->params().original_max_positions;
     const int64_t window = config.has("sliding_window") ? config.get_size("sliding_window") : 0;
 
     const bool tied = config.get_bool("tie_word_embeddings", false);

@@ -15,8 +15,12 @@ constexpr int64_t V = 6;  // vocabulary = hidden size, so the identity is the he
 
 class StandIn final : public DecoderLayers {
  public:
+  // The rows of each pass's chunks, and their ids, as embed() saw them.
+  mutable std::vector<std::vector<int32_t>> passes;
   // x[r] = one_hot(id)
   void embed(const DecoderRows& rows, float* x) const override {
+    passes.emplace_back();
+    for (int64_t r = 0; r < rows.count(); ++r) passes.back().push_back(rows.id(r));
     for (int64_t r = 0; r < rows.count(); ++r) {
       for (int64_t c = 0; c < V; ++c) x[r * V + c] = 0.0f;
       x[r * V + rows.id(r)] = 1.0f;
@@ -37,7 +41,8 @@ std::vector<float> identity() {
   return m;
 }
 
-std::unique_ptr<CausalLM> stand_in(const std::vector<float>& head, float softcap = 0.0f) {
+std::unique_ptr<CausalLM> stand_in(const std::vector<float>& head, float softcap = 0.0f,
+                                   int64_t recompute_cache_past = 0, const StandIn** layers = nullptr) {
   DecoderSpec spec;
   spec.info.model_type = "stand-in";
   spec.info.vocab_size = V;
@@ -48,7 +53,10 @@ std::unique_ptr<CausalLM> stand_in(const std::vector<float>& head, float softcap
   spec.kv_dim = 1;
   spec.head = {head.data(), nullptr, V, V};
   spec.final_logit_softcap = softcap;
-  return make_decoder(std::move(spec), std::make_unique<StandIn>());
+  spec.recompute_cache_past = recompute_cache_past;
+  auto stand_in_layers = std::make_unique<StandIn>();
+  if (layers) *layers = stand_in_layers.get();
+  return make_decoder(std::move(spec), std::move(stand_in_layers));
 }
 
 // Logit row expected for token `id` at `position`: 2 * (one_hot(id) + (1 + 2) * position in dim 0).
@@ -101,6 +109,34 @@ TEST(Decoder, FinalLogitSoftCapIsTanhOfLogitOverCapTimesCap) {
   const auto logits = model->forward(std::span(&ch, 1));
   const auto raw = expected(4, 2);
   for (int64_t v = 0; v < V; ++v) EXPECT_NEAR(logits[v], std::tanh(raw[v] / 5.0) * 5.0, 1e-6) << v;
+}
+
+// Phi-3's longrope switch: the pass that first takes a sequence past the limit runs its cached
+// tokens again with its new one (the reference's generation drops its cache there); passes before
+// and after it run only their new tokens.
+TEST(Decoder, RecomputesTheCacheOnceWhenASequenceFirstPassesTheLimit) {
+  const auto head = identity();
+  const StandIn* layers = nullptr;
+  const auto model = stand_in(head, 0.0f, /*recompute_cache_past=*/3, &layers);
+  auto s = model->new_state(), other = model->new_state();
+  const std::vector<int32_t> ids = {1, 2, 3, 4, 5}, other_ids = {5, 4};
+  std::vector<std::vector<float>> logits;
+  DecodeChunk prompt{s.get(), std::span(ids).first(2), {1}};
+  logits.push_back(model->forward(std::span(&prompt, 1)));
+  for (int64_t i = 2; i < 5; ++i) {
+    std::vector<DecodeChunk> chunks = {{s.get(), std::span(ids).subspan(i, 1), {0}}};
+    if (i == 3) chunks.push_back({other.get(), other_ids, {1}});  // a fresh sequence beside it is left alone
+    logits.push_back(model->forward(chunks));
+  }
+  const std::vector<std::vector<int32_t>> want_passes = {{1, 2}, {3}, {1, 2, 3, 4, 5, 4}, {5}};
+  EXPECT_EQ(layers->passes, want_passes);
+  auto both = expected(4, 3);
+  const auto fresh = expected(4, 1);
+  both.insert(both.end(), fresh.begin(), fresh.end());
+  EXPECT_EQ(logits[2], both);
+  EXPECT_EQ(logits[3], expected(5, 4));
+  EXPECT_EQ(s->length(), 5);
+  EXPECT_EQ(other->length(), 2);
 }
 
 }  // namespace
