@@ -533,9 +533,10 @@ def llama_case(draw: Draw) -> None:
 
 @st.composite
 def mistral_case(draw: Draw) -> None:
-    # Windows shorter than the prompt slide; 4096 and None never do.
+    # Windows of any length from 2 (see gemma2_case): shorter than the prompt they slide; 4096 and
+    # None never do.
     config = llama_family_config(draw, transformers.MistralConfig, rope_types=True,
-                                 sliding_window=draw(st.sampled_from([None, 4096, 2, 3, 5, 8])))
+                                 sliding_window=draw(st.one_of(st.none(), st.just(4096), st.integers(2, 40))))
     check(transformers.MistralForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
 
 
@@ -543,7 +544,7 @@ def mistral_case(draw: Draw) -> None:
 def qwen2_case(draw: Draw) -> None:
     layers_kw: dict[str, Any] = {}
     if draw(st.booleans()):
-        layers_kw = dict(use_sliding_window=True, sliding_window=draw(st.sampled_from([2, 3, 5, 8, 4096])),
+        layers_kw = dict(use_sliding_window=True, sliding_window=draw(st.one_of(st.just(4096), st.integers(2, 40))),
                          max_window_layers=draw(st.integers(0, 3)))
     config = llama_family_config(draw, transformers.Qwen2Config, rope_types=True, **layers_kw)
     check(transformers.Qwen2ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
