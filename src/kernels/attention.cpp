@@ -22,8 +22,10 @@ void attention(const float* q, int64_t q_stride, const float* k, const float* v,
     const int64_t kvh = h / group;
     for (int64_t i = 0; i < n_new; ++i) {
       const float* qi = q + i * q_stride + h * d;
-      const int64_t visible = s.causal ? std::min(n_ctx, first_pos + i + 1) : n_ctx;
-      const int64_t first = s.window > 0 ? std::max<int64_t>(0, first_pos + i + 1 - s.window) : 0;
+      const int64_t pos = first_pos + i;
+      int64_t visible = s.causal ? std::min(n_ctx, pos + 1) : n_ctx;
+      const int64_t first = s.window > 0 ? std::max<int64_t>(0, pos + 1 - s.window) : 0;
+      if (!s.causal && s.window > 0) visible = std::min(n_ctx, pos + s.window);
       const float* bias_row = bias ? bias + (h * n_new + i) * n_ctx : nullptr;
       float max_score = -std::numeric_limits<float>::infinity();
       for (int64_t j = first; j < visible; ++j) {

@@ -1,5 +1,6 @@
 // The attention kernel's sliding window and soft-capping against a softmax computed here in double,
-// key by key, from the definitions (window: keys p - window + 1 .. p; cap: tanh(s / cap) * cap).
+// key by key, from the definitions (window: keys p - window + 1 .. p, or not causal
+// p - window + 1 .. p + window - 1; cap: tanh(s / cap) * cap).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +14,7 @@ namespace {
 struct Case {
   int64_t heads = 2, kv_heads = 1, d = 4, n_ctx = 9, n_new = 3, first_pos = 6, window = 0;
   float softcap = 0, scale = 0.5f;
+  bool causal = true;
 };
 
 // Reference output [n_new, heads*d] in double.
@@ -25,8 +27,9 @@ std::vector<double> reference(const Case& c, const std::vector<float>& q, const 
       const int64_t pos = c.first_pos + i;
       std::vector<double> w(c.n_ctx, 0.0);
       double sum = 0;
-      for (int64_t j = 0; j <= pos; ++j) {
-        if (c.window > 0 && j <= pos - c.window) continue;
+      for (int64_t j = 0; j < c.n_ctx; ++j) {
+        if (c.causal && j > pos) continue;
+        if (c.window > 0 && (j <= pos - c.window || j >= pos + c.window)) continue;
         double dot = 0;
         for (int64_t x = 0; x < c.d; ++x) dot += double(q[i * QD + h * c.d + x]) * k[j * KD + (h / group) * c.d + x];
         double s = dot * c.scale;
@@ -47,7 +50,7 @@ void check(const Case& c) {
   std::vector<float> q(c.n_new * QD), k(c.n_ctx * KD), v(c.n_ctx * KD), out(c.n_new * QD);
   for (auto* t : {&q, &k, &v})
     for (float& x : *t) x = nd(rng);
-  AttentionShape shape{c.heads, c.kv_heads, c.d, c.scale, true};
+  AttentionShape shape{c.heads, c.kv_heads, c.d, c.scale, c.causal};
   shape.window = c.window;
   shape.softcap = c.softcap;
   attention(q.data(), QD, k.data(), v.data(), KD, c.n_ctx, c.n_new, c.first_pos, shape, out.data(), QD);
@@ -60,6 +63,17 @@ TEST(Attention, CausalGqaMatchesDefinition) { check(Case{}); }
 TEST(Attention, SlidingWindowSeesTheLastWindowKeysIncludingItsOwn) {
   for (int64_t window : {1, 2, 4, 8, 20}) {
     Case c;
+    c.window = window;
+    check(c);
+  }
+}
+
+TEST(Attention, BidirectionalWindowSeesKeysOnBothSides) {
+  for (int64_t window : {1, 2, 4, 8, 20}) {
+    Case c;
+    c.causal = false;
+    c.n_new = c.n_ctx;
+    c.first_pos = 0;
     c.window = window;
     check(c);
   }
