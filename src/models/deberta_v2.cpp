@@ -78,29 +78,31 @@ class DisentangledBias {
   }
 };
 
-// pos_att_type as a list, or the older "p2c|c2p" string, which the config class lowercases and splits.
+// "a|b" as the config class reads such strings: lowercased, split at '|', each part stripped.
+std::vector<std::string> split_bars(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t bar = std::min(s.find('|', start), s.size());
+    const std::string part = s.substr(start, bar - start);
+    const auto first = part.find_first_not_of(" \t\n\r"), last = part.find_last_not_of(" \t\n\r");
+    parts.push_back(first == std::string::npos ? "" : part.substr(first, last - first + 1));
+    start = bar + 1;
+  }
+  return parts;
+}
+
+// pos_att_type as a list, or the older "p2c|c2p" string.
 std::vector<std::string> read_pos_att_type(const Config& config) {
   std::vector<std::string> types;
   if (!config.has("pos_att_type")) return types;
   const auto& v = config.json()["pos_att_type"];
-  if (v.is_string()) {
-    std::string s = v.get<std::string>();
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    size_t start = 0;
-    while (start <= s.size()) {
-      const size_t bar = std::min(s.find('|', start), s.size());
-      std::string part = s.substr(start, bar - start);
-      const auto first = part.find_first_not_of(" \t\n\r"), last = part.find_last_not_of(" \t\n\r");
-      types.push_back(first == std::string::npos ? "" : part.substr(first, last - first + 1));
-      start = bar + 1;
-    }
-  } else if (v.is_array()) {
-    for (const auto& t : v) {
-      if (!t.is_string()) fail(config.file().string() + ": pos_att_type entries must be strings");
-      types.push_back(t.get<std::string>());
-    }
-  } else {
-    fail(config.file().string() + ": pos_att_type must be a list or a '|'-separated string");
+  if (v.is_string()) return split_bars(v.get<std::string>());
+  if (!v.is_array()) fail(config.file().string() + ": pos_att_type must be a list or a '|'-separated string");
+  for (const auto& t : v) {
+    if (!t.is_string()) fail(config.file().string() + ": pos_att_type entries must be strings");
+    types.push_back(t.get<std::string>());
   }
   return types;
 }
@@ -197,12 +199,10 @@ std::unique_ptr<EncoderModel> load_deberta_v2(const Config& config, Weights weig
     b.hidden = C;
     b.scale = 1.0f / std::sqrt(static_cast<float>(D) * scale_factor);
     const int64_t rows = 2 * b.span;
-    std::vector<float> rel(r.w(p + "encoder.rel_embeddings.weight", {rows, C}),
-                           r.w(p + "encoder.rel_embeddings.weight", {rows, C}) + rows * C);
-    std::string norm_rel = config.get_string("norm_rel_ebd", "none");
-    std::transform(norm_rel.begin(), norm_rel.end(), norm_rel.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (("|" + norm_rel + "|").find("layer_norm") != std::string::npos) {
+    const float* stored = r.w(p + "encoder.rel_embeddings.weight", {rows, C});
+    std::vector<float> rel(stored, stored + rows * C);
+    const auto norm_rel = split_bars(config.get_string("norm_rel_ebd", "none"));
+    if (std::count(norm_rel.begin(), norm_rel.end(), "layer_norm") > 0) {
       const auto [g, beta] = r.norm(p + "encoder.LayerNorm", C);
       layer_norm(rel.data(), rows, C, g, beta, s.eps, rel.data());
     }
