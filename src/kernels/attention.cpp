@@ -61,8 +61,10 @@ struct Problem {
   const float* values = p.v + kvh * d;
   for (int64_t i = i0; i < i1; ++i) {
     const float* qi = p.q + i * p.q_stride + h * d;
-    const int64_t visible = s.causal ? std::min(p.n_ctx, p.first_pos + i + 1) : p.n_ctx;
-    const int64_t first = s.window > 0 ? std::max<int64_t>(0, p.first_pos + i + 1 - s.window) : 0;
+    const int64_t pos = p.first_pos + i;
+    int64_t visible = s.causal ? std::min(p.n_ctx, pos + 1) : p.n_ctx;
+    const int64_t first = s.window > 0 ? std::max<int64_t>(0, pos + 1 - s.window) : 0;
+    if (!s.causal && s.window > 0) visible = std::min(p.n_ctx, pos + s.window);
     const int64_t n = visible - first;
     float* sc = scores + first;
     for (int64_t j = 0; j < n; ++j) sc[j] = dot(qi, keys + (first + j) * p.kv_stride, d) * s.scale;

@@ -12,7 +12,9 @@ struct AttentionShape {
   float scale = 1.0f;      // multiplies q·k
   bool causal = true;
   // > 0: query at position p sees only keys at p - window + 1 .. p (the reference's sliding window,
-  // the query's own key included), however long the cache.
+  // the query's own key included), however long the cache; not causal, keys at p - window + 1 ..
+  // p + window - 1 (ModernBERT's local attention, |p - j| <= local_attention / 2, is window
+  // local_attention / 2 + 1).
   int64_t window = 0;
   // > 0: scores become tanh(score / softcap) * softcap before the softmax (Gemma 2).
   float softcap = 0.0f;

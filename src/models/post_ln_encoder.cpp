@@ -7,6 +7,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/norms.hpp"
+#include "models/encoder_batch.hpp"
 #include "models/blocks/stored_linear.hpp"
 #include "tokprob/error.hpp"
 
@@ -23,11 +24,19 @@ class PostLnEncoder final : public EncoderModel {
 
   // sequences: ragged batch packed into x [T, C] -> mlm logits [R, V], class logits [S, L].
   EncoderOutput forward(std::span<const EncoderSequence> seqs) const override {
-    const int64_t C = s_.hidden, T = validate(seqs);
+    const int64_t C = s_.hidden, T = validate_encoder_batch(s_.info, s_.mlm.has_value(), seqs);
     std::vector<float> x(T * C);
-    embed(seqs, x.data());
+    if (s_.embedding_size > 0) {  // summed in the embedding size, then projected to the hidden size
+      std::vector<float> e(T * s_.embedding_size);
+      embed(seqs, e.data(), s_.embedding_size);
+      linear(e.data(), T, s_.embed_proj, x.data());
+    } else {
+      embed(seqs, x.data(), C);
+    }
+    layer_norm(x.data(), T, C, s_.embed_norm_g, s_.embed_norm_b, s_.eps, x.data());
     std::vector<float> q(T * C), k(T * C), v(T * C), ctx(T * C), h(T * s_.inner);
-    for (const PostLnLayer& L : s_.layers) layer_forward(L, seqs, x.data(), T, q, k, v, ctx, h);
+    for (size_t l = 0; l < s_.layers.size(); ++l)
+      layer_forward(static_cast<int64_t>(l), s_.layers[l], seqs, x.data(), T, q, k, v, ctx, h);
 
     EncoderOutput out;
     int64_t R = 0;
@@ -38,42 +47,8 @@ class PostLnEncoder final : public EncoderModel {
   }
 
  private:
-  // Checks every sequence; returns the number of packed rows.
-  int64_t validate(std::span<const EncoderSequence> seqs) const {
-    const EncoderInfo& I = s_.info;
-    int64_t T = 0;
-    for (const auto& sq : seqs) {
-      const auto n = static_cast<int64_t>(sq.ids.size());
-      if (n == 0) fail("empty sequence: an encoder needs at least one token");
-      if (n > I.max_positions)
-        fail("sequence of " + std::to_string(n) + " tokens is longer than the model's " +
-             std::to_string(I.max_positions) + " positions (max_position_embeddings)");
-      for (int32_t id : sq.ids)
-        if (id < 0 || id >= I.vocab_size)
-          fail("token id " + std::to_string(id) + " is outside the vocabulary (vocab_size " +
-               std::to_string(I.vocab_size) + ")");
-      if (!sq.type_ids.empty()) {
-        if (sq.type_ids.size() != sq.ids.size())
-          fail("internal: " + std::to_string(sq.type_ids.size()) + " token type ids for " + std::to_string(n) +
-               " tokens");
-        for (int32_t t : sq.type_ids)
-          if (t != 0 && (t < 0 || t >= I.type_vocab_size))
-            fail("token type id " + std::to_string(t) + " is outside the model's " +
-                 std::to_string(I.type_vocab_size) + " token types (type_vocab_size)" +
-                 (I.type_vocab_size == 0 ? "; this model takes no sentence pairs" : ""));
-      }
-      if (!sq.mlm_logits_for.empty() && !s_.mlm)
-        fail("masked-LM logits asked of " + I.architecture + ", which has no masked-LM head");
-      for (int64_t r : sq.mlm_logits_for)
-        if (r < 0 || r >= n) fail("internal: masked-LM row outside the sequence");
-      T += n;
-    }
-    return T;
-  }
-
-  // x: [T, C] <- LayerNorm(word[id] + position[p(i)] + type[type_id])
-  void embed(std::span<const EncoderSequence> seqs, float* x) const {
-    const int64_t C = s_.hidden;
+  // x: [T, C] <- word[id] + position[p(i)] + type[type_id], the tables C wide
+  void embed(std::span<const EncoderSequence> seqs, float* x, int64_t C) const {
     const int32_t pad = s_.position_padding_idx;
     int64_t row = 0;
     for (const auto& sq : seqs) {
@@ -81,9 +56,13 @@ class PostLnEncoder final : public EncoderModel {
       for (size_t i = 0; i < sq.ids.size(); ++i, ++row) {
         const float* we = s_.word_embeddings + static_cast<int64_t>(sq.ids[i]) * C;
         const int64_t position = pad < 0 ? static_cast<int64_t>(i) : sq.ids[i] == pad ? pad : pad + ++counted;
-        const float* pe = s_.position_embeddings + position * C;
         float* xr = x + row * C;
-        for (int64_t c = 0; c < C; ++c) xr[c] = we[c] + pe[c];
+        if (s_.position_embeddings) {
+          const float* pe = s_.position_embeddings + position * C;
+          for (int64_t c = 0; c < C; ++c) xr[c] = we[c] + pe[c];
+        } else {
+          std::memcpy(xr, we, C * sizeof(float));
+        }
         if (s_.type_embeddings) {
           const int64_t t = sq.type_ids.empty() ? 0 : sq.type_ids[i];
           const float* te = s_.type_embeddings + t * C;
@@ -91,24 +70,28 @@ class PostLnEncoder final : public EncoderModel {
         }
       }
     }
-    const int64_t T = row;
-    layer_norm(x, T, C, s_.embed_norm_g, s_.embed_norm_b, s_.eps, x);
   }
 
   // x: [T, C] -> [T, C]: x = LN(x + out(attn(x))); x = LN(x + ffn_out(act(ffn_in(x)))).
-  void layer_forward(const PostLnLayer& L, std::span<const EncoderSequence> seqs, float* x, int64_t T,
+  void layer_forward(int64_t layer, const PostLnLayer& L, std::span<const EncoderSequence> seqs, float* x, int64_t T,
                      std::vector<float>& q, std::vector<float>& k, std::vector<float>& v, std::vector<float>& ctx,
                      std::vector<float>& h) const {
     const int64_t C = s_.hidden, H = s_.heads, D = C / H;
     linear(x, T, L.query, q.data());
     linear(x, T, L.key, k.data());
     linear(x, T, L.value, v.data());
-    const AttentionShape shape{H, H, D, 1.0f / std::sqrt(static_cast<float>(D)), /*causal=*/false};
+    const float scale = s_.attention_scale > 0.0f ? s_.attention_scale : 1.0f / std::sqrt(static_cast<float>(D));
+    const AttentionShape shape{H, H, D, scale, /*causal=*/false};
+    std::vector<float> bias;
     int64_t row = 0;
     for (const auto& sq : seqs) {
       const auto n = static_cast<int64_t>(sq.ids.size());
+      if (s_.attention_bias) {
+        bias.assign(H * n * n, 0.0f);
+        s_.attention_bias(layer, q.data() + row * C, k.data() + row * C, C, n, bias.data());
+      }
       attention(q.data() + row * C, C, k.data() + row * C, v.data() + row * C, C, n, n, 0, shape,
-                ctx.data() + row * C, C);
+                ctx.data() + row * C, C, s_.attention_bias ? bias.data() : nullptr);
       row += n;
     }
     linear(ctx.data(), T, L.attn_out, x, /*accumulate=*/true);
@@ -119,19 +102,20 @@ class PostLnEncoder final : public EncoderModel {
     layer_norm(x, T, C, L.ffn_norm_g, L.ffn_norm_b, s_.eps, x);
   }
 
-  // Only the R rows asked for: [R, C] -> transform, act, LN -> [R, V].
+  // Only the R rows asked for: [R, C] -> transform, act, LN -> [R, E] -> [R, V].
   std::vector<float> mlm_head(std::span<const EncoderSequence> seqs, const float* x, int64_t R) const {
     const int64_t C = s_.hidden;
     const MlmHeadWeights& m = *s_.mlm;
-    std::vector<float> sel(R * C), t(R * C);
+    const int64_t E = m.transform.out;
+    std::vector<float> sel(R * C), t(R * E);
     int64_t row = 0, r = 0;
     for (const auto& sq : seqs) {
       for (int64_t i : sq.mlm_logits_for) std::memcpy(&sel[r++ * C], x + (row + i) * C, C * sizeof(float));
       row += static_cast<int64_t>(sq.ids.size());
     }
     linear(sel.data(), R, m.transform, t.data());
-    apply_activation(m.act, t.data(), R * C);
-    layer_norm(t.data(), R, C, m.norm_g, m.norm_b, m.eps, t.data());
+    apply_activation(m.act, t.data(), R * E);
+    layer_norm(t.data(), R, E, m.norm_g, m.norm_b, m.eps, t.data());
     std::vector<float> logits(R * m.decoder.out);
     linear(t.data(), R, m.decoder, logits.data());
     return logits;

@@ -4,6 +4,7 @@
 // computation lives here once.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,7 +27,7 @@ struct PostLnLayer {
   const float *ffn_norm_g = nullptr, *ffn_norm_b = nullptr;
 };
 
-// transform -> act -> LayerNorm -> decoder (tied to the word embeddings in every known
+// transform (C -> E, E = C but for DeBERTa's embedding_size) -> act -> LayerNorm -> decoder (tied to the word embeddings in every known
 // checkpoint, with its own bias).
 struct MlmHeadWeights {
   LinearWeights transform;
@@ -44,14 +45,26 @@ struct ClassifierHeadWeights {
   LinearWeights out;
 };
 
+// Scores added to one layer's attention of one sequence of n tokens: q, k the sequence's first
+// query and key rows [n, C] (row stride `stride`, head h at columns h*head_dim) -> bias [heads, n, n].
+using AttentionBias = std::function<void(int64_t layer, const float* q, const float* k, int64_t stride, int64_t n,
+                                         float* bias)>;
+
 struct PostLnEncoderSpec {
   EncoderInfo info;
   int64_t hidden = 0, heads = 0, inner = 0;
   float eps = 1e-12f;
   Activation act = Activation::gelu_erf;
+  // DeBERTa's departures from BERT: 0 scales q·k by 1/sqrt(head_dim); a bias function adds its
+  // relative-position scores; embeddings of embedding_size (0: hidden) go through embed_proj.
+  float attention_scale = 0.0f;
+  AttentionBias attention_bias;
+  int64_t embedding_size = 0;
+  LinearWeights embed_proj;
   // -1: token i takes row i of the position table. Otherwise RoBERTa's numbering around its
   // padding id: a padding token takes row padding_idx, the others padding_idx + 1, + 2, ... in order.
   int32_t position_padding_idx = -1;
+  // position_embeddings null: the model has none (DeBERTa's position_biased_input false).
   const float *word_embeddings = nullptr, *position_embeddings = nullptr;
   std::string word_embeddings_name;  // its tensor, which a tied masked-LM decoder packs
   const float* type_embeddings = nullptr;  // [info.type_vocab_size, hidden]; null when the model has none

@@ -7,6 +7,8 @@
 #include "models/bert.hpp"
 #include "models/distilbert.hpp"
 #include "models/roberta.hpp"
+#include "models/modernbert.hpp"
+#include "models/deberta_v2.hpp"
 #include "models/gemma.hpp"
 #include "models/gpt2.hpp"
 #include "models/gpt_neox.hpp"
@@ -57,7 +59,9 @@ using EncoderLoader = std::function<std::unique_ptr<EncoderModel>(const Config&,
 const std::map<std::string, EncoderLoader>& encoder_loaders() {
   static const std::map<std::string, EncoderLoader> table = {
       {"bert", load_bert},
+      {"deberta-v2", load_deberta_v2},
       {"distilbert", load_distilbert},
+      {"modernbert", load_modernbert},
       {"roberta", load_roberta},
       {"xlm-roberta", load_roberta},
   };

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tokenizer/deberta_spm.hpp"
 #include "tokenizer/json_fields.hpp"
 #include "tokenizer/sentencepiece_model.hpp"
 #include "tokenizer/pipeline.hpp"
@@ -290,6 +291,10 @@ static std::unique_ptr<Pipeline> load_legacy_files_unguarded(const fs::path& dir
 
 std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir, const TokenizerOptions& options) {
   try {
+    // DeBERTa-v2/v3 ship spm.model, which only their tokenizer class reads.
+    if (file_exists(dir / "spm.model") && !file_exists(dir / "vocab.txt") && !file_exists(dir / "spiece.model") &&
+        !file_exists(dir / "tokenizer.model") && !(file_exists(dir / "vocab.json") && file_exists(dir / "merges.txt")))
+      return load_deberta_spm(dir, options);
     return load_legacy_files_unguarded(dir, options);
   } catch (const Error&) {
     throw;

@@ -187,9 +187,11 @@ void replace_in(NormalizedString& s, const TextPattern& pattern, const std::u32s
       out.push_back(s.text[i]);
       source.push_back(static_cast<ptrdiff_t>(i));
     }
+    // `tokenizers` aligns every replacing character with the match's last character (a run of
+    // spaces collapsed to one reads as the run's last space).
     for (size_t k = 0; k < content.size(); ++k) {
       out.push_back(content[k]);
-      source.push_back(e > b ? static_cast<ptrdiff_t>(std::min(b + k, e - 1)) : (b > 0 ? static_cast<ptrdiff_t>(b - 1) : -1));
+      source.push_back(e > b ? static_cast<ptrdiff_t>(e - 1) : (b > 0 ? static_cast<ptrdiff_t>(b - 1) : -1));
     }
     prev = e;
   }

@@ -53,6 +53,11 @@ void apply_folder_config(Pipeline& impl, const nlohmann::json& config, const nlo
 void add_config_added_tokens(AddedVocabulary& added, const nlohmann::json& config);
 
 std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file, const TokenizerOptions& options);
+// A tokenizer.json already read (or built in memory from other files, as transformers converts
+// them), with the folder `dir` whose tokenizer_config.json and special_tokens_map.json apply.
+struct TokenizerJsonDocument;
+std::unique_ptr<Pipeline> load_tokenizer_document(TokenizerJsonDocument doc, const std::string& where,
+                                                  const std::filesystem::path& dir, const TokenizerOptions& options);
 std::unique_ptr<Pipeline> load_legacy_files(const std::filesystem::path& dir, const TokenizerOptions& options);
 
 }  // namespace tokprob::tok

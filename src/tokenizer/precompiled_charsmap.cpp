@@ -36,6 +36,22 @@ std::string base64_decode(std::string_view text, const std::string& where) {
   return out;
 }
 
+std::string base64_encode(std::string_view bytes) {
+  static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (i + 1 < bytes.size()) v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    if (i + 2 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 2]);
+    out.push_back(kDigits[(v >> 18) & 63]);
+    out.push_back(kDigits[(v >> 12) & 63]);
+    out.push_back(i + 1 < bytes.size() ? kDigits[(v >> 6) & 63] : '=');
+    out.push_back(i + 2 < bytes.size() ? kDigits[v & 63] : '=');
+  }
+  return out;
+}
+
 namespace {
 
 // darts-clone unit layout: bit 8 = has_leaf, low 31 bits = value (on a leaf unit),

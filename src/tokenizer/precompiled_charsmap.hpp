@@ -32,5 +32,8 @@ class PrecompiledCharsmap {
 };
 
 std::string base64_decode(std::string_view text, const std::string& where);
+// Standard base64 with padding: a map read from a SentencePiece model, written into the
+// tokenizer.json that transformers would build from it.
+std::string base64_encode(std::string_view bytes);
 
 }  // namespace tokprob::tok

@@ -17,8 +17,13 @@ namespace {
 std::unique_ptr<Pipeline> load_tokenizer_json_unguarded(const std::filesystem::path& file,
                                                         const TokenizerOptions& options) {
   const std::string where = file.string();
-  TokenizerJsonDocument doc = read_tokenizer_json(read_file(where), where);
-  const auto dir = file.parent_path();
+  return load_tokenizer_document(read_tokenizer_json(read_file(where), where), where, file.parent_path(), options);
+}
+
+}  // namespace
+
+std::unique_ptr<Pipeline> load_tokenizer_document(TokenizerJsonDocument doc, const std::string& where,
+                                                  const std::filesystem::path& dir, const TokenizerOptions& options) {
   const json config = read_optional_json(dir / "tokenizer_config.json");
   if (options.add_prefix_space) apply_add_prefix_space(doc.rest, config, *options.add_prefix_space);
   const json& j = doc.rest;
@@ -56,8 +61,6 @@ std::unique_ptr<Pipeline> load_tokenizer_json_unguarded(const std::filesystem::p
   impl->add_special_tokens = options.add_special_tokens;
   return impl;
 }
-
-}  // namespace
 
 std::unique_ptr<Pipeline> load_tokenizer_json(const std::filesystem::path& file, const TokenizerOptions& options) {
   try {

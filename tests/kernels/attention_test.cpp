@@ -1,5 +1,6 @@
 // The attention kernel's sliding window and soft-capping against a softmax computed here in double,
-// key by key, from the definitions (window: keys p - window + 1 .. p; cap: tanh(s / cap) * cap).
+// key by key, from the definitions (window: keys p - window + 1 .. p, or not causal
+// p - window + 1 .. p + window - 1; cap: tanh(s / cap) * cap).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -33,12 +34,13 @@ std::vector<double> reference(const Case& c, const std::vector<float>& q, const 
   std::vector<double> out(c.n_new * QD, 0.0);
   for (int64_t h = 0; h < c.heads; ++h)
     for (int64_t i = 0; i < c.n_new; ++i) {
-      const int64_t pos = c.causal ? c.first_pos + i : c.n_ctx - 1;
+      const int64_t pos = c.first_pos + i;
       std::vector<double> w(c.n_ctx, 0.0);
       double sum = 0;
       const std::vector<float> bias = c.bias ? bias_of(c) : std::vector<float>();
-      for (int64_t j = 0; j <= pos; ++j) {
-        if (c.window > 0 && j <= pos - c.window) continue;
+      for (int64_t j = 0; j < c.n_ctx; ++j) {
+        if (c.causal && j > pos) continue;
+        if (c.window > 0 && (j <= pos - c.window || j >= pos + c.window)) continue;
         double dot = 0;
         for (int64_t x = 0; x < c.d; ++x) dot += double(q[i * QD + h * c.d + x]) * k[j * KD + (h / group) * c.d + x];
         double s = dot * c.scale;
@@ -78,6 +80,17 @@ TEST(Attention, CausalGqaMatchesDefinition) { check(Case{}); }
 TEST(Attention, SlidingWindowSeesTheLastWindowKeysIncludingItsOwn) {
   for (int64_t window : {1, 2, 4, 8, 20}) {
     Case c;
+    c.window = window;
+    check(c);
+  }
+}
+
+TEST(Attention, BidirectionalWindowSeesKeysOnBothSides) {
+  for (int64_t window : {1, 2, 4, 8, 20}) {
+    Case c;
+    c.causal = false;
+    c.n_new = c.n_ctx;
+    c.first_pos = 0;
     c.window = window;
     check(c);
   }

@@ -381,14 +381,18 @@ def check_encoder(cls: Any, config: Any, draw: Draw, folder: str, ids: list[int]
                lambda: pipeline(exact()[0]))
 
 
-def check(cls: Any, config: Any, draw: Draw, storage: str, **inputs: Any) -> None:
+def check(cls: Any, config: Any, draw: Draw, storage: str, prepare: Callable[[Any, Draw], None] | None = None,
+          **inputs: Any) -> None:
     """Builds `cls(config)` with random weights, saves it with a word-level tokenizer and compares
     tokprob with the reference on a drawn prompt: logits always; then, by the class's head, the
     next-token distribution, greedy and beam generation (…ForCausalLM/…LMHeadModel), fill-mask
-    (…ForMaskedLM) or label distributions (…ForSequenceClassification). `inputs` go to the
-    reference's forward call alone (logits only) for heads these checks do not know."""
+    (…ForMaskedLM) or label distributions (…ForSequenceClassification). `prepare(model, draw)`, when
+    given, changes the weights before they are saved. `inputs` go to the reference's forward call
+    alone (logits only) for heads these checks do not know."""
     torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
     model = cls(config).eval()
+    if prepare is not None:
+        prepare(model, draw)
     positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) or 32
     longest = min(positions, 24)
     name = cls.__name__
@@ -710,6 +714,76 @@ def distilbert_case(draw: Draw) -> None:
     encoder_case(draw, config, (transformers.DistilBertForMaskedLM, transformers.DistilBertForSequenceClassification))
 
 
+def perturb_norms_and_biases(model: Any, draw: Draw) -> None:
+    """Norm weights start as ones, biases as zeros (an encoder's decoder bias, its projections'):
+    drawn away from that, a missing or misplaced one shows."""
+    generator = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+    with torch.no_grad():
+        for name, tensor in model.named_parameters():
+            if "norm" in name.lower() or name.endswith("bias"):
+                tensor.add_(0.1 * torch.randn(tensor.shape, generator=generator))
+
+
+@st.composite
+def modernbert_case(draw: Draw) -> None:
+    n_heads, _, head = heads(draw)
+    layers = draw(st.integers(1, 4))
+    thetas = {"global_rope_theta": draw(st.sampled_from([160_000.0, 10_000.0, 500.0])),
+              "local_rope_theta": draw(st.sampled_from([10_000.0, 100.0]))}
+    if draw(st.booleans()):  # 5.x's spelling
+        rope: dict[str, Any] = {"rope_parameters": {
+            "full_attention": {"rope_type": "default", "rope_theta": thetas["global_rope_theta"]},
+            "sliding_attention": {"rope_type": "default", "rope_theta": thetas["local_rope_theta"]}}}
+    else:
+        rope = thetas
+    if draw(st.booleans()):
+        pattern: dict[str, Any] = {"global_attn_every_n_layers": draw(st.integers(1, 3))}
+    else:
+        pattern = {"layer_types": draw(st.lists(st.sampled_from(["full_attention", "sliding_attention"]),
+                                                min_size=layers, max_size=layers))}
+    config = transformers.ModernBertConfig(
+        vocab_size=draw(st.integers(16, 300)), hidden_size=n_heads * head, intermediate_size=draw(st.integers(8, 64)),
+        num_hidden_layers=layers, num_attention_heads=n_heads,
+        hidden_activation=draw(st.sampled_from(["gelu", "gelu_new", "silu", "relu"])),
+        classifier_activation=draw(st.sampled_from(["gelu", "gelu_new", "silu", "relu"])),
+        max_position_embeddings=draw(st.integers(24, 64)), local_attention=draw(st.sampled_from([2, 3, 4, 5, 8, 128])),
+        norm_eps=draw(st.sampled_from([1e-5, 1e-12])), norm_bias=draw(st.booleans()),
+        attention_bias=draw(st.booleans()), mlp_bias=draw(st.booleans()), decoder_bias=draw(st.booleans()),
+        classifier_bias=draw(st.booleans()), classifier_pooling=draw(st.sampled_from(["cls", "mean"])),
+        tie_word_embeddings=draw(st.booleans()), num_labels=draw(st.integers(1, 4)),
+        initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])),
+        pad_token_id=0, bos_token_id=None, eos_token_id=None, cls_token_id=None, sep_token_id=None, **rope, **pattern)
+    cls = draw(st.sampled_from([transformers.ModernBertForMaskedLM, transformers.ModernBertForSequenceClassification]))
+    check(cls, config, draw, draw(st.sampled_from(list(STORAGE))), prepare=perturb_norms_and_biases)
+
+
+@st.composite
+def deberta_v2_case(draw: Draw) -> None:
+    n_heads, _, head = heads(draw)
+    hidden = n_heads * head
+    buckets = draw(st.sampled_from([-1, 2, 3, 4, 6, 8, 256]))
+    max_relative = draw(st.sampled_from([-1, 2, 3, 5, 8, 16, 64]))
+    if buckets > 0 and max_relative - 1 == buckets // 2:  # the reference divides by log(1) there
+        max_relative += 1
+    legacy = draw(st.booleans())
+    config = transformers.DebertaV2Config(
+        vocab_size=draw(st.integers(16, 300)), hidden_size=hidden, num_hidden_layers=draw(st.integers(1, 3)),
+        num_attention_heads=n_heads, intermediate_size=draw(st.integers(8, 64)),
+        hidden_act=draw(st.sampled_from(["gelu", "relu", "gelu_new", "silu"])),
+        max_position_embeddings=draw(st.integers(30, 64)), type_vocab_size=draw(st.integers(0, 2)),
+        layer_norm_eps=draw(st.sampled_from([1e-7, 1e-12, 1e-5])),
+        initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])), num_labels=draw(st.integers(1, 4)),
+        relative_attention=draw(st.sampled_from([True, True, True, False])),
+        pos_att_type=draw(st.sampled_from([None, ["c2p"], ["p2c"], ["p2c", "c2p"], "p2c|c2p"])),
+        position_buckets=buckets, max_relative_positions=max_relative, share_att_key=draw(st.booleans()),
+        norm_rel_ebd=draw(st.sampled_from(["none", "layer_norm"])), position_biased_input=draw(st.booleans()),
+        embedding_size=draw(st.sampled_from([hidden, hidden, 8] if legacy else [hidden])), legacy=legacy,
+        pooler_hidden_act=draw(st.sampled_from(["gelu", "tanh", "relu"])), tie_word_embeddings=draw(st.booleans()),
+        pad_token_id=0)
+    cls = draw(st.sampled_from([transformers.DebertaV2ForMaskedLM, transformers.DebertaV2ForSequenceClassification]))
+    check(cls, config, draw, draw(st.sampled_from(list(STORAGE))), prepare=perturb_norms_and_biases)
+
+
 def check_seq2seq(cls: Any, config: Any, folder: str, ids: list[int], new: int) -> None:
     """Greedy decoding's outputs exact and every step's distribution within 1e-5."""
     lm = tokprob.load(folder)
@@ -886,7 +960,8 @@ def mbart_greedy_case(draw: Draw) -> None:
 CASES = {"gpt2": gpt2_case, "gpt_bigcode": gpt_bigcode_case, "llama": llama_case, "mistral": mistral_case,
          "qwen2": qwen2_case, "qwen3": qwen3_case, "olmo2": olmo2_case, "gpt_neox": gpt_neox_case,
          "gemma": gemma_case, "gemma2": gemma2_case, "gemma3_text": gemma3_text_case, "phi3": phi3_case,
-         "bert": bert_case, "roberta": roberta_case, "distilbert": distilbert_case, "t5": t5_case,
+         "bert": bert_case, "roberta": roberta_case, "distilbert": distilbert_case, "modernbert": modernbert_case,
+         "deberta-v2": deberta_v2_case, "t5": t5_case,
          "bart": bart_case, "mbart": mbart_case, "bart-greedy": bart_greedy_case,
          "mbart-greedy": mbart_greedy_case}
 

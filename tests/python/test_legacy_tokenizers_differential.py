@@ -14,6 +14,7 @@ TOKPROB_TOKENIZER_EXAMPLES and TOKPROB_DIFF_RANDOM as in test_tokenizers_differe
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from collections.abc import Iterator
@@ -92,5 +93,56 @@ def test_sentencepiece_files_match_the_library(folder: str, legacy_copy) -> None
             # Debian 12's libsentencepiece 0.1.97 breaks it, not always as the 0.2 package does.
             assert math.isclose(score(got), score(want), rel_tol=1e-6) and \
                 processor.decode(got) == processor.decode(want), f"{folder}: ids of {text!r}: {got} vs {want}"
+
+    run()
+
+
+# DeBERTa-v2/v3 ship spm.model (no tokenizer.json): transformers 5 builds DebertaV2Tokenizer's own
+# `tokenizers` pipeline from it (Unigram over the pieces, the model's character map or NFC, Strip,
+# Metaspace, [CLS] $A [SEP]). There is no such fixture: spm.model is trained here, with and
+# without a character map, with [MASK] among the pieces or added after them.
+DEBERTA_CORPUS = ["The quick brown fox jumps over the lazy dog.", "Hello, world! ÉCOLE café naïve ﬁne ①",
+                  "tokprob computes token probabilities exactly like transformers.",
+                  "DeBERTa uses disentangled attention.  Multiple   spaces\tand tabs", "Numbers 12345, symbols #@!"]
+DEBERTA_FORMS = {  # name: (normalization rule, [MASK] a piece, tokenizer_config.json)
+    "nfkc-mask-piece": ("nmt_nfkc", True, {"do_lower_case": False, "vocab_type": "spm"}),
+    "nfkc-lower-punct": ("nmt_nfkc", False, {"do_lower_case": True, "split_by_punct": True}),
+    "identity-no-prefix-space": ("identity", False,
+                                 {"add_prefix_space": False, "tokenizer_class": "DebertaV2Tokenizer"}),
+}
+
+
+@pytest.mark.parametrize("form", sorted(DEBERTA_FORMS))
+def test_deberta_spm_matches_transformers(form: str, tmp_path: Path) -> None:
+    rule, mask_piece, config = DEBERTA_FORMS[form]
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(DEBERTA_CORPUS * 20), model_prefix=str(tmp_path / "spm"), vocab_size=70,
+        model_type="unigram", normalization_rule_name=rule, character_coverage=1.0, minloglevel=2,
+        pad_id=0, bos_id=1, eos_id=2, unk_id=3, pad_piece="[PAD]", bos_piece="[CLS]", eos_piece="[SEP]",
+        unk_piece="[UNK]", user_defined_symbols=["[MASK]"] if mask_piece else [])
+    folder = tmp_path / "deberta"
+    folder.mkdir()
+    (tmp_path / "spm.model").rename(folder / "spm.model")
+    (folder / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+    (folder / "special_tokens_map.json").write_text(json.dumps(
+        {"bos_token": "[CLS]", "eos_token": "[SEP]", "unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
+         "cls_token": "[CLS]", "mask_token": "[MASK]"}), encoding="utf-8")
+    (folder / "config.json").write_text(json.dumps({"model_type": "deberta-v2"}), encoding="utf-8")
+    reference = transformers.AutoTokenizer.from_pretrained(str(folder))
+    assert type(reference).__name__ == "DebertaV2Tokenizer"
+    ours = tokprob.Tokenizer(tokprob._core.Tokenizer.from_folder(str(folder)))
+    specials = list(reference.all_special_tokens)
+
+    @SETTINGS
+    @given(text_strategy(specials), st.booleans())
+    def run(text: str, add_special_tokens: bool) -> None:
+        want = reference(text, add_special_tokens=add_special_tokens, return_offsets_mapping=True)
+        got = ours.encode_full(text, add_special_tokens)
+        assert list(got.ids) == want["input_ids"], f"{form}: ids of {text!r}"
+        assert [tuple(o) for o in got.offsets] == [tuple(o) for o in want["offset_mapping"]], \
+            f"{form}: offsets of {text!r}"
+        for skip in (False, True):
+            decoded = reference.decode(want["input_ids"], skip_special_tokens=skip)
+            assert ours.decode(want["input_ids"], skip) == decoded, f"{form}: decode of {text!r} (skip={skip})"
 
     run()

@@ -98,6 +98,23 @@ TEST(Normalizers, UnicodeFormsCaseAndReplace) {
   EXPECT_EQ(build(replace).encode("  a \t b  ").tokens, (Tokens{"a_b"}));
 }
 
+// Offsets as the `tokenizers` library gives them (checked with it): every character a Replace
+// writes aligns with the last character of its match, so a run of spaces collapsed to one reads
+// as the run's last space.
+TEST(Normalizers, ReplaceAlignsWithTheMatchsLastCharacter) {
+  auto one_char_tokens = [](const std::string& pattern, const std::string& content) {
+    return json{{"normalizer", {{"type", "Replace"}, {"pattern", {{"Regex", pattern}}}, {"content", content}}},
+                {"pre_tokenizer", {{"type", "Split"}, {"pattern", {{"Regex", "."}}}, {"behavior", "Isolated"},
+                                   {"invert", false}}},
+                {"model", word_level(Tokens{})}};
+  };
+  using Offsets = std::vector<std::pair<size_t, size_t>>;
+  EXPECT_EQ(build(one_char_tokens(" {2,}", " ")).encode("a    b").offsets, (Offsets{{0, 1}, {4, 5}, {5, 6}}));
+  EXPECT_EQ(build(one_char_tokens("abc", "xy")).encode("zabcz").offsets, (Offsets{{0, 1}, {3, 4}, {3, 4}, {4, 5}}));
+  EXPECT_EQ(build(one_char_tokens("ab", "xyz")).encode("zabz").offsets,
+            (Offsets{{0, 1}, {2, 3}, {2, 3}, {2, 3}, {3, 4}}));
+}
+
 TEST(Models, BpeSuffixAndPrefix) {
   const json suffix = {{"model", {{"type", "BPE"}, {"vocab", {{"a", 0}, {"b</w>", 1}, {"ab</w>", 2}}}, {"merges", json::array({"a b</w>"})},
                                   {"end_of_word_suffix", "</w>"}}},
