@@ -12,6 +12,7 @@
 #include "models/gpt_neox.hpp"
 #include "models/llama.hpp"
 #include "models/bart.hpp"
+#include "models/opt.hpp"
 #include "models/phi3.hpp"
 #include "models/t5.hpp"
 #include "tokprob/error.hpp"
@@ -32,10 +33,13 @@ const std::map<std::string, CausalLoader>& causal_loaders() {
       {"gpt_neox", load_gpt_neox},
       {"llama", load_llama},
       {"mistral", load_mistral},
+      {"mixtral", load_mixtral},
       {"olmo2", load_olmo2},
+      {"opt", load_opt},
       {"phi3", load_phi3},
       {"qwen2", load_qwen2},
       {"qwen3", load_qwen3},
+      {"qwen3_moe", load_qwen3_moe},
   };
   return table;
 }
