@@ -141,11 +141,12 @@ class Llama final : public DecoderLayers {
 
     // Llama's (and Qwen3's) attention_bias covers q, k, v and o; Qwen2 always has q/k/v biases and
     // none on o.
-    // Mixtral has no attention biases; only Llama reads mlp_bias.
+    // Mixtral has no attention biases; neither MoE family has MLP biases.
+    const bool moe_family = family == Family::mixtral || family == Family::qwen3_moe;
     const bool attention_bias = family != Family::mixtral && config.get_bool("attention_bias", false);
     const bool qkv_bias = family == Family::qwen2 || attention_bias;
     const bool o_bias = family != Family::qwen2 && attention_bias;
-    const bool mlp_bias = family == Family::llama && config.get_bool("mlp_bias", false);
+    const bool mlp_bias = !moe_family && config.get_bool("mlp_bias", false);
     const MoeSettings moe = read_moe_settings(config, family, n_layers);
     const int64_t QD = H * D, KD = KVH * D;
 
