@@ -1,10 +1,10 @@
 """Zero-shot classification against the transformers `zero-shot-classification` pipeline: a tiny
-NLI classifier with random weights (BERT with its legacy vocab.txt tokenizer, or RoBERTa with a
-tokenizer.json), drawn label layouts (where the entailment label sits, two or three labels),
-candidate lists, hypothesis templates and multi_label; every candidate's score within 1e-5 of the
-pipeline's, and the labels in the pipeline's order where the scores are not tied. A model without
-an entailment label is refused in one line. Examples: TOKPROB_DIFF_EXAMPLES as in
-test_differential.py."""
+NLI classifier with random weights (BERT with its legacy vocab.txt tokenizer; RoBERTa or
+BartForSequenceClassification, which pools at the last </s>, with a tokenizer.json), drawn label
+layouts (where the entailment label sits, two or three labels), candidate lists, hypothesis
+templates and multi_label; every candidate's score within 1e-5 of the pipeline's, and the labels
+in the pipeline's order where the scores are not tied. A model without an entailment label is
+refused in one line. Examples: TOKPROB_DIFF_EXAMPLES as in test_differential.py."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def nli_labels(draw: Draw) -> dict[int, str]:
 
 @st.composite
 def zero_shot_case(draw: Draw) -> None:
-    roberta = draw(st.booleans())
+    family = draw(st.sampled_from(["bert", "roberta", "bart"]))
+    roberta = family != "bert"  # BART tokenizes pairs as RoBERTa does
     labels = nli_labels(draw)
     vocab = draw(st.integers(20, 120))
     heads = draw(st.sampled_from([1, 2, 4]))
@@ -44,9 +45,19 @@ def zero_shot_case(draw: Draw) -> None:
         num_attention_heads=heads, intermediate_size=draw(st.integers(8, 32)), max_position_embeddings=64,
         id2label=labels, label2id={v: k for k, v in labels.items()},
         initializer_range=draw(st.sampled_from([0.2, 0.5])))
-    if roberta:
-        config: Any = transformers.RobertaConfig(pad_token_id=1, bos_token_id=0, eos_token_id=2, **kw)
-        cls: Any = transformers.RobertaForSequenceClassification
+    if family == "bart":
+        config: Any = transformers.BartConfig(
+            vocab_size=vocab, d_model=kw["hidden_size"], encoder_layers=kw["num_hidden_layers"],
+            decoder_layers=draw(st.integers(1, 2)), encoder_attention_heads=heads, decoder_attention_heads=heads,
+            encoder_ffn_dim=kw["intermediate_size"], decoder_ffn_dim=draw(st.integers(8, 32)),
+            max_position_embeddings=64, id2label=labels, label2id=kw["label2id"], init_std=kw["initializer_range"],
+            activation_function=draw(st.sampled_from(["gelu", "relu"])), scale_embedding=draw(st.booleans()),
+            pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_eos_token_id=None)
+        cls: Any = transformers.BartForSequenceClassification
+        specials = {0: "<s>", 1: "<pad>", 2: "</s>", 3: "<unk>", vocab - 1: "<mask>"}
+    elif roberta:
+        config = transformers.RobertaConfig(pad_token_id=1, bos_token_id=0, eos_token_id=2, **kw)
+        cls = transformers.RobertaForSequenceClassification
         specials = {0: "<s>", 1: "<pad>", 2: "</s>", 3: "<unk>", vocab - 1: "<mask>"}
     else:
         config = transformers.BertConfig(**kw)
