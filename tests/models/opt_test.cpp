@@ -101,6 +101,26 @@ TEST(Opt, ProjectsNarrowerWordEmbeddingsInAndOut) {
   expect_logits(opt(10, true, false), true, false, "opt_proj_wide");
 }
 
+TEST(Opt, ReadsCheckpointsWithoutTheModelPrefix) {
+  // Checkpoints saved from OPTModel name the decoder's tensors "decoder.*".
+  const Opt o = opt(6, true, true);
+  Opt bare = o;
+  bare.tensors.clear();
+  for (const auto& [name, t] : o.tensors)
+    bare.tensors[name.starts_with("model.") ? name.substr(6) : name] = t;
+  TinyDecoderFolder a("opt_prefixed"), b("opt_bare");
+  a.write(o.config, o.tensors);
+  b.write(bare.config, bare.tensors);
+  auto logits = [](const std::filesystem::path& dir) {
+    const auto model = load_causal_lm(dir, read_model_config(dir));
+    auto state = model->new_state();
+    const std::vector<int32_t> ids = {3, 7, 5};
+    DecodeChunk ch{state.get(), ids, {2}};
+    return model->forward(std::span(&ch, 1));
+  };
+  EXPECT_EQ(logits(a.dir()), logits(b.dir()));
+}
+
 TEST(Opt, LayerNormsWithoutParameters) {
   Opt o = opt(C, true, true);
   o.config["layer_norm_elementwise_affine"] = false;
