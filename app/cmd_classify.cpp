@@ -18,6 +18,7 @@ Runner add_classify_command(CLI::App& app) {
     ClassifyOptions classify;
     std::string pair;
     std::string function = "auto";
+    std::string zero_shot;
     std::vector<std::string> texts;
     corpus::JobOptions job;
   };
@@ -29,10 +30,30 @@ Runner add_classify_command(CLI::App& app) {
                   "Scores from logits: auto (sigmoid for multi-label or one-label models, else softmax), softmax, "
                   "sigmoid or none")
       ->capture_default_str();
+  CLI::Option* zero_shot = sub->add_option(
+      "--zero-shot", st->zero_shot,
+      "Zero-shot classification with an NLI model: comma-separated candidate labels, each tried as the "
+      "hypothesis of its own pair with TEXT");
+  CLI::Option* hypothesis = sub->add_option("--hypothesis-template", st->classify.hypothesis_template,
+                                            "With --zero-shot: the hypothesis, {} standing for the label")
+                                ->capture_default_str();
+  CLI::Option* multi = sub->add_flag("--multi-label", st->classify.multi_label,
+                                     "With --zero-shot: score each label apart (entailment against contradiction) "
+                                     "instead of a softmax over the labels");
+  hypothesis->needs(zero_shot);
+  multi->needs(zero_shot);
+  zero_shot->excludes(pair);
   add_file_options(*sub, st->job, add_texts_option(*sub, st->texts, "Text(s); several run as one batch"));
-  return with_flag_names({{"function", "--function"}}, [st, sub, pair]() -> int {
+  return with_flag_names({{"function", "--function"},
+                          {"candidate_labels", "--zero-shot"},
+                          {"hypothesis_template", "--hypothesis-template"}},
+                         [st, sub, pair, zero_shot]() -> int {
     if (!sub->parsed()) return -1;
     if (pair->count() > 0) st->classify.pair = st->pair;
+    if (zero_shot->count() > 0) {
+      st->classify.candidate_labels = parse_candidate_labels(st->zero_shot);
+      hypothesis_for(st->classify.hypothesis_template, st->classify.candidate_labels[0]);  // checked before loading
+    }
     st->classify.function = parse_score_function(st->function);
     const OutputFormat format = parse_output_format(st->common.format);
     const bool file = reads_input_file(*sub, st->job, st->texts);
@@ -49,7 +70,11 @@ Runner add_classify_command(CLI::App& app) {
         fields.reject_unknown();
         return lines_of(classify(*model, tokenizer, line_texts(lines), options), lines.size(),
                         [](const ClassifyResult&) { return 1; },
-                        [](const ClassifyResult& r) { return static_cast<int64_t>(r.input_ids.size()); });
+                        [](const ClassifyResult& r) {
+                          int64_t tokens = static_cast<int64_t>(r.input_ids.size());
+                          for (const auto& l : r.labels) tokens += static_cast<int64_t>(l.input_ids.size());
+                          return tokens;
+                        });
       });
     const auto results = classify(*model, tokenizer, st->texts, st->classify);
     write_classify(std::cout, results, format, stdout_style());

@@ -127,7 +127,10 @@ NB_MODULE(_core, m) {
       .def_prop_rw(
           "function", [](const ClassifyOptions& o) { return std::string(score_function_name(o.function)); },
           [](ClassifyOptions& o, const std::string& v) { o.function = parse_score_function(v); })
-      .def_rw("pair", &ClassifyOptions::pair);
+      .def_rw("pair", &ClassifyOptions::pair)
+      .def_rw("candidate_labels", &ClassifyOptions::candidate_labels)
+      .def_rw("hypothesis_template", &ClassifyOptions::hypothesis_template)
+      .def_rw("multi_label", &ClassifyOptions::multi_label);
   nb::class_<Seq2SeqOptions>(m, "Seq2SeqOptions")
       .def(nb::init<>())
       .def_rw("top_k", &Seq2SeqOptions::top_k)
@@ -208,4 +211,5 @@ NB_MODULE(_core, m) {
       "name"_a, "dtype"_a = "fp32", "threads"_a = 0, "revision"_a = "", "kind"_a = nb::none(),
       "add_prefix_space"_a = nb::none(), "add_special_tokens"_a = true, Release());
   m.def("version", [] { return std::string(TOKPROB_VERSION); });
+  m.def("parse_candidate_labels", &parse_candidate_labels, "comma_separated"_a);
 }

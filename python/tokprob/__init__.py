@@ -353,18 +353,30 @@ class Model:
 
     @overload
     def classify(self, text: str,  # type: ignore[overload-overlap]
-                  function: str = ..., pair: str | None = ...) -> Result: ...
+                  function: str = ..., pair: str | None = ..., candidate_labels: str | Sequence[str] | None = ...,
+                  hypothesis_template: str = ..., multi_label: bool = ...) -> Result: ...
     @overload
-    def classify(self, text: Sequence[str], function: str = ..., pair: str | None = ...) -> list[Result]: ...
+    def classify(self, text: Sequence[str], function: str = ..., pair: str | None = ...,
+                 candidate_labels: str | Sequence[str] | None = ..., hypothesis_template: str = ...,
+                 multi_label: bool = ...) -> list[Result]: ...
 
-    def classify(self, text: str | Sequence[str], function: str = "auto",
-                 pair: str | None = None) -> Result | list[Result]:
+    def classify(self, text: str | Sequence[str], function: str = "auto", pair: str | None = None,
+                 candidate_labels: str | Sequence[str] | None = None,
+                 hypothesis_template: str = "This example is {}.", multi_label: bool = False) -> Result | list[Result]:
         """Label probabilities, as the text-classification pipeline computes them. ``function``:
-        "auto", "softmax", "sigmoid" or "none"; ``pair``: the second text of a sentence pair."""
+        "auto", "softmax", "sigmoid" or "none"; ``pair``: the second text of a sentence pair.
+        With ``candidate_labels`` (a list, or one comma-separated string), zero-shot classification
+        as the zero-shot-classification pipeline computes it on an NLI model: each label goes into
+        ``hypothesis_template``; ``multi_label`` scores each label apart."""
         texts, single = _texts(text)
         o = _core.ClassifyOptions()
         o.function = function
         o.pair = pair
+        if candidate_labels is not None:
+            o.candidate_labels = (_core.parse_candidate_labels(candidate_labels) if isinstance(candidate_labels, str)
+                                  else list(candidate_labels))
+            o.hypothesis_template = hypothesis_template
+            o.multi_label = multi_label
         return _one_or_many([Result(r) for r in json.loads(self._core.classify(texts, o))], single)
 
     @overload

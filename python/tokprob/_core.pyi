@@ -64,6 +64,9 @@ class FillMaskOptions:
 class ClassifyOptions:
     function: str
     pair: str | None
+    candidate_labels: list[str]
+    hypothesis_template: str
+    multi_label: bool
 
 class Seq2SeqOptions:
     top_k: int
@@ -109,3 +112,4 @@ class Model:
 def load(name: str, dtype: str = "fp32", threads: int = 0, revision: str = "", kind: str | None = None,
          add_prefix_space: bool | None = None, add_special_tokens: bool = True) -> Model: ...
 def version() -> str: ...
+def parse_candidate_labels(comma_separated: str) -> list[str]: ...

@@ -19,7 +19,12 @@ std::string fixed4(double v) {
 void write_table(std::ostream& out, const ClassifyResult& r, const TableStyle& style) {
   out << "\"" << r.text << "\"";
   if (r.pair) out << " + \"" << *r.pair << "\"";
-  out << "  (" << score_function_name(r.function) << ")\n";
+  if (r.hypothesis_template) {
+    out << "  (zero-shot, " << (r.multi_label ? "multi-label" : "single-label") << ", \"" << *r.hypothesis_template
+        << "\")\n";
+  } else {
+    out << "  (" << score_function_name(r.function) << ")\n";
+  }
   const bool probabilities = r.function != ScoreFunction::none;
   Table t;
   t.add_column("rank", Table::Align::right);
@@ -45,10 +50,18 @@ void write_table(std::ostream& out, const ClassifyResult& r, const TableStyle& s
 
 nlohmann::json to_json(const ClassifyResult& r) {
   nlohmann::json labels = nlohmann::json::array();
-  for (const auto& l : r.labels) labels.push_back({{"label", l.label}, {"id", l.id}, {"prob", l.prob}, {"logit", l.logit}});
+  for (const auto& l : r.labels) {
+    labels.push_back({{"label", l.label}, {"id", l.id}, {"prob", l.prob}, {"logit", l.logit}});
+    if (r.hypothesis_template) labels.back()["input_ids"] = l.input_ids;
+  }
   nlohmann::json j = {{"text", r.text}};
   if (r.pair) j["pair"] = *r.pair;
-  j["input_ids"] = r.input_ids;
+  if (r.hypothesis_template) {
+    j["hypothesis_template"] = *r.hypothesis_template;
+    j["multi_label"] = r.multi_label;
+  } else {
+    j["input_ids"] = r.input_ids;
+  }
   j["function"] = score_function_name(r.function);
   j["labels"] = labels;
   return j;

@@ -80,6 +80,11 @@ class Decoder final : public CausalLM {
       row += static_cast<int64_t>(ch.ids.size());
     }
     layers_->final_norm(sel.data(), R);
+    if (s_.head_in > 0 && s_.head_in != C) {
+      std::vector<float> projected(R * s_.head_in);
+      layers_->project_out(sel.data(), R, projected.data());
+      sel = std::move(projected);
+    }
     std::vector<float> logits(R * s_.info.vocab_size);
     linear(sel.data(), R, s_.head, logits.data());
     if (const float cap = s_.final_logit_softcap; cap > 0.0f)
@@ -140,6 +145,10 @@ class Decoder final : public CausalLM {
 };
 
 }  // namespace
+
+void DecoderLayers::project_out(const float*, int64_t, float*) const {
+  fail("internal: a decoder with a head narrower or wider than its stream has no projection to it");
+}
 
 std::unique_ptr<CausalLM> make_decoder(DecoderSpec spec, std::unique_ptr<DecoderLayers> layers) {
   return std::make_unique<Decoder>(std::move(spec), std::move(layers));

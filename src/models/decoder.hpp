@@ -62,6 +62,9 @@ class DecoderLayers {
   virtual void layer(int64_t l, const DecoderRows& rows, float* x) const = 0;
   // x: [R, C] -> [R, C], in place: the norm before the LM head, on the selected rows only
   virtual void final_norm(float* x, int64_t rows) const = 0;
+  // Only where DecoderSpec::head_in differs from hidden: x: [R, C] (after final_norm) -> out:
+  // [R, head_in], the projection between the last norm and the head (OPT's project_out).
+  virtual void project_out(const float* x, int64_t rows, float* out) const;
 };
 
 struct DecoderSpec {
@@ -69,7 +72,8 @@ struct DecoderSpec {
   std::string max_positions_key;  // the config key named when a sequence is too long
   int64_t hidden = 0, layers = 0;
   int64_t kv_dim = 0;            // per-layer width of the cached keys (and values)
-  LinearWeights head;            // [C] -> [vocab]
+  LinearWeights head;            // [head_in] -> [vocab]
+  int64_t head_in = 0;           // the head's input width; 0: hidden (no DecoderLayers::project_out)
   std::vector<const Rope*> ropes;  // angles computed once per pass, for DecoderRows::rope_cos/sin
   float final_logit_softcap = 0.0f;  // > 0: logits become tanh(logit / cap) * cap (Gemma 2)
   // > 0: a pass that takes a sequence past this many tokens while its cache holds at most this many

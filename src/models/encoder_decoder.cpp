@@ -119,7 +119,21 @@ class EncoderDecoder final : public Seq2SeqLM {
 
   // new decoder tokens of every chunk packed to x [T, hidden] -> logits [R, vocab] for the rows asked.
   std::vector<float> decode(std::span<DecodeChunk> chunks) const override {
-    const int64_t C = s_.info.hidden_size, V = s_.info.vocab_size;
+    const int64_t V = s_.info.vocab_size;
+    std::vector<float> sel = hidden(chunks);
+    const int64_t R = static_cast<int64_t>(sel.size()) / s_.info.hidden_size;
+    if (R == 0) return {};
+    std::vector<float> logits(R * V);
+    linear(sel.data(), R, s_.head, logits.data());
+    if (s_.logits_bias)
+      for (int64_t i = 0; i < R; ++i)
+        for (int64_t j = 0; j < V; ++j) logits[i * V + j] += s_.logits_bias[j];
+    return logits;
+  }
+
+  // The decoder's last hidden states [R, hidden], after its final norm, of the rows asked for.
+  std::vector<float> hidden(std::span<DecodeChunk> chunks) const {
+    const int64_t C = s_.info.hidden_size;
     int64_t R = 0;
     for (auto& ch : chunks) {
       if (!dynamic_cast<EncoderDecoderState*>(ch.state))
@@ -138,7 +152,7 @@ class EncoderDecoder final : public Seq2SeqLM {
     for (auto& ch : chunks)
       static_cast<EncoderDecoderState*>(ch.state)->self_cache().advance(ch.ids);
 
-    // The final norm and the vocabulary projection only for the rows asked for.
+    // The final norm (and in decode() the vocabulary projection) only for the rows asked for.
     if (R == 0) return {};
     std::vector<float> sel(R * C);
     int64_t row = 0, r = 0;
@@ -147,12 +161,7 @@ class EncoderDecoder final : public Seq2SeqLM {
       row += static_cast<int64_t>(ch.ids.size());
     }
     layers_->decoder_final_norm(sel.data(), R);
-    std::vector<float> logits(R * V);
-    linear(sel.data(), R, s_.head, logits.data());
-    if (s_.logits_bias)
-      for (int64_t i = 0; i < R; ++i)
-        for (int64_t j = 0; j < V; ++j) logits[i * V + j] += s_.logits_bias[j];
-    return logits;
+    return sel;
   }
 
  private:
@@ -177,6 +186,12 @@ class EncoderDecoder final : public Seq2SeqLM {
 
 std::unique_ptr<Seq2SeqLM> make_encoder_decoder(Seq2SeqSpec spec, std::unique_ptr<Seq2SeqLayers> layers) {
   return std::make_unique<EncoderDecoder>(std::move(spec), std::move(layers));
+}
+
+std::vector<float> decode_hidden(const Seq2SeqLM& model, std::span<DecodeChunk> chunks) {
+  const auto* m = dynamic_cast<const EncoderDecoder*>(&model);
+  if (!m) fail("internal: decoder hidden states asked of a model not made by make_encoder_decoder");
+  return m->hidden(chunks);
 }
 
 }  // namespace tokprob

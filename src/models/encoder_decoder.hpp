@@ -122,4 +122,8 @@ struct Seq2SeqSpec {
 
 std::unique_ptr<Seq2SeqLM> make_encoder_decoder(Seq2SeqSpec spec, std::unique_ptr<Seq2SeqLayers> layers);
 
+// decode() of a model make_encoder_decoder made, without its LM head: the decoder's last hidden
+// states [R, hidden] (after the final norm) of the rows asked for (a classification head's input).
+std::vector<float> decode_hidden(const Seq2SeqLM& model, std::span<DecodeChunk> chunks);
+
 }  // namespace tokprob

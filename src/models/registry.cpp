@@ -14,6 +14,8 @@
 #include "models/gpt_neox.hpp"
 #include "models/llama.hpp"
 #include "models/bart.hpp"
+#include "models/bart_classifier.hpp"
+#include "models/opt.hpp"
 #include "models/phi3.hpp"
 #include "models/t5.hpp"
 #include "tokprob/error.hpp"
@@ -34,10 +36,13 @@ const std::map<std::string, CausalLoader>& causal_loaders() {
       {"gpt_neox", load_gpt_neox},
       {"llama", load_llama},
       {"mistral", load_mistral},
+      {"mixtral", load_mixtral},
       {"olmo2", load_olmo2},
+      {"opt", load_opt},
       {"phi3", load_phi3},
       {"qwen2", load_qwen2},
       {"qwen3", load_qwen3},
+      {"qwen3_moe", load_qwen3_moe},
   };
   return table;
 }
@@ -58,9 +63,11 @@ using EncoderLoader = std::function<std::unique_ptr<EncoderModel>(const Config&,
 
 const std::map<std::string, EncoderLoader>& encoder_loaders() {
   static const std::map<std::string, EncoderLoader> table = {
+      {"bart", load_bart_classifier},  // BartForSequenceClassification; the other BART heads are seq2seq
       {"bert", load_bert},
       {"deberta-v2", load_deberta_v2},
       {"distilbert", load_distilbert},
+      {"mbart", load_bart_classifier},
       {"modernbert", load_modernbert},
       {"roberta", load_roberta},
       {"xlm-roberta", load_roberta},
@@ -111,7 +118,7 @@ ModelKind model_kind(const Config& config) {
          "; supported: " + known(causal_loaders()) + " (causal LMs), " + known(encoder_loaders()) +
          " (masked LMs and classifiers), " + known(seq2seq_loaders()) + " (seq2seq)");
   if (encoder && arch.ends_with("ForSequenceClassification")) return ModelKind::sequence_classifier;
-  if (encoder) return ModelKind::masked_lm;
+  if (encoder && !seq2seq) return ModelKind::masked_lm;
   return seq2seq ? ModelKind::seq2seq_lm : ModelKind::causal_lm;
 }
 
@@ -147,6 +154,9 @@ std::unique_ptr<Seq2SeqLM> load_seq2seq_lm(const std::filesystem::path& dir, con
   const std::string type = config.model_type();
   const auto& table = seq2seq_loaders();
   auto it = table.find(type);
+  if (it != table.end() && config.first_architecture().ends_with("ForSequenceClassification"))
+    fail(config.file().string() + ": " + config.first_architecture() +
+         " has a classification head and no LM head (it is a classifier: use classify)");
   if (it == table.end()) {
     const std::string arch = config.first_architecture();
     fail(config.file().string() + ": unsupported architecture " +

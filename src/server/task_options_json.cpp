@@ -1,5 +1,7 @@
 #include "server/task_options_json.hpp"
 
+#include <algorithm>
+
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -45,6 +47,30 @@ FillMaskOptions fill_mask_options_from_json(RequestFields& fields, const ServerL
   return o;
 }
 
+namespace {
+
+// candidate_labels: a list of labels, or one comma-separated string as the pipeline also takes.
+void zero_shot_options_from_json(RequestFields& fields, ClassifyOptions& o) {
+  if (const auto value = fields.value("candidate_labels"); value && !value->is_null()) {
+    const nlohmann::json& v = *value;
+    try {
+      if (v.is_string()) {
+        o.candidate_labels = parse_candidate_labels(v.get<std::string>());
+      } else if (v.is_array() && !v.empty() && std::all_of(v.begin(), v.end(), [](auto& x) { return x.is_string(); })) {
+        o.candidate_labels = v.get<std::vector<std::string>>();
+      } else {
+        usage_error("field 'candidate_labels' must be a non-empty list of strings or a comma-separated string");
+      }
+    } catch (const OptionError& e) {
+      usage_error("field '" + e.field() + "' " + e.requirement());
+    }
+  }
+  if (auto t = fields.optional_string("hypothesis_template")) o.hypothesis_template = std::move(*t);
+  o.multi_label = fields.boolean("multi_label", o.multi_label);
+}
+
+}  // namespace
+
 ClassifyOptions classify_options_from_json(RequestFields& fields, ClassifyOptions base) {
   ClassifyOptions o = std::move(base);
   if (auto f = fields.optional_string("function")) {
@@ -56,6 +82,7 @@ ClassifyOptions classify_options_from_json(RequestFields& fields, ClassifyOption
     }
   }
   if (auto pair = fields.optional_string("pair")) o.pair = std::move(pair);
+  zero_shot_options_from_json(fields, o);
   return o;
 }
 

@@ -5,6 +5,7 @@
 
 #include "format/quoted_text.hpp"
 #include "generate/distribution.hpp"
+#include "tasks/zero_shot.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -39,6 +40,7 @@ ScoreFunction resolve(ScoreFunction f, const EncoderInfo& info) {
 
 std::vector<ClassifyResult> classify(const EncoderModel& model, const Tokenizer& tokenizer,
                                      std::span<const std::string> texts, const ClassifyOptions& options) {
+  if (!options.candidate_labels.empty()) return zero_shot_classify(model, tokenizer, texts, options);
   const EncoderInfo& info = model.info();
   if (info.head != EncoderHead::sequence_classification)
     fail("classify needs a sequence classifier; " + info.architecture + " is not one");

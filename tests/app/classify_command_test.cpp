@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include "cli_runner.hpp"
+#include "models/model_folder_copy.hpp"
 
 namespace tokprob::testing {
 namespace {
@@ -75,6 +77,52 @@ TEST(ClassifyCommand, BadInput) {
   expect_error({"classify", "-m", dir, "--function", "softmin", "x"}, 2, "--function");
   expect_error({"classify", "-m", dir, ""}, 2, "empty");
   expect_error({"classify", "-m", (fixtures_dir() / "bert-tiny-mlm").string(), "x"}, 1, "sequence-classification");
+}
+
+// --zero-shot on the fixture relabelled as an NLI model (label 1 entails): each candidate's score
+// from the logits the same pairs get through --pair --function none, by the pipeline's formula.
+TEST(ClassifyCommand, ZeroShotScoresAndErrors) {
+  TOKPROB_REQUIRE_FIXTURE("distilbert-tiny-sst2");
+  ModelFolderCopy nli("distilbert-tiny-sst2", "zero_shot_cli");
+  auto config = nli.config();
+  config["id2label"] = {{"0", "contradiction"}, {"1", "entailment"}};
+  config["label2id"] = {{"contradiction", 0}, {"entailment", 1}};
+  nli.write_config(config);
+  const std::string dir = nli.dir().string(), text = "the match went to extra time";
+  const auto r = run_tokprob({"classify", "-m", dir, "--format", "json", "--zero-shot", "sports, politics",
+                              "--hypothesis-template", "About {}.", text});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto o = json_lines(r.out)[0];
+  EXPECT_EQ(o["hypothesis_template"], "About {}.");
+  EXPECT_EQ(o["multi_label"], false);
+  std::map<std::string, double> entail;
+  double sum = 0;
+  for (const std::string label : {"sports", "politics"}) {
+    const auto pair = run_tokprob({"classify", "-m", dir, "--format", "json", "--function", "none", "--pair",
+                                   "About " + label + ".", text});
+    ASSERT_EQ(pair.exit_code, 0) << pair.err;
+    const auto lines = json_lines(pair.out);
+    for (const auto& l : lines[0]["labels"])
+      if (l["label"] == "entailment") entail[label] = l["prob"].get<double>();
+    sum += std::exp(entail[label]);
+  }
+  ASSERT_EQ(o["labels"].size(), 2u);
+  for (const auto& l : o["labels"])
+    EXPECT_NEAR(l["prob"].get<double>(), std::exp(entail[l["label"].get<std::string>()]) / sum, 1e-6) << l.dump();
+
+  const auto template_error = run_tokprob({"classify", "-m", dir, "--zero-shot", "a", "--hypothesis-template", "x", text});
+  EXPECT_NE(template_error.exit_code, 0);
+  EXPECT_NE(template_error.err.find("--hypothesis-template must hold {}"), std::string::npos) << template_error.err;
+  const auto empty = run_tokprob({"classify", "-m", dir, "--zero-shot", " , ", text});
+  EXPECT_NE(empty.exit_code, 0);
+  EXPECT_NE(empty.err.find("--zero-shot must name at least one label"), std::string::npos) << empty.err;
+  const auto lonely = run_tokprob({"classify", "-m", dir, "--multi-label", text});
+  EXPECT_NE(lonely.exit_code, 0);
+  EXPECT_NE(lonely.err.find("--zero-shot"), std::string::npos) << lonely.err;
+  const auto sst2 = run_tokprob({"classify", "-m", (fixtures_dir() / "distilbert-tiny-sst2").string(), "--zero-shot",
+                                 "a,b", text});
+  EXPECT_NE(sst2.exit_code, 0);
+  EXPECT_NE(sst2.err.find("entailment label"), std::string::npos) << sst2.err;
 }
 
 }  // namespace

@@ -672,6 +672,75 @@ def phi3_case(draw: Draw) -> None:
         initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])))
     check(transformers.Phi3ForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
 
+def perturb_norms(model: Any, draw: Draw) -> None:
+    """Norm weights start as ones and biases as zeros, which would hide a missing or misplaced
+    one: draw them away from that."""
+    generator = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+    with torch.no_grad():
+        for name, tensor in model.named_parameters():
+            if "norm" in name:
+                tensor.add_(0.1 * torch.randn(tensor.shape, generator=generator))
+
+
+@st.composite
+def opt_case(draw: Draw) -> None:
+    n_heads, _, head = heads(draw)
+    hidden = n_heads * head
+    vocab = draw(st.integers(16, 300))
+    eos = eos_in_vocab(draw, vocab)
+    config = transformers.OPTConfig(
+        vocab_size=vocab, hidden_size=hidden, num_hidden_layers=draw(st.integers(1, 3)),
+        ffn_dim=draw(st.integers(8, 64)), num_attention_heads=n_heads,
+        max_position_embeddings=draw(st.integers(24, 64)), do_layer_norm_before=draw(st.booleans()),
+        _remove_final_layer_norm=draw(st.booleans()),
+        # Narrower or wider word embeddings than the stream take project_in / project_out.
+        word_embed_proj_dim=draw(st.sampled_from([None, hidden, 8, 12, 24])),
+        activation_function=draw(st.sampled_from(["relu", "gelu", "gelu_new", "silu"])),
+        enable_bias=draw(st.booleans()), layer_norm_elementwise_affine=draw(st.booleans()),
+        tie_word_embeddings=draw(st.booleans()), initializer_range=draw(st.sampled_from([0.02, 0.2, 0.5])),
+        pad_token_id=draw(st.integers(0, vocab - 1)), bos_token_id=eos, eos_token_id=eos)
+    check(transformers.OPTForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))),
+          prepare=lambda model, _draw: perturb_norms(model, draw))
+
+
+def moe_experts(draw: Draw) -> tuple[int, int]:
+    """(experts, experts per token)."""
+    experts = draw(st.integers(1, 6))
+    return experts, draw(st.integers(1, experts))
+
+
+def moe_width(draw: Draw) -> int:
+    """An expert's inner width: the reference's default experts (grouped matmuls) take rows of a
+    multiple of 16 bytes only, and fail on others."""
+    return 4 * draw(st.integers(1, 12))
+
+
+@st.composite
+def mixtral_case(draw: Draw) -> None:
+    experts, top_k = moe_experts(draw)
+    config = llama_family_config(draw, transformers.MixtralConfig, rope_types=True,
+                                 sliding_window=draw(st.sampled_from([None, 4096, 2, 3, 5, 8])),
+                                 num_local_experts=experts, num_experts_per_tok=top_k)
+    config.intermediate_size = moe_width(draw)
+    check(transformers.MixtralForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))))
+
+
+@st.composite
+def qwen3_moe_case(draw: Draw) -> None:
+    experts, top_k = moe_experts(draw)
+    layers = draw(st.integers(1, 3))
+    window = draw(st.sampled_from([None, 2, 5]))
+    config = llama_family_config(
+        draw, transformers.Qwen3MoeConfig, rope_types=True, attention_bias=draw(st.booleans()),
+        use_sliding_window=window is not None, sliding_window=window, num_experts=experts,
+        num_experts_per_tok=top_k, moe_intermediate_size=moe_width(draw),
+        norm_topk_prob=draw(st.booleans()), decoder_sparse_step=draw(st.integers(1, 3)),
+        mlp_only_layers=draw(st.lists(st.integers(0, 3), max_size=2, unique=True)))
+    config.num_hidden_layers = layers
+    check(transformers.Qwen3MoeForCausalLM, config, draw, draw(st.sampled_from(list(STORAGE))),
+          prepare=lambda model, _draw: perturb_norms(model, draw))
+
+
 def bert_like_config(draw: Draw, config_class: Any, **extra: Any) -> Any:
     n_heads, _, head = heads(draw)
     return config_class(
@@ -963,7 +1032,8 @@ CASES = {"gpt2": gpt2_case, "gpt_bigcode": gpt_bigcode_case, "llama": llama_case
          "bert": bert_case, "roberta": roberta_case, "distilbert": distilbert_case, "modernbert": modernbert_case,
          "deberta-v2": deberta_v2_case, "t5": t5_case,
          "bart": bart_case, "mbart": mbart_case, "bart-greedy": bart_greedy_case,
-         "mbart-greedy": mbart_greedy_case}
+         "mbart-greedy": mbart_greedy_case,
+         "opt": opt_case, "mixtral": mixtral_case, "qwen3_moe": qwen3_moe_case}
 
 
 @pytest.mark.parametrize("arch", sorted(CASES))

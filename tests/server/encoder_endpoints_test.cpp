@@ -63,5 +63,24 @@ TEST(ServerEncoders, ClassifyProbsMatchGolden) {
   EXPECT_EQ(err["error"]["message"].get<std::string>().find("--"), std::string::npos) << err.dump();
 }
 
+// Zero-shot on /v1/classify: the fields are read (and checked) as the pipeline's arguments; the
+// fixture has no entailment label, which is the model's error, one line.
+TEST(ServerEncoders, ClassifyZeroShotFields) {
+  TOKPROB_REQUIRE_FIXTURE("distilbert-tiny-sst2");
+  RunningServer server("distilbert-tiny-sst2");
+  auto message = [&](const nlohmann::json& body) {
+    auto [status, answer] = server.post("/v1/classify", body);
+    EXPECT_EQ(status, 400) << answer.dump();
+    return answer["error"]["message"].get<std::string>();
+  };
+  const auto no_entailment = message({{"text", "x"}, {"candidate_labels", {"a", "b"}}, {"multi_label", true}});
+  EXPECT_NE(no_entailment.find("entailment label"), std::string::npos) << no_entailment;
+  EXPECT_EQ(no_entailment.find('\n'), std::string::npos);
+  EXPECT_NE(message({{"text", "x"}, {"candidate_labels", " , "}}).find("'candidate_labels'"), std::string::npos);
+  EXPECT_NE(message({{"text", "x"}, {"candidate_labels", {1, 2}}}).find("'candidate_labels'"), std::string::npos);
+  const auto no_place = message({{"text", "x"}, {"candidate_labels", "a,b"}, {"hypothesis_template", "Plain."}});
+  EXPECT_NE(no_place.find("hypothesis_template must hold {}"), std::string::npos) << no_place;
+}
+
 }  // namespace
 }  // namespace tokprob::testing

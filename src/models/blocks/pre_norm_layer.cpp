@@ -16,6 +16,15 @@ void pre_norm(const Norm& norm, const float* x, int64_t T, int64_t C, float* h) 
   }
 }
 
+// h: [T, C] -> x += the layer's feed-forward block of h, dense or a mixture of experts.
+void ffn_block(const PreNormLayer& L, const float* h, int64_t T, int64_t C, float* x) {
+  if (L.moe) {
+    sparse_moe_block(L.moe, h, T, C, x);
+  } else {
+    feed_forward_block(L.ffn, h, T, x);
+  }
+}
+
 }  // namespace
 
 void pre_norm_layer(int64_t layer, const DecoderRows& rows, const PreNormLayer& L, int64_t hidden, float* x) {
@@ -26,7 +35,7 @@ void pre_norm_layer(int64_t layer, const DecoderRows& rows, const PreNormLayer& 
     pre_norm(L.attn_norm, x, T, C, h.data());
     self_attention_block(layer, rows, L.attn, L.attn_opt, h.data(), x);
     pre_norm(L.ffn_norm, x, T, C, h.data());
-    feed_forward_block(L.ffn, h.data(), T, x);
+    ffn_block(L, h.data(), T, C, x);
     return;
   }
   // Each block's output apart, for its post norm or for adding both to the same x.
@@ -37,7 +46,7 @@ void pre_norm_layer(int64_t layer, const DecoderRows& rows, const PreNormLayer& 
   if (!L.parallel_residual)
     for (int64_t i = 0; i < n; ++i) x[i] += attn[i];
   pre_norm(L.ffn_norm, x, T, C, h.data());
-  feed_forward_block(L.ffn, h.data(), T, ffn.data());
+  ffn_block(L, h.data(), T, C, ffn.data());
   if (L.ffn_post_norm) L.ffn_post_norm.apply(ffn.data(), T, C, ffn.data());
   for (int64_t i = 0; i < n; ++i) x[i] += L.parallel_residual ? attn[i] + ffn[i] : ffn[i];
 }

@@ -10,6 +10,7 @@
 #include "models/blocks/attention.hpp"
 #include "models/blocks/feed_forward.hpp"
 #include "models/blocks/norm.hpp"
+#include "models/blocks/sparse_moe.hpp"
 #include "models/decoder.hpp"
 
 namespace tokprob {
@@ -21,6 +22,7 @@ struct PreNormLayer {
   SelfAttentionWeights attn;
   SelfAttentionOptions attn_opt;
   FeedForwardWeights ffn;
+  SparseMoeWeights moe;  // set: the feed-forward block is this mixture of experts instead of ffn
 };
 
 // x: [T, C] -> [T, C], layer `layer` of the model.
