@@ -25,3 +25,13 @@ def test_entropy_rank_and_alternatives_match_torch() -> None:
         assert [a["id"] for a in t["top"]] == [int(i) for i in top.indices]
         for a, v in zip(t["top"], top.values):
             assert a["logprob"] == pytest.approx(float(v), abs=1e-5)
+
+
+def test_word_spans_from_python() -> None:
+    lm = tokprob.load(str(fixture("gpt2-tiny")))
+    words = lm.score("Hello big world", score_first_token=True, word_spans=[(0, 9), (10, 15)]).to_dict()["words"]
+    assert [w["text"] for w in words] == ["Hello big", "world"]
+    many = lm.score(["Hello big world", "a b"], word_spans=[[(0, 5)], [(2, 3)]])
+    assert [[w["text"] for w in r.to_dict()["words"]] for r in many] == [["Hello"], ["b"]]
+    with pytest.raises(tokprob.Error, match="word_spans"):
+        lm.score("Hello", word_spans=[(0, 9)])
