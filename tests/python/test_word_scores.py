@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import torch
+from transformers import AutoTokenizer
 
 import tokprob
 from conftest import fixture
@@ -94,21 +95,35 @@ def _log_mass(row: torch.Tensor, mask: torch.Tensor) -> float:
     return float(torch.logsumexp(row[: mask.shape[0]][mask], 0))
 
 
+def _without_bos(name: str) -> tuple[tokprob.Model, Any]:
+    """The model with no BOS token before the text: GPT-2's tokenizer adds none; TinyStories'
+    (add_bos_token) is loaded without it on both sides."""
+    path = fixture(name)
+    if name == "gpt2-tiny":
+        return tokprob.load(str(path)), scorer.IncrementalLMScorer(str(path), "cpu")
+    tokenizer = AutoTokenizer.from_pretrained(path, add_bos_token=False)
+    return (tokprob.load(str(path), add_special_tokens=False),
+            scorer.IncrementalLMScorer(str(path), "cpu", tokenizer=tokenizer))
+
+
 @pytest.mark.parametrize("name", sorted(TEXTS))
 def test_token_and_sequence_scores_equal_without_correction(name: str) -> None:
-    path, mc = _lm(name)
-    lm = tokprob.load(str(path))
-    for text in TEXTS[name]:
-        for bos in (False, True):
-            ours = lm.score(text, score_first_token=bos)
-            theirs = mc.token_score(text, bos_token=bos and name == "gpt2-tiny")[0]
+    path, with_bos = _lm(name)
+    for bos in (False, True):
+        # GPT-2: minicons puts its BOS (<|endoftext|>) before the text, tokprob conditions the
+        # first token on it; TinyStories' tokenizer adds its BOS itself.
+        lm, mc = (tokprob.load(str(path)), with_bos) if bos else _without_bos(name)
+        minicons_bos = bos and name == "gpt2-tiny"
+        for text in TEXTS[name]:
+            ours = lm.score(text, score_first_token=minicons_bos)
+            theirs = mc.token_score(text, bos_token=minicons_bos)[0]
             scored = [(t["token"], t["logprob"]) for t in ours.to_dict()["tokens"]]
             # minicons lists the unscored first token with 0.0.
             assert [t for t, _ in scored] == [t for t, _ in theirs]
+            assert scored[0][1] is None
             for (_, mine), (_, their) in list(zip(scored, theirs))[1:]:
                 assert mine == pytest.approx(their, abs=1e-4)
-            total = mc.sequence_score(text, reduction=lambda x: x.sum(0).item(),
-                                      bos_token=bos and name == "gpt2-tiny")[0]
+            total = mc.sequence_score(text, reduction=lambda x: x.sum(0).item(), bos_token=minicons_bos)[0]
             assert ours.total_logprob == pytest.approx(total, abs=1e-4)
 
 
