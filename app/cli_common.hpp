@@ -88,6 +88,7 @@ Runner add_fill_mask_command(CLI::App& app);
 Runner add_classify_command(CLI::App& app);
 Runner add_generate_command(CLI::App& app);
 Runner add_score_command(CLI::App& app);
+Runner add_compare_command(CLI::App& app);
 Runner add_serve_command(CLI::App& app);
 
 }  // namespace tokprob::cli

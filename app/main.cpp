@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
       cli::add_classify_command(app),
       cli::add_generate_command(app),
       cli::add_score_command(app),
+      cli::add_compare_command(app),
       cli::add_serve_command(app),
   };
   if (argc > 1 && argv[1][0] != '-') {

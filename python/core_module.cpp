@@ -98,7 +98,13 @@ NB_MODULE(_core, m) {
       .def_rw("window", &ScoreOptions::window)
       .def_rw("stride", &ScoreOptions::stride)
       .def_rw("top_k", &ScoreOptions::top_k)
-      .def_rw("score_first_token", &ScoreOptions::score_first_token);
+      .def_rw("score_first_token", &ScoreOptions::score_first_token)
+      .def_rw("token_stats", &ScoreOptions::token_stats)
+      .def_rw("words", &ScoreOptions::words)
+      .def_prop_rw(
+          "word_split", [](const ScoreOptions& o) { return std::string(word_split_name(o.word_split)); },
+          [](ScoreOptions& o, const std::string& v) { o.word_split = parse_word_split(v); })
+      .def_rw("word_spans", &ScoreOptions::word_spans);
   nb::class_<GenerateOptions>(m, "GenerateOptions")
       .def(nb::init<>())
       .def_rw("max_new_tokens", &GenerateOptions::max_new_tokens)
@@ -159,6 +165,12 @@ NB_MODULE(_core, m) {
                       const NextOptions& o) { return json_array(next(x, texts, o)); }, Release())
       .def("score", [](const Model& x, const std::vector<std::string>& texts,
                        const ScoreOptions& o) { return json_array(score(x, texts, o)); }, Release())
+      .def("compare", [](const Model& x, const Model& performer, const std::vector<std::string>& texts,
+                         bool score_first_token) {
+             CompareOptions o;
+             o.score_first_token = score_first_token;
+             return json_array(compare(x, performer, texts, o));
+           }, Release())
       .def("fill_mask", [](const Model& x, const std::vector<std::string>& texts,
                            const FillMaskOptions& o) { return json_array(fill_mask(x, texts, o)); }, Release())
       .def("classify", [](const Model& x, const std::vector<std::string>& texts,

@@ -8,6 +8,7 @@ pkgs=(
   libopenblas-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev ccache
+  chromium  # headless, for the web page's test (tests/web/)
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "tokprob/classify.hpp"
+#include "tokprob/compare.hpp"
 #include "tokprob/fill_mask.hpp"
 #include "tokprob/generate.hpp"
 #include "tokprob/next.hpp"
@@ -22,6 +23,7 @@ std::string to_json_text(const GenerateResult& result);
 std::string to_json_text(const FillMaskResult& result);
 std::string to_json_text(const ClassifyResult& result);
 std::string to_json_text(const Seq2SeqResult& result);
+std::string to_json_text(const CompareResult& result);
 // One streamed generation event, as generate --stream --format json writes it.
 std::string stream_event_json_text(size_t sequence, const GeneratedToken& token, std::string_view delta);
 

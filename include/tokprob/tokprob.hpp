@@ -9,6 +9,7 @@
 #pragma once
 
 #include "tokprob/classify.hpp"
+#include "tokprob/compare.hpp"
 #include "tokprob/error.hpp"
 #include "tokprob/fill_mask.hpp"
 #include "tokprob/generate.hpp"
@@ -20,5 +21,6 @@
 #include "tokprob/score.hpp"
 #include "tokprob/seq2seq.hpp"
 #include "tokprob/token_score.hpp"
+#include "tokprob/word_boundaries.hpp"
 #include "tokprob/tokenizer.hpp"
 #include "tokprob/weight_format.hpp"

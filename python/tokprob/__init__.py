@@ -19,7 +19,7 @@ import json
 import queue
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -259,26 +259,60 @@ class Model:
 
     @overload
     def score(self, text: str,  # type: ignore[overload-overlap]
-               window: int = ..., stride: int = ..., top_k: int = ...,
-              score_first_token: bool = ...) -> ScoreResult: ...
+              window: int = ..., stride: int = ..., top_k: int = ...,
+              score_first_token: bool = ..., *, token_stats: bool = ..., words: bool = ...,
+              word_split: str = ..., word_spans: Sequence[tuple[int, int]] | None = ...) -> ScoreResult: ...
     @overload
     def score(self, text: Sequence[str], window: int = ..., stride: int = ..., top_k: int = ...,
-              score_first_token: bool = ...) -> list[ScoreResult]: ...
+              score_first_token: bool = ..., *, token_stats: bool = ..., words: bool = ...,
+              word_split: str = ..., word_spans: Sequence[Sequence[tuple[int, int]]] | None = ...
+              ) -> list[ScoreResult]: ...
 
     def score(self, text: str | Sequence[str], window: int = 0, stride: int = 0, top_k: int = 0,
-              score_first_token: bool = False) -> ScoreResult | list[ScoreResult]:
+              score_first_token: bool = False, *, token_stats: bool = False, words: bool = False,
+              word_split: str = "punctuation",
+              word_spans: Sequence[tuple[int, int]] | Sequence[Sequence[tuple[int, int]]] | None = None
+              ) -> ScoreResult | list[ScoreResult]:
         """The log-probability of every token of ``text`` given those before it, the total and the
         perplexity. Texts longer than ``window`` tokens (default: the model's context) are scored in
         windows ``stride`` tokens apart (default: half the window). ``top_k``: the most likely
         alternatives listed at each position; ``score_first_token``: condition the first token on
-        the BOS (else EOS) token, as evaluation harnesses do for rolling log-likelihood."""
+        the BOS (else EOS) token, as evaluation harnesses do for rolling log-likelihood.
+        ``token_stats``: each position's entropy (nats) and the actual token's rank.
+        ``words``: each word's probability (``result.words``: ``logprob`` corrected for word-start
+        markers as Pimentel & Meister 2024, ``naive_logprob`` the sum of its tokens', surprisals in
+        bits and nats); words split at whitespace and punctuation (``word_split="whitespace"``:
+        whitespace alone), or ``word_spans``: [begin, end) code point ranges (a list per text
+        when ``text`` is a list); either turns ``words`` on."""
         texts, single = _texts(text)
         o = _core.ScoreOptions()
         o.window = window
         o.stride = stride
         o.top_k = top_k
         o.score_first_token = score_first_token
+        o.token_stats = token_stats
+        o.words = words or word_split != "punctuation" or word_spans is not None
+        o.word_split = word_split
+        if word_spans is not None:
+            lists = cast("list[Sequence[tuple[int, int]]]", [word_spans] if single else list(word_spans))
+            o.word_spans = [[(int(b), int(e)) for b, e in spans] for spans in lists]
         return _one_or_many([ScoreResult(r) for r in json.loads(self._core.score(texts, o))], single)
+
+    @overload
+    def compare(self, performer: Model, text: str,  # type: ignore[overload-overlap]
+                score_first_token: bool = ...) -> Result: ...
+    @overload
+    def compare(self, performer: Model, text: Sequence[str], score_first_token: bool = ...) -> list[Result]: ...
+
+    def compare(self, performer: Model, text: str | Sequence[str],
+                score_first_token: bool = False) -> Result | list[Result]:
+        """This model as the observer and ``performer`` (same tokenizer) on ``text``: each token's
+        logprob under both, the cross-entropy of this model's distributions against the
+        performer's, and the Binoculars score (Hans et al. 2024): this model's log-perplexity over
+        that cross-entropy. As the command line's ``tokprob compare -m THIS -m PERFORMER``."""
+        texts, single = _texts(text)
+        results = [Result(r) for r in json.loads(self._core.compare(performer._core, texts, score_first_token))]
+        return _one_or_many(results, single)
 
     def generate(self, text: str, max_new_tokens: int = 20, *, do_sample: bool | None = None,
                  temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, min_p: float = 0.0,

@@ -98,6 +98,12 @@ const std::vector<int32_t>& Model::eos_token_ids() const { return impl_->eos_tok
 const Tokenizer& Model::tokenizer() const { return impl_->tokenizer(); }
 bool Model::has_tokenizer() const { return impl_->tokenizer_.has_value(); }
 
+const WordBoundaries& Model::Impl::word_boundaries() const {
+  const Tokenizer& tok = tokenizer();
+  std::call_once(word_boundaries_once_, [&] { word_boundaries_ = find_word_boundaries(tok); });
+  return word_boundaries_;
+}
+
 const Tokenizer& Model::Impl::tokenizer() const {
   if (!tokenizer_)
     fail(folder.string() + ": no tokenizer files (tokenizer.json, vocab.json + merges.txt, vocab.txt, spiece.model or "

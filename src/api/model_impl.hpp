@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "models/encoder_model.hpp"
 #include "models/seq2seq_lm.hpp"
 #include "tokprob/model.hpp"
+#include "tokprob/word_boundaries.hpp"
 
 namespace tokprob {
 
@@ -27,6 +29,8 @@ struct Model::Impl {
   // A folder of weights alone has no tokenizer: its model still computes logits of token ids.
   std::optional<Tokenizer> tokenizer_;
   const Tokenizer& tokenizer() const;
+  // The tokenizer's, read on first use (score's words), then kept; thread-safe.
+  const WordBoundaries& word_boundaries() const;
   // Exactly one is set, as `kind` says.
   std::shared_ptr<const CausalLM> causal;
   std::shared_ptr<const EncoderModel> encoder;
@@ -36,6 +40,10 @@ struct Model::Impl {
   const CausalLM& causal_lm(Task task) const;
   const EncoderModel& encoder_model(Task task) const;
   const Seq2SeqLM& seq2seq_lm(Task task) const;
+
+ private:
+  mutable std::once_flag word_boundaries_once_;
+  mutable WordBoundaries word_boundaries_;
 };
 
 }  // namespace tokprob

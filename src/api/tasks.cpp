@@ -1,6 +1,7 @@
 // The public task functions: each checks the model's kind and calls the engine's task.
 #include "api/model_impl.hpp"
 #include "tasks/classify.hpp"
+#include "tasks/compare.hpp"
 #include "tasks/fill_mask.hpp"
 #include "tasks/generate.hpp"
 #include "tasks/next.hpp"
@@ -18,7 +19,15 @@ std::vector<NextResult> next(const Model& model, std::span<const std::string> te
 
 std::vector<ScoreResult> score(const Model& model, std::span<const std::string> texts, const ScoreOptions& options) {
   const auto& m = model.impl();
-  return score_texts(m.causal_lm(Task::score), m.tokenizer(), texts, options);
+  return score_texts(m.causal_lm(Task::score), m.tokenizer(), texts, options,
+                     options.words ? &m.word_boundaries() : nullptr);
+}
+
+std::vector<CompareResult> compare(const Model& observer, const Model& performer, std::span<const std::string> texts,
+                                   const CompareOptions& options) {
+  const auto& a = observer.impl();
+  const auto& b = performer.impl();
+  return compare_texts(a.causal_lm(Task::score), a.tokenizer(), b.causal_lm(Task::score), b.tokenizer(), texts, options);
 }
 
 GenerateResult generate(const Model& model, const std::string& text, const GenerateOptions& options,

@@ -1,5 +1,6 @@
 // The native task endpoints: request fields are the task's options, the answer is
 // {"results": [...]} with each result exactly as the command's --format json prints it.
+#include "api/model_impl.hpp"
 #include "format/classify_output.hpp"
 #include "format/fill_mask_output.hpp"
 #include "format/generate_output.hpp"
@@ -65,7 +66,8 @@ void add_native_routes(JsonRoutes& routes, ServerContext ctx) {
       fields.ignore("model");
       fields.reject_unknown();
       // Longer texts than the model's positions are scored in windows: max_score_positions bounds the work.
-      set_json(res, results_json(score_texts(*ctx.model->causal_lm, ctx.model->tokenizer(), texts, options)));
+      set_json(res, results_json(score_texts(*ctx.model->causal_lm, ctx.model->tokenizer(), texts, options,
+                                             options.words ? &ctx.model->model.impl().word_boundaries() : nullptr)));
     };
   }
   if (ctx.model->model.serves(Task::seq2seq)) {

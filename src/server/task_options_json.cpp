@@ -129,6 +129,33 @@ GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLi
   return o;
 }
 
+namespace {
+
+// [[begin, end], ...] for one text, or a list of those, one per text.
+std::vector<std::vector<std::pair<size_t, size_t>>> word_spans_from_json(const nlohmann::json& v) {
+  const auto bad = [] {
+    usage_error("field 'word_spans' must be [[begin, end], ...] code point ranges (one text) or a list of those, "
+                "one per text");
+  };
+  const auto span_list = [&](const nlohmann::json& list) {
+    std::vector<std::pair<size_t, size_t>> out;
+    if (!list.is_array()) bad();
+    for (const auto& p : list) {
+      if (!p.is_array() || p.size() != 2 || !p[0].is_number_unsigned() || !p[1].is_number_unsigned()) bad();
+      out.emplace_back(p[0].get<size_t>(), p[1].get<size_t>());
+    }
+    return out;
+  };
+  if (!v.is_array()) bad();
+  const bool per_text = !v.empty() && v[0].is_array() && !v[0].empty() && v[0][0].is_array();
+  if (!per_text) return {span_list(v)};
+  std::vector<std::vector<std::pair<size_t, size_t>>> out;
+  for (const auto& list : v) out.push_back(span_list(list));
+  return out;
+}
+
+}  // namespace
+
 ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& limits, ScoreOptions base) {
   ScoreOptions o = std::move(base);
   o.max_positions_run = limits.max_score_positions;
@@ -136,6 +163,16 @@ ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& 
   o.stride = fields.integer("stride", o.stride, 0, std::numeric_limits<int32_t>::max());
   o.top_k = fields.integer("top_k", o.top_k, 0, limits.max_top_k);
   o.score_first_token = fields.boolean("score_first_token", o.score_first_token);
+  o.token_stats = fields.boolean("token_stats", o.token_stats);
+  o.words = fields.boolean("words", o.words);
+  if (auto split = fields.optional_string("word_split")) {
+    o.word_split = parse_word_split(*split);
+    o.words = true;
+  }
+  if (auto spans = fields.value("word_spans")) {
+    o.word_spans = word_spans_from_json(*spans);
+    o.words = true;
+  }
   return o;
 }
 

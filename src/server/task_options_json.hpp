@@ -34,7 +34,9 @@ ClassifyOptions classify_options_from_json(RequestFields& fields, ClassifyOption
 GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLimits& limits,
                                            const std::vector<int32_t>& default_eos, GenerateOptions base = {});
 
-// window, stride, top_k (the work they imply bounded by limits.max_score_positions).
+// window, stride, top_k (the work they imply bounded by limits.max_score_positions),
+// score_first_token, token_stats, words, word_split and word_spans (either of the last two turns
+// words on).
 ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& limits, ScoreOptions base = {});
 
 // top_k, max_new_tokens, target.

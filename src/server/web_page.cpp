@@ -36,6 +36,12 @@ constexpr std::string_view kIndexHtml = R"HTML(<!doctype html>
   .track { background:var(--bar2); height:16px; border-radius:3px; overflow:hidden; }
   .fill { background:var(--bar); height:100%; border-radius:3px; transition: width .15s ease-out; }
   .pct { text-align:right; font-variant-numeric: tabular-nums; font-size:13px; }
+  .reading { font:16px/2 ui-monospace, Menlo, monospace; white-space:pre-wrap; word-break:break-word; }
+  .reading span { border-radius:3px; padding:1px 0; }
+  .reading span[title] { cursor:help; }
+  .r1 { background:#c8f0c0; } .r10 { background:#fff2a8; } .r100 { background:#ffc98a; } .rmore { background:#ff9c9c; }
+  .legend { color:var(--muted); font-size:13px; margin:6px 0 12px; }
+  .legend span { padding:0 6px; border-radius:3px; margin-right:4px; }
 </style>
 </head>
 <body>
@@ -44,6 +50,9 @@ constexpr std::string_view kIndexHtml = R"HTML(<!doctype html>
   <section>
     <textarea id="text" spellcheck="false" placeholder="Type some text…">The quick brown fox</textarea>
     <div class="controls">
+      <label id="viewctl">view <select id="view"><option value="next">next token</option><option value="read">read a text</option></select></label>
+      <label id="colorctl">colour by <select id="color"><option value="rank">rank</option><option value="surprisal">surprisal</option></select></label>
+      <label id="wordsctl"><input type="checkbox" id="words"> words</label>
       <label>top <select id="topk"><option>10</option><option selected>15</option><option>25</option><option>50</option></select></label>
       <span id="hint"></span>
     </div>
@@ -106,6 +115,66 @@ function group(title, rows) {
   return g;
 }
 
+// The read-a-text view (the GLTR view): each token coloured by the rank of the actual token among
+// the model's predictions (top 1 / 10 / 100 / beyond) or by its surprisal; hover for the entropy
+// and the most likely alternatives. Per word: the word's surprisal corrected for word-start
+// markers (score --words). The numbers ride on data- attributes for the page's test.
+const LN2 = Math.log(2);
+function bucket(rank) { return rank <= 1 ? "r1" : rank <= 10 ? "r10" : rank <= 100 ? "r100" : "rmore"; }
+function heat(bits) { return "hsl(0, 85%, " + (100 - Math.min(bits, 20) * 2.25).toFixed(1) + "%)"; }
+function piece(textOf, bits, cls, title) {
+  const s = document.createElement("span");
+  s.textContent = textOf;
+  if (cls) s.className = cls;
+  if (bits !== null && !cls) s.style.background = heat(bits);
+  if (title) s.title = title;
+  return s;
+}
+function reading(r, perWord, colour) {
+  const box = document.createElement("div");
+  box.id = "reading";
+  box.className = "reading";
+  const legend = document.createElement("div");
+  legend.className = "legend";
+  if (perWord) {
+    legend.textContent = "word surprisal (bits), corrected for the vocabulary's word-start marker; hover for the naive sum";
+    let at = 0;
+    const chars = Array.from(r.text);
+    for (const w of r.words) {
+      if (w.begin > at) box.append(chars.slice(at, w.begin).join(""));
+      const bits = w.surprisal_bits;
+      const s = piece(w.text, bits, null, bits === null ? "not scored" :
+        "surprisal " + bits.toFixed(2) + " bits (naive sum of its tokens: " + w.naive_surprisal_bits.toFixed(2) + " bits)");
+      s.dataset.word = w.text;
+      if (bits !== null) { s.dataset.bits = String(bits); s.dataset.logprob = String(w.logprob); }
+      box.append(s);
+      at = w.end;
+    }
+    if (at < chars.length) box.append(chars.slice(at).join(""));
+  } else {
+    if (colour === "rank")
+      for (const [c, name] of [["r1", "top 1"], ["r10", "top 10"], ["r100", "top 100"], ["rmore", "beyond"]]) {
+        const l = document.createElement("span"); l.className = c; l.textContent = name; legend.append(l);
+      }
+    else legend.textContent = "surprisal: white 0 bits … red 20 bits and more";
+    r.tokens.forEach((t, i) => {
+      if (t.logprob === null) { if (i > 0 || r.text.startsWith(t.text)) box.append(t.text); return; }
+      const bits = -t.logprob / LN2;
+      const top = (t.top || []).map((a) => JSON.stringify(a.text) + " " + (100 * a.prob).toFixed(2) + "%").join(", ");
+      const s = piece(t.text, bits, colour === "rank" ? bucket(t.rank) : null,
+        "rank " + t.rank + " · " + bits.toFixed(2) + " bits · entropy " + (t.entropy / LN2).toFixed(2) + " bits\ntop: " + top);
+      s.dataset.logprob = String(t.logprob);
+      s.dataset.rank = String(t.rank);
+      s.dataset.entropy = String(t.entropy);
+      box.append(s);
+    });
+  }
+  const g = document.createElement("div");
+  g.className = "group";
+  g.append(legend, box);
+  return [g];
+}
+
 async function post(path, body) {
   const res = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const j = await res.json();
@@ -120,7 +189,12 @@ async function update() {
   const t0 = performance.now();
   try {
     let groups = [];
-    if (kind === "causal-lm") {
+    if (kind === "causal-lm" && $("view").value === "read") {
+      const perWord = $("words").checked;
+      const r = (await post("/v1/score", { text: t, score_first_token: true, token_stats: true, top_k: 5,
+                                           words: perWord })).results[0];
+      groups = reading(r, perWord, $("color").value);
+    } else if (kind === "causal-lm") {
       const r = (await post("/v1/next", { text: t, top_k: k })).results[0];
       groups.push(group("next token after " + r.input_ids.length + " tokens",
         r.top.map((c, _, all) => row(c.text, c.prob, () => { text.value += c.text; update(); text.focus(); },
@@ -157,9 +231,23 @@ async function start() {
     const m = (await (await fetch("/v1/models")).json()).data[0];
     kind = m.kind;
     $("model").textContent = m.id + " · " + m.model_type + " · " + m.kind;
-    $("hint").textContent = kind === "causal-lm" ? "click a token to append it"
-      : kind === "masked-lm" ? "put the mask token in the text" : "";
-    if (kind === "classifier") $("topk").parentElement.style.display = "none";
+    const params = new URLSearchParams(location.search);
+    if (params.has("text")) text.value = params.get("text");
+    if (params.get("view") === "read") $("view").value = "read";
+    if (params.get("color") === "surprisal") $("color").value = "surprisal";
+    if (params.get("words") === "1") $("words").checked = true;
+    const controls = () => {
+      const reads = kind === "causal-lm" && $("view").value === "read";
+      $("wordsctl").style.display = reads ? "" : "none";
+      $("colorctl").style.display = reads && !$("words").checked ? "" : "none";  // words: by surprisal
+      $("topk").parentElement.style.display = reads || kind === "classifier" ? "none" : "";
+      $("hint").textContent = reads ? "hover a token for its rank, entropy and alternatives"
+        : kind === "causal-lm" ? "click a token to append it"
+        : kind === "masked-lm" ? "put the mask token in the text" : "";
+    };
+    if (kind !== "causal-lm") $("viewctl").style.display = "none";
+    controls();
+    for (const id of ["view", "color", "words"]) $(id).addEventListener("change", () => { controls(); update(); });
     if (kind === "masked-lm" && text.value === "The quick brown fox") text.value = "The capital of France is " + (m.mask_token || "[MASK]") + ".";
     text.addEventListener("input", later);
     $("topk").addEventListener("change", update);

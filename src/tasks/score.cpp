@@ -6,6 +6,9 @@
 #include <limits>
 
 #include "generate/distribution.hpp"
+#include "tasks/word_scores.hpp"
+#include "tasks/word_spans.hpp"
+#include "tokenizer/unicode_text.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -16,12 +19,32 @@ struct Window {
   size_t text;
   int64_t begin, end;  // token range fed to the model
   int64_t first;       // first token scored in it (its logits come from row first - begin - 1)
+  bool after_text;     // also the row after the text's last token (for the last word's end)
 };
 
 // Rows of logits one forward call may return: bounds memory on long texts with large vocabularies.
 constexpr int64_t kMaxLogitFloats = 64ll << 20;
 
 }  // namespace
+
+const char* word_split_name(ScoreOptions::WordSplit split) {
+  return split == ScoreOptions::WordSplit::whitespace ? "whitespace" : "punctuation";
+}
+
+ScoreOptions::WordSplit parse_word_split(const std::string& name) {
+  if (name == "punctuation") return ScoreOptions::WordSplit::punctuation;
+  if (name == "whitespace") return ScoreOptions::WordSplit::whitespace;
+  option_error("word_split", "must be punctuation or whitespace, got \"" + name + "\"");
+}
+
+const char* word_marker_name(WordBoundaries::Marker marker) {
+  switch (marker) {
+    case WordBoundaries::Marker::word_start: return "word_start";
+    case WordBoundaries::Marker::word_end: return "word_end";
+    case WordBoundaries::Marker::none: break;
+  }
+  return "none";
+}
 
 void validate(const ScoreOptions& options) {
   if (options.window < 0 || options.window == 1)
@@ -32,10 +55,13 @@ void validate(const ScoreOptions& options) {
   if (options.max_positions_run < 0)
     option_error("max_positions_run", "must be 0 (no limit) or more, got " + std::to_string(options.max_positions_run));
   if (options.top_k < 0) option_error("top_k", "must be 0 or more, got " + std::to_string(options.top_k));
+  if (!options.word_spans.empty() && !options.words)
+    option_error("word_spans", "needs words (word probabilities) on");
 }
 
 std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tokenizer,
-                                     std::span<const std::string> texts, const ScoreOptions& options) {
+                                     std::span<const std::string> texts, const ScoreOptions& options,
+                                     const WordBoundaries* kept_boundaries) {
   validate(options);
   const int64_t V = model.info().vocab_size;
   const int64_t max_pos = model.info().max_positions;
@@ -57,14 +83,33 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
       usage_error("the tokenizer has neither a BOS nor an EOS token to condition the first token on");
   }
 
+  if (!options.word_spans.empty() && options.word_spans.size() != texts.size())
+    option_error("word_spans", "must give one list of spans per text: " + std::to_string(texts.size()) +
+                                   " texts, " + std::to_string(options.word_spans.size()) + " lists");
+  std::optional<WordBoundaries> read_here;
+  if (options.words && !kept_boundaries) read_here = find_word_boundaries(tokenizer);
+  const WordBoundaries* boundaries = !options.words ? nullptr : kept_boundaries ? kept_boundaries : &*read_here;
+  const bool word_starts = boundaries != nullptr;  // rows for log P(a word begins)
+
   std::vector<ScoreResult> results;
   std::vector<std::vector<int32_t>> ids;
+  std::vector<Encoding> encodings;
+  std::vector<std::u32string> code_points;  // of each text, for its words
   std::vector<Window> windows;
   for (size_t t = 0; t < texts.size(); ++t) {
     if (texts[t].empty()) usage_error("empty text: give the text to score");
-    ids.push_back(tokenizer.encode(texts[t], /*add_special_tokens=*/true).ids);
-    if (start_token && (ids.back().empty() || ids.back().front() != *start_token))
+    if (boundaries) {
+      code_points.push_back(tok::decode_utf8(texts[t]));
+      if (!options.word_spans.empty()) check_word_spans(options.word_spans[t], code_points.back().size());
+    }
+    encodings.push_back(tokenizer.encode(texts[t], /*add_special_tokens=*/true));
+    ids.push_back(encodings.back().ids);
+    if (start_token && (ids.back().empty() || ids.back().front() != *start_token)) {
       ids.back().insert(ids.back().begin(), *start_token);
+      Encoding& e = encodings.back();
+      e.offsets.insert(e.offsets.begin(), {0, 0});
+      e.special_mask.insert(e.special_mask.begin(), 1);
+    }
     const auto n = static_cast<int64_t>(ids.back().size());
     ScoreResult r;
     r.text = texts[t];
@@ -80,7 +125,7 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
     for (int64_t begin = 0; begin < n; begin += stride) {
       const int64_t end = std::min(n, begin + std::min(window, n - begin));
       const int64_t first = std::max(prev_end, begin + 1);
-      if (first < end) windows.push_back({t, begin, end, first});
+      if (first < end) windows.push_back({t, begin, end, first, word_starts && end == n});
       prev_end = end;
       if (end == n) break;
     }
@@ -96,6 +141,11 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
                   ": give a longer stride or shorter texts");
   }
 
+  // log P(token t begins a word | tokens before t), t = 0..n, for word probabilities.
+  std::vector<std::vector<std::optional<double>>> log_word_start(texts.size());
+  if (word_starts)
+    for (size_t t = 0; t < texts.size(); ++t) log_word_start[t].resize(ids[t].size() + 1);
+
   // Windows go through the model in batches whose logits stay under the memory bound.
   size_t w = 0;
   while (w < windows.size()) {
@@ -105,11 +155,12 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
     int64_t rows = 0;
     while (w < windows.size()) {
       const Window& win = windows[w];
-      const int64_t n_rows = win.end - win.first;
+      const int64_t n_rows = win.end - win.first + (win.after_text ? 1 : 0);
       if (!chunks.empty() && (rows + n_rows) * V > kMaxLogitFloats) break;
       states.push_back(model.new_state());
       DecodeChunk ch{states.back().get(), std::span<const int32_t>(ids[win.text]).subspan(win.begin, win.end - win.begin), {}};
       for (int64_t t = win.first; t < win.end; ++t) ch.logits_for.push_back(t - 1 - win.begin);
+      if (win.after_text) ch.logits_for.push_back(win.end - 1 - win.begin);
       chunks.push_back(std::move(ch));
       rows += n_rows;
       ++w;
@@ -123,6 +174,16 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
         ScoredToken& scored = results[win.text].tokens[t];
         scored.logprob = d.logprob(ids[win.text][t]);
         if (options.top_k > 0) scored.alternatives = top_tokens(d, tokenizer, options.top_k);
+        if (options.token_stats) {
+          scored.entropy = d.entropy();
+          scored.rank = d.rank(ids[win.text][t]);
+        }
+        if (word_starts) log_word_start[win.text][t] = log_mass(d, boundaries->word_start_ids);
+      }
+      if (win.after_text) {
+        const Distribution d(std::span<const float>(logits).subspan(row * V, V));
+        log_word_start[win.text][win.end] = log_mass(d, boundaries->word_start_ids);
+        ++row;
       }
     }
   }
@@ -135,6 +196,16 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
     r.perplexity = r.scored_tokens > 0 ? std::exp(-r.total_logprob / static_cast<double>(r.scored_tokens))
                                        : std::numeric_limits<double>::quiet_NaN();
   }
+  if (boundaries)
+    for (size_t t = 0; t < texts.size(); ++t) {
+      const std::u32string& text = code_points[t];
+      const std::vector<CodePointSpan> spans =
+          options.word_spans.empty() ? split_words(text, options.word_split) : options.word_spans[t];
+      const std::vector<WordTokens> words =
+          match_word_tokens(spans, encodings[t].offsets, encodings[t].special_mask, text);
+      results[t].word_marker = boundaries->marker;
+      results[t].words = score_words(results[t].tokens, words, *boundaries, log_word_start[t], text);
+    }
   return results;
 }
 

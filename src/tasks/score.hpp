@@ -14,7 +14,10 @@ namespace tokprob {
 
 // Throws tokprob::Error for an empty text, bad window/stride, more work than max_positions_run, or
 // score_first_token with a tokenizer that has neither a BOS nor an EOS token.
+// `boundaries`: the tokenizer's, where the caller keeps them (else read for the call when words
+// are asked for).
 std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tokenizer,
-                                     std::span<const std::string> texts, const ScoreOptions& options);
+                                     std::span<const std::string> texts, const ScoreOptions& options,
+                                     const WordBoundaries* boundaries = nullptr);
 
 }  // namespace tokprob
