@@ -37,6 +37,28 @@ void validate(const ScoreOptions& options) {
 std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tokenizer,
                                      std::span<const std::string> texts, const ScoreOptions& options) {
   validate(options);
+  std::optional<int32_t> start_token;
+  if (options.score_first_token) {
+    const SpecialTokens& special = tokenizer.special_tokens();
+    start_token = special.bos ? special.bos : special.eos;
+    if (!start_token)
+      usage_error("the tokenizer has neither a BOS nor an EOS token to condition the first token on");
+  }
+  std::vector<std::vector<int32_t>> ids;
+  for (const auto& text : texts) {
+    if (text.empty()) usage_error("empty text: give the text to score");
+    ids.push_back(tokenizer.encode(text, /*add_special_tokens=*/true).ids);
+    if (start_token && (ids.back().empty() || ids.back().front() != *start_token))
+      ids.back().insert(ids.back().begin(), *start_token);
+  }
+  std::vector<ScoreResult> results = score_ids(model, tokenizer, ids, options);
+  for (size_t t = 0; t < texts.size(); ++t) results[t].text = texts[t];
+  return results;
+}
+
+std::vector<ScoreResult> score_ids(const CausalLM& model, const Tokenizer& tokenizer,
+                                   std::span<const std::vector<int32_t>> ids, const ScoreOptions& options) {
+  validate(options);
   const int64_t V = model.info().vocab_size;
   const int64_t max_pos = model.info().max_positions;
   if (max_pos > 0 && options.window > max_pos)
@@ -49,30 +71,18 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
     option_error("stride", "must be between 1 and the window (" + std::to_string(window) + " tokens), got " +
                                std::to_string(options.stride));
 
-  std::optional<int32_t> start_token;
-  if (options.score_first_token) {
-    const SpecialTokens& special = tokenizer.special_tokens();
-    start_token = special.bos ? special.bos : special.eos;
-    if (!start_token)
-      usage_error("the tokenizer has neither a BOS nor an EOS token to condition the first token on");
-  }
-
   std::vector<ScoreResult> results;
-  std::vector<std::vector<int32_t>> ids;
   std::vector<Window> windows;
-  for (size_t t = 0; t < texts.size(); ++t) {
-    if (texts[t].empty()) usage_error("empty text: give the text to score");
-    ids.push_back(tokenizer.encode(texts[t], /*add_special_tokens=*/true).ids);
-    if (start_token && (ids.back().empty() || ids.back().front() != *start_token))
-      ids.back().insert(ids.back().begin(), *start_token);
-    const auto n = static_cast<int64_t>(ids.back().size());
+  for (size_t t = 0; t < ids.size(); ++t) {
+    for (int32_t id : ids[t])
+      if (id < 0 || id >= V) usage_error("token id " + std::to_string(id) + " is outside the model's vocabulary of " + std::to_string(V));
+    const auto n = static_cast<int64_t>(ids[t].size());
     ScoreResult r;
-    r.text = texts[t];
-    for (int32_t id : ids.back()) {
+    for (int32_t id : ids[t]) {
       ScoredToken s;
       s.id = id;
-      s.token = id >= 0 && static_cast<size_t>(id) < tokenizer.vocab_size() ? tokenizer.id_to_token(id) : "";
-      s.text = id >= 0 && static_cast<size_t>(id) < tokenizer.vocab_size() ? tokenizer.token_text(id) : "";
+      s.token = static_cast<size_t>(id) < tokenizer.vocab_size() ? tokenizer.id_to_token(id) : "";
+      s.text = static_cast<size_t>(id) < tokenizer.vocab_size() ? tokenizer.token_text(id) : "";
       r.tokens.push_back(std::move(s));
     }
     results.push_back(std::move(r));
