@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,6 +121,10 @@ def test_the_reference_run_has_every_kind_of_request(reference: dict[str, Any]) 
     assert len(reference["samples"]["tokprob_ppl"]) == 3
     assert len(reference["samples"]["tokprob_gen"]) == 3
     assert all(isinstance(s["resps"][0][0], str) for s in reference["samples"]["tokprob_gen"])
+    # The data holds the reference's greedy continuations among the choices, so is_greedy is
+    # compared both ways.
+    greedy = [bool(r[0][1]) for s in reference["samples"]["tokprob_mc"] for r in s["resps"]]
+    assert any(greedy) and not all(greedy)
 
 
 def test_local_completions_with_the_folders_tokenizer(reference: dict[str, Any], server: str) -> None:
@@ -149,3 +155,20 @@ def test_in_process_through_tokprob_lm_eval(reference: dict[str, Any]) -> None:
     results = evaluate("tokprob", {"pretrained": str(fixture(MODEL))})
     assert_same_results(results, reference)
     print(f"\nwall time: tokprob in-process {results['wall_seconds']:.2f} s")
+
+
+def test_the_harness_command_line_runs_the_tokprob_model(reference: dict[str, Any], tmp_path: Path) -> None:
+    _lm_eval()
+    import tokprob
+
+    # python -m tokprob.lm_eval is lm_eval's own command line with the model registered.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(tokprob.__file__).parents[1]),
+                                                       os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-m", "tokprob.lm_eval", "--model", "tokprob", "--model_args",
+                           f"pretrained={fixture(MODEL)}", "--tasks", "tokprob_mc", "--include_path", str(TASK_DIR)],
+                          capture_output=True, text=True, env=env, cwd=TASK_DIR, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = next(line for line in done.stdout.splitlines() if "acc_norm" in line)
+    cells = [cell.strip() for cell in row.split("|")]
+    value = float(cells[cells.index("acc_norm") + 2])  # after the higher-is-better arrow
+    assert value == pytest.approx(reference["results"]["tokprob_mc"]["acc_norm,none"], abs=1e-4)  # as printed
