@@ -40,25 +40,28 @@ def _lm_eval() -> Any:
     return lm_eval
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The task's data files are named relative to their folder; nothing comes from a hub.
-    monkeypatch.chdir(TASK_DIR)
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
 def evaluate(model: Any, model_args: dict[str, Any] | None = None, batch_size: int = 1) -> dict[str, Any]:
     """The task's results (with every request's responses) for lm_eval's `model`, and its wall time."""
     lm_eval = _lm_eval()
     from lm_eval.tasks import TaskManager
 
-    start = time.perf_counter()
-    results: dict[str, Any] = lm_eval.simple_evaluate(
-        model=model, model_args=model_args, tasks=TASKS, task_manager=TaskManager(include_path=str(TASK_DIR)),
-        batch_size=batch_size, device="cpu", log_samples=True, random_seed=0, numpy_random_seed=0,
-        torch_random_seed=0, fewshot_random_seed=0)
-    results["wall_seconds"] = time.perf_counter() - start
+    # The task's data files are named relative to their folder; nothing comes from a hub.
+    cwd, offline = os.getcwd(), os.environ.get("HF_DATASETS_OFFLINE")
+    os.chdir(TASK_DIR)
+    os.environ["HF_DATASETS_OFFLINE"] = "1"
+    try:
+        start = time.perf_counter()
+        results: dict[str, Any] = lm_eval.simple_evaluate(
+            model=model, model_args=model_args, tasks=TASKS, task_manager=TaskManager(include_path=str(TASK_DIR)),
+            batch_size=batch_size, device="cpu", log_samples=True, random_seed=0, numpy_random_seed=0,
+            torch_random_seed=0, fewshot_random_seed=0)
+        results["wall_seconds"] = time.perf_counter() - start
+    finally:
+        os.chdir(cwd)
+        if offline is None:
+            del os.environ["HF_DATASETS_OFFLINE"]
+        else:
+            os.environ["HF_DATASETS_OFFLINE"] = offline
     return results
 
 
@@ -104,9 +107,7 @@ def assert_same_results(got: dict[str, Any], want: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def reference() -> dict[str, Any]:
     """The task through `--model hf`: transformers in-process on the fixture."""
-    folder = fixture(MODEL)
-    os.chdir(TASK_DIR)
-    return evaluate("hf", {"pretrained": str(folder), "dtype": "float32"})
+    return evaluate("hf", {"pretrained": str(fixture(MODEL)), "dtype": "float32"})
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +167,8 @@ def test_the_harness_command_line_runs_the_tokprob_model(reference: dict[str, An
                                                        os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run([sys.executable, "-m", "tokprob.lm_eval", "--model", "tokprob", "--model_args",
                            f"pretrained={fixture(MODEL)}", "--tasks", "tokprob_mc", "--include_path", str(TASK_DIR)],
-                          capture_output=True, text=True, env=env, cwd=TASK_DIR, timeout=600)
+                          capture_output=True, text=True, env=dict(env, HF_DATASETS_OFFLINE="1"), cwd=TASK_DIR,
+                          timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     row = next(line for line in done.stdout.splitlines() if "acc_norm" in line)
     cells = [cell.strip() for cell in row.split("|")]
