@@ -45,6 +45,8 @@ struct CompletionRequest {
   bool include_usage = false;  // stream_options.include_usage: a last event with the token counts
 };
 
+constexpr size_t kMaxStopSequences = 16;
+
 // "prompt": a text, a list of texts, a list of token ids, or a list of lists of token ids.
 std::vector<Prompt> prompts_from_json(const nlohmann::json& value, int64_t vocab) {
   const auto is_id = [](const nlohmann::json& v) { return v.is_number(); };
@@ -79,7 +81,11 @@ CompletionRequest completion_request_from_json(const nlohmann::json& body, const
   if (f.has("top_p") && r.top_p <= 0) usage_error("field 'top_p' must be more than 0");
   r.n = f.integer("n", r.n, 1, limits.max_choices);
   r.stop = f.optional_strings("stop");
-  if (r.stop.size() > 4) usage_error("field 'stop' has " + std::to_string(r.stop.size()) + " sequences, at most 4");
+  // OpenAI takes 4; vLLM any number, and lm-evaluation-harness sends a task's stop strings and the
+  // EOS text (6 for gsm8k-cot-llama). Each costs a search per new token: a bound keeps that small.
+  if (r.stop.size() > kMaxStopSequences)
+    usage_error("field 'stop' has " + std::to_string(r.stop.size()) + " sequences, at most " +
+                std::to_string(kMaxStopSequences));
   for (const auto& s : r.stop)
     if (s.empty()) usage_error("field 'stop' has an empty sequence");
   r.seed = f.optional_integer("seed");
