@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,15 +19,18 @@ def serve(folder: Path, *args: str) -> Iterator[str]:
     """Serves `folder` on a free port of 127.0.0.1; yields the base URL (http://127.0.0.1:PORT)."""
     if not BINARY.exists():
         pytest.fail(f"the tokprob binary {BINARY} is missing (set TOKPROB_BINARY)")
+    # stderr goes to a file: a pipe nobody reads could fill up and stall the server.
+    errors = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen([str(BINARY), "serve", "-m", str(folder), "--host", "127.0.0.1", "--port", "0", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=errors, text=True)
     try:
         assert process.stdout is not None
-        line = process.stdout.readline()
+        line = process.stdout.readline()  # the one line it prints until it stops
         found = re.search(r"on (http://[^/\s]+)/", line)
         if not found:
-            assert process.stderr is not None
-            pytest.fail(f"tokprob serve did not start: {line!r} {process.stderr.read()!r}")
+            process.wait(timeout=20)
+            errors.seek(0)
+            pytest.fail(f"tokprob serve did not start: {line!r} {errors.read()!r}")
         yield found.group(1)
     finally:
         process.terminate()
@@ -35,3 +39,4 @@ def serve(folder: Path, *args: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        errors.close()
