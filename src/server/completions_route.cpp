@@ -1,5 +1,6 @@
 // POST /v1/completions in the shape of OpenAI's legacy completions API, so that evaluation
 // harnesses written for it (echo + logprobs to score a text) work unchanged.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -23,8 +24,15 @@ namespace tokprob {
 
 namespace {
 
+// A prompt as text, or as token ids that are used as they are (the OpenAI API's and vLLM's
+// token-id prompts, which lm-evaluation-harness sends by default).
+struct Prompt {
+  std::string text;                         // as given, or the ids decoded
+  std::optional<std::vector<int32_t>> ids;  // set when given as token ids
+};
+
 struct CompletionRequest {
-  std::vector<std::string> prompts;
+  std::vector<Prompt> prompts;
   int64_t max_tokens = 16;
   double temperature = 1.0;
   double top_p = 1.0;
@@ -37,12 +45,33 @@ struct CompletionRequest {
   bool include_usage = false;  // stream_options.include_usage: a last event with the token counts
 };
 
-CompletionRequest completion_request_from_json(const nlohmann::json& body, const ServerLimits& limits) {
+constexpr size_t kMaxStopSequences = 16;
+
+// "prompt": a text, a list of texts, a list of token ids, or a list of lists of token ids.
+std::vector<Prompt> prompts_from_json(const nlohmann::json& value, int64_t vocab) {
+  const auto is_id = [](const nlohmann::json& v) { return v.is_number(); };
+  if (value.is_string()) return {{value.get<std::string>(), std::nullopt}};
+  if (!value.is_array())
+    usage_error("field 'prompt' must be a text, a list of texts, a list of token ids or a list of lists of token ids, got " +
+                std::string(value.type_name()));
+  if (value.empty()) usage_error("field 'prompt' is an empty list");
+  if (is_id(value[0])) return {{"", token_ids_from_json(value, "prompt", vocab)}};
+  std::vector<Prompt> prompts;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const std::string element = "prompt[" + std::to_string(i) + "]";
+    if (value[i].is_string()) prompts.push_back({value[i].get<std::string>(), std::nullopt});
+    else if (value[i].is_array()) prompts.push_back({"", token_ids_from_json(value[i], element, vocab)});
+    else usage_error("field '" + element + "' must be a text or a list of token ids, got " + std::string(value[i].type_name()));
+  }
+  return prompts;
+}
+
+CompletionRequest completion_request_from_json(const nlohmann::json& body, const ServerLimits& limits, int64_t vocab) {
   RequestFields f(body);
   CompletionRequest r;
-  if (f.has("prompt") && body["prompt"].is_array() && !body["prompt"].empty() && !body["prompt"][0].is_string())
-    usage_error("field 'prompt' must be a string or a list of strings (token-id prompts are not supported)");
-  r.prompts = f.strings("prompt");
+  const auto prompt = f.value("prompt");
+  if (!prompt) usage_error("field 'prompt' is missing");
+  r.prompts = prompts_from_json(*prompt, vocab);
   if (static_cast<int64_t>(r.prompts.size()) > limits.max_texts)
     usage_error("field 'prompt' has " + std::to_string(r.prompts.size()) + " prompts, more than the server's limit of " +
                 std::to_string(limits.max_texts));
@@ -52,7 +81,11 @@ CompletionRequest completion_request_from_json(const nlohmann::json& body, const
   if (f.has("top_p") && r.top_p <= 0) usage_error("field 'top_p' must be more than 0");
   r.n = f.integer("n", r.n, 1, limits.max_choices);
   r.stop = f.optional_strings("stop");
-  if (r.stop.size() > 4) usage_error("field 'stop' has " + std::to_string(r.stop.size()) + " sequences, at most 4");
+  // OpenAI takes 4; vLLM any number, and lm-evaluation-harness sends a task's stop strings and the
+  // EOS text (6 for gsm8k-cot-llama). Each costs a search per new token: a bound keeps that small.
+  if (r.stop.size() > kMaxStopSequences)
+    usage_error("field 'stop' has " + std::to_string(r.stop.size()) + " sequences, at most " +
+                std::to_string(kMaxStopSequences));
   for (const auto& s : r.stop)
     if (s.empty()) usage_error("field 'stop' has an empty sequence");
   r.seed = f.optional_integer("seed");
@@ -89,13 +122,13 @@ using ojson = nlohmann::ordered_json;
 std::string dump_ordered(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
 
 // A token's {text: logprob} alternatives, most likely first (the order the client reads them in;
-// nlohmann::json would sort the keys). As OpenAI does, the token itself is always listed: up to
-// logprobs + 1 entries; of two tokens that read alike, the likelier one.
+// nlohmann::json would sort the keys). As OpenAI and vLLM do, the token itself is always listed (also
+// for logprobs 0): up to logprobs + 1 entries; of two tokens that read alike, the likelier one.
 ojson top_logprobs_object(std::span<const TokenScore> alternatives, const std::string& own_text, double own_logprob) {
   ojson top = ojson::object();
   for (const auto& a : alternatives)
     if (!top.contains(a.text)) top[a.text] = a.logprob;
-  if (!alternatives.empty() && !top.contains(own_text)) top[own_text] = own_logprob;
+  if (!top.contains(own_text)) top[own_text] = own_logprob;
   return top;
 }
 
@@ -124,38 +157,15 @@ ojson logprobs_json(const ScoreResult& scored, std::span<const size_t> offsets) 
 }
 
 // Every prompt's tokens with their logprobs given the ones before, all prompts in one forward batch
-// (the score task's); a prompt of special tokens only (a BOS) has nothing to score.
+// (the score task's); a prompt of one token (a BOS) has nothing to score.
 std::vector<ScoreResult> score_prompts(const ServedModel& m, const ServerLimits& limits,
-                                       const std::vector<std::string>& prompts,
                                        const std::vector<Encoding>& encodings, int64_t top) {
-  std::vector<std::string> texts;
-  for (const auto& p : prompts)
-    if (!p.empty()) texts.push_back(p);
+  std::vector<std::vector<int32_t>> ids;
+  for (const auto& e : encodings) ids.push_back(e.ids);
   ScoreOptions o;
   o.top_k = top;
   o.max_positions_run = limits.max_score_positions;
-  std::vector<ScoreResult> scored = texts.empty() ? std::vector<ScoreResult>()
-                                                   : score_texts(*m.causal_lm, m.tokenizer(), texts, o);
-  std::vector<ScoreResult> out;
-  size_t next = 0;
-  for (size_t p = 0; p < prompts.size(); ++p) {
-    ScoreResult r;
-    if (!prompts[p].empty()) {
-      r = std::move(scored[next++]);
-    } else {
-      for (int32_t id : encodings[p].ids) {
-        ScoredToken t;
-        t.id = id;
-        t.token = m.tokenizer().id_to_token(id);
-        t.text = m.tokenizer().token_text(id);
-        r.tokens.push_back(std::move(t));
-      }
-    }
-    if (r.tokens.size() != encodings[p].ids.size())
-      throw std::logic_error("echo: the score task tokenized a prompt differently");
-    out.push_back(std::move(r));
-  }
-  return out;
+  return score_ids(*m.causal_lm, m.tokenizer(), ids, o);
 }
 
 // Thrown from a token callback to end a request's generations (its client left, or another of
@@ -168,7 +178,7 @@ using PromptDone = std::function<void(size_t prompt, const GenerateResult&)>;
 // Generates every prompt at once, each on its own thread, so that the batching model runs their
 // steps as one forward batch; stops all of them as soon as `client_gone` says so (checked before
 // each token is reported) or one fails, and rethrows the first failure.
-std::vector<GenerateResult> generate_together(const ServedModel& m, const std::vector<std::string>& prompts,
+std::vector<GenerateResult> generate_together(const ServedModel& m, const std::vector<Encoding>& prompts,
                                               const GenerateOptions& g, const std::function<bool()>& client_gone,
                                               const TokenCallback& on_token, const PromptDone& on_done) {
   std::vector<GenerateResult> results(prompts.size());
@@ -176,8 +186,8 @@ std::vector<GenerateResult> generate_together(const ServedModel& m, const std::v
   std::atomic<bool> stop{false};
   const auto one = [&](size_t p) {
     try {
-      results[p] = generate_text(*m.causal_lm, m.tokenizer(), prompts[p], g,
-                                 [&](size_t sequence, const GeneratedToken& token, std::string_view delta) {
+      results[p] = generate_ids(*m.causal_lm, m.tokenizer(), prompts[p].ids, g,
+                                [&](size_t sequence, const GeneratedToken& token, std::string_view delta) {
                                    if (stop.load() || client_gone()) throw GenerationCancelled{};
                                    if (on_token) on_token(p, sequence, token, delta);
                                  });
@@ -232,19 +242,13 @@ const char* openai_finish_reason(const std::string& reason) { return reason == "
 
 // Logprobs of generated tokens, appended to `lp` (as empty_logprobs makes it); offsets start at
 // `offset` and stop before `text_end` code points.
-void append_generated(ojson& lp, std::span<const GeneratedToken> steps, size_t offset, size_t text_end, bool with_top) {
+void append_generated(ojson& lp, std::span<const GeneratedToken> steps, size_t offset, size_t text_end) {
   for (const auto& step : steps) {
     if (offset >= text_end) break;
     lp["tokens"].push_back(step.text);
     lp["token_logprobs"].push_back(step.logprob);
     lp["text_offset"].push_back(offset);
-    if (with_top) {
-      ojson top = top_logprobs_object(step.top, step.text, step.logprob);
-      if (!top.contains(step.text)) top[step.text] = step.logprob;
-      lp["top_logprobs"].push_back(std::move(top));
-    } else {
-      lp["top_logprobs"].push_back(nullptr);
-    }
+    lp["top_logprobs"].push_back(top_logprobs_object(step.top, step.text, step.logprob));
     offset += code_points(step.text);
   }
 }
@@ -289,15 +293,33 @@ ojson usage_json(int64_t prompt_tokens, int64_t completion_tokens) {
 
 // Answers one request (see add_completions_route).
 void answer_completions(const ServerContext& ctx, const nlohmann::json& body, httplib::Response& res) {
-  const CompletionRequest req = completion_request_from_json(body, ctx.options->limits);
-  check_prompt_tokens(ctx, req.prompts, "prompt");
   const Tokenizer& tok = ctx.model->tokenizer();
-
+  // Ids the tokenizer cannot read have no text to answer with.
+  const int64_t vocab = std::min(ctx.model->causal_lm->info().vocab_size, static_cast<int64_t>(tok.vocab_size()));
+  CompletionRequest req = completion_request_from_json(body, ctx.options->limits, vocab);
+  const int64_t limit = prompt_token_limit(ctx);
   std::vector<Encoding> encodings;
-  for (const auto& p : req.prompts) {
-    encodings.push_back(tok.encode(p, /*add_special_tokens=*/true));
-    if (encodings.back().ids.empty()) fail("field 'prompt' has a text without tokens");
+  for (size_t p = 0; p < req.prompts.size(); ++p) {
+    Prompt& prompt = req.prompts[p];
+    const std::string field = req.prompts.size() > 1 ? "prompt[" + std::to_string(p) + "]" : "prompt";
+    if (prompt.ids) {
+      Encoding e;
+      e.ids = *prompt.ids;
+      size_t offset = 0;
+      for (int32_t id : e.ids) {
+        const size_t length = code_points(tok.token_text(id));
+        e.offsets.emplace_back(offset, offset + length);
+        offset += length;
+      }
+      prompt.text = tok.decode(e.ids, /*skip_special_tokens=*/false);
+      encodings.push_back(std::move(e));
+    } else {
+      encodings.push_back(tok.encode(prompt.text, /*add_special_tokens=*/true));
+      if (encodings.back().ids.empty()) fail("field '" + field + "' has a text without tokens");
+    }
     const auto n = static_cast<int64_t>(encodings.back().ids.size());
+    if (n > limit)
+      fail("field '" + field + "' has " + std::to_string(n) + " tokens, more than the limit of " + std::to_string(limit));
     if (ctx.model->model.max_positions() > 0 && n + req.max_tokens > ctx.model->model.max_positions())
       fail("field 'max_tokens': the prompt's " + std::to_string(n) + " tokens plus " + std::to_string(req.max_tokens) +
            " new ones pass the model's " + std::to_string(ctx.model->model.max_positions()) + " positions");
@@ -305,7 +327,7 @@ void answer_completions(const ServerContext& ctx, const nlohmann::json& body, ht
   // Echo: the prompts' own logprobs.
   auto echoed = std::make_shared<std::vector<ojson>>();
   if (req.echo && req.logprobs) {
-    const auto scored = score_prompts(*ctx.model, ctx.options->limits, req.prompts, encodings, *req.logprobs);
+    const auto scored = score_prompts(*ctx.model, ctx.options->limits, encodings, *req.logprobs);
     for (size_t p = 0; p < scored.size(); ++p) {
       std::vector<size_t> offsets;
       for (const auto& [begin, end] : encodings[p].offsets) offsets.push_back(begin);
@@ -326,7 +348,7 @@ void answer_completions(const ServerContext& ctx, const nlohmann::json& body, ht
     std::vector<GenerateResult> generated;
     if (req.max_tokens > 0) {
       try {
-        generated = generate_together(*ctx.model, req.prompts, g, [client] { return client.closed(); }, {}, {});
+        generated = generate_together(*ctx.model, encodings, g, [client] { return client.closed(); }, {}, {});
       } catch (const GenerationCancelled&) {
         set_error(res, {499, "the client closed the connection", "invalid_request_error", "client_closed"});
         return;
@@ -339,7 +361,7 @@ void answer_completions(const ServerContext& ctx, const nlohmann::json& body, ht
       for (int64_t c = 0; c < req.n; ++c) {
         const GeneratedText* seq = gen ? &gen->sequences[std::min<size_t>(c, gen->sequences.size() - 1)] : nullptr;
         const std::string continuation = seq ? seq->text : "";
-        const std::string prefix = req.echo ? req.prompts[p] : "";
+        const std::string prefix = req.echo ? req.prompts[p].text : "";
         ojson choice = {{"text", prefix + continuation},
                         {"index", static_cast<int64_t>(p) * req.n + c},
                         {"logprobs", nullptr},
@@ -347,7 +369,7 @@ void answer_completions(const ServerContext& ctx, const nlohmann::json& body, ht
         if (req.logprobs) {
           ojson lp = req.echo ? (*echoed)[p] : empty_logprobs();
           const size_t base = code_points(prefix);
-          if (seq) append_generated(lp, seq->steps, base, base + code_points(continuation), *req.logprobs > 0);
+          if (seq) append_generated(lp, seq->steps, base, base + code_points(continuation));
           choice["logprobs"] = std::move(lp);
         }
         if (seq) completion_tokens += static_cast<int64_t>(seq->new_ids.size());
@@ -365,7 +387,7 @@ void answer_completions(const ServerContext& ctx, const nlohmann::json& body, ht
 
   // Server-sent events, token by token as the model produces them, then [DONE]. The generate
   // task's deltas never show a stop string (tokprob/generate.hpp).
-  res.set_chunked_content_provider("text/event-stream", [ctx, req, head, echoed, g, client, prompt_tokens](
+  res.set_chunked_content_provider("text/event-stream", [ctx, req, encodings, head, echoed, g, client, prompt_tokens](
                                                             size_t, httplib::DataSink& sink) {
     std::mutex mutex;  // prompts generate on their own threads
     bool write_failed = false;
@@ -382,20 +404,19 @@ void answer_completions(const ServerContext& ctx, const nlohmann::json& body, ht
     try {
       if (req.echo)
         for (size_t p = 0; p < req.prompts.size(); ++p)
-          for (size_t c = 0; c < n; ++c) send(p * n + c, req.prompts[p], req.logprobs ? (*echoed)[p] : ojson(nullptr), nullptr);
+          for (size_t c = 0; c < n; ++c) send(p * n + c, req.prompts[p].text, req.logprobs ? (*echoed)[p] : ojson(nullptr), nullptr);
       int64_t completion_tokens = 0;
       if (req.max_tokens == 0) {
         for (size_t i = 0; i < req.prompts.size() * n; ++i) send(i, "", nullptr, "length");
       } else {
         // Offsets of each choice's next token, in code points of its text.
         std::vector<std::vector<size_t>> offsets;
-        for (const auto& prompt : req.prompts) offsets.emplace_back(n, req.echo ? code_points(prompt) : 0);
+        for (const auto& prompt : req.prompts) offsets.emplace_back(n, req.echo ? code_points(prompt.text) : 0);
         const auto on_token = [&](size_t p, size_t sequence, const GeneratedToken& token, std::string_view delta) {
           ojson lp = nullptr;
           if (req.logprobs) {
             lp = empty_logprobs();
-            append_generated(lp, std::span<const GeneratedToken>(&token, 1), offsets[p][sequence], SIZE_MAX,
-                             *req.logprobs > 0);
+            append_generated(lp, std::span<const GeneratedToken>(&token, 1), offsets[p][sequence], SIZE_MAX);
           }
           offsets[p][sequence] += code_points(token.text);
           send(p * n + sequence, std::string(delta), lp, nullptr);
@@ -414,7 +435,7 @@ void answer_completions(const ServerContext& ctx, const nlohmann::json& body, ht
           }
           return client.closed();
         };
-        for (const auto& gen : generate_together(*ctx.model, req.prompts, g, gone, on_token, on_done))
+        for (const auto& gen : generate_together(*ctx.model, encodings, g, gone, on_token, on_done))
           for (size_t c = 0; c < n; ++c)
             completion_tokens += static_cast<int64_t>(gen.sequences[std::min(c, gen.sequences.size() - 1)].new_ids.size());
       }

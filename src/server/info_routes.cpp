@@ -55,6 +55,13 @@ void add_info_routes(httplib::Server& server, ServerContext ctx) {
     res.set_content(ctx.state->metrics.prometheus_text(ctx.state->gauges ? ctx.state->gauges() : Gauges{}),
                     "text/plain; version=0.0.4; charset=utf-8");
   });
+  server.Get("/tokenizer_info", [ctx](const httplib::Request&, httplib::Response& res) {
+    try {
+      set_json(res, tokenizer_info_json(ctx));
+    } catch (...) {
+      set_error(res, api_error_from_current_exception());
+    }
+  });
   server.Get("/v1/models", [ctx](const httplib::Request&, httplib::Response& res) {
     set_json(res, {{"object", "list"}, {"data", nlohmann::json::array({model_json(ctx)})}});
   });

@@ -24,6 +24,22 @@ std::string type_name(const nlohmann::json& v) {
 
 }  // namespace
 
+std::vector<int32_t> token_ids_from_json(const nlohmann::json& value, const std::string& name, int64_t vocab) {
+  if (!value.is_array()) wrong_type(name, "a list of token ids", value);
+  if (value.empty()) usage_error("field '" + name + "' is an empty list of token ids");
+  std::vector<int32_t> ids;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const std::string element = name + "[" + std::to_string(i) + "]";
+    if (!value[i].is_number_integer()) wrong_type(element, "a token id (an integer)", value[i]);
+    const bool huge = value[i].is_number_unsigned() && value[i].get<uint64_t>() > uint64_t(INT64_MAX);
+    if (huge || value[i].get<int64_t>() < 0 || value[i].get<int64_t>() >= vocab)
+      usage_error("field '" + element + "' is token id " + value[i].dump() + ", outside the vocabulary [0, " +
+                  std::to_string(vocab - 1) + "]");
+    ids.push_back(static_cast<int32_t>(value[i].get<int64_t>()));
+  }
+  return ids;
+}
+
 RequestFields::RequestFields(const nlohmann::json& body) : body_(body) {
   if (!body.is_object()) usage_error("the request body must be a JSON object, got " + type_name(body));
 }

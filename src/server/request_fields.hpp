@@ -13,6 +13,10 @@
 
 namespace tokprob {
 
+// A list of token ids, each in [0, vocab); fails naming `name` (or the element, "name[3]") when
+// the list is empty or an element is not such an id.
+std::vector<int32_t> token_ids_from_json(const nlohmann::json& value, const std::string& name, int64_t vocab);
+
 class RequestFields {
  public:
   // Fails unless `body` is a JSON object.

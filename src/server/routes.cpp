@@ -34,6 +34,7 @@ JsonRoutes json_routes(ServerContext ctx) {
   JsonRoutes routes;
   add_completions_route(routes, ctx);
   add_native_routes(routes, ctx);
+  add_tokenizer_routes(routes, ctx);
   return routes;
 }
 

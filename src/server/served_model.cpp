@@ -10,6 +10,7 @@ std::vector<std::string> ServedModel::endpoints() const {
   if (model.serves(Task::seq2seq)) out.push_back("/v1/seq2seq");
   if (model.serves(Task::fill_mask)) out.push_back("/v1/fill-mask");
   if (model.serves(Task::classify)) out.push_back("/v1/classify");
+  out.insert(out.end(), {"/tokenize", "/detokenize"});  // every served model has a tokenizer
   return out;
 }
 

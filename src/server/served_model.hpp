@@ -25,7 +25,7 @@ struct ServedModel {
 
   std::string kind() const { return model_kind_name(model.kind()); }  // "causal-lm", "masked-lm", ...
   const Tokenizer& tokenizer() const { return model.tokenizer(); }
-  // Native task endpoints this model answers, e.g. "/v1/next".
+  // The JSON endpoints this model answers, e.g. "/v1/next" (and /tokenize, /detokenize).
   std::vector<std::string> endpoints() const;
 };
 

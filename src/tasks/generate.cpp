@@ -163,11 +163,23 @@ GenerateResult generate_text(const CausalLM& model, const Tokenizer& tokenizer, 
                              const GenerateOptions& o, const GenerateStream& stream) {
   validate(o);
   if (text.empty()) usage_error("empty text: give the text to continue");
-
-  GenerateResult result;
+  std::vector<int32_t> ids = tokenizer.encode(text, /*add_special_tokens=*/true).ids;
+  if (ids.empty()) fail("text " + quoted_excerpt(text) + " has no tokens");
+  GenerateResult result = generate_ids(model, tokenizer, std::move(ids), o, stream);
   result.text = text;
-  result.input_ids = tokenizer.encode(text, /*add_special_tokens=*/true).ids;
-  if (result.input_ids.empty()) fail("text " + quoted_excerpt(text) + " has no tokens");
+  return result;
+}
+
+GenerateResult generate_ids(const CausalLM& model, const Tokenizer& tokenizer, std::vector<int32_t> input_ids,
+                            const GenerateOptions& o, const GenerateStream& stream) {
+  validate(o);
+  if (input_ids.empty()) usage_error("no token ids: give the prompt to continue");
+  for (int32_t id : input_ids)
+    if (id < 0 || id >= model.info().vocab_size)
+      usage_error("token id " + std::to_string(id) + " is outside the model's vocabulary of " +
+                  std::to_string(model.info().vocab_size));
+  GenerateResult result;
+  result.input_ids = std::move(input_ids);
   const int64_t max_pos = model.info().max_positions;
   if (max_pos > 0 && static_cast<int64_t>(result.input_ids.size()) > max_pos)
     fail("text of " + std::to_string(result.input_ids.size()) + " tokens is longer than the model's " +

@@ -59,10 +59,19 @@ void validate(const ScoreOptions& options) {
     option_error("word_spans", "needs words (word probabilities) on");
 }
 
-std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tokenizer,
-                                     std::span<const std::string> texts, const ScoreOptions& options,
-                                     const WordBoundaries* kept_boundaries) {
-  validate(options);
+namespace {
+
+// What word probabilities need of each text beside its ids.
+struct WordInputs {
+  const WordBoundaries* boundaries;
+  std::vector<Encoding> encodings;
+  std::vector<std::u32string> code_points;
+};
+
+// Scores `ids` (already checked against the vocabulary); `word_inputs`, when given, adds each text's words.
+std::vector<ScoreResult> score_rows(const CausalLM& model, const Tokenizer& tokenizer,
+                                    std::span<const std::vector<int32_t>> ids, const ScoreOptions& options,
+                                    const WordInputs* word_inputs) {
   const int64_t V = model.info().vocab_size;
   const int64_t max_pos = model.info().max_positions;
   if (max_pos > 0 && options.window > max_pos)
@@ -74,46 +83,15 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
   if (stride > window)
     option_error("stride", "must be between 1 and the window (" + std::to_string(window) + " tokens), got " +
                                std::to_string(options.stride));
-
-  std::optional<int32_t> start_token;
-  if (options.score_first_token) {
-    const SpecialTokens& special = tokenizer.special_tokens();
-    start_token = special.bos ? special.bos : special.eos;
-    if (!start_token)
-      usage_error("the tokenizer has neither a BOS nor an EOS token to condition the first token on");
-  }
-
-  if (!options.word_spans.empty() && options.word_spans.size() != texts.size())
-    option_error("word_spans", "must give one list of spans per text: " + std::to_string(texts.size()) +
-                                   " texts, " + std::to_string(options.word_spans.size()) + " lists");
-  std::optional<WordBoundaries> read_here;
-  if (options.words && !kept_boundaries) read_here = find_word_boundaries(tokenizer);
-  const WordBoundaries* boundaries = !options.words ? nullptr : kept_boundaries ? kept_boundaries : &*read_here;
+  const WordBoundaries* boundaries = word_inputs ? word_inputs->boundaries : nullptr;
   const bool word_starts = boundaries != nullptr;  // rows for log P(a word begins)
 
   std::vector<ScoreResult> results;
-  std::vector<std::vector<int32_t>> ids;
-  std::vector<Encoding> encodings;
-  std::vector<std::u32string> code_points;  // of each text, for its words
   std::vector<Window> windows;
-  for (size_t t = 0; t < texts.size(); ++t) {
-    if (texts[t].empty()) usage_error("empty text: give the text to score");
-    if (boundaries) {
-      code_points.push_back(tok::decode_utf8(texts[t]));
-      if (!options.word_spans.empty()) check_word_spans(options.word_spans[t], code_points.back().size());
-    }
-    encodings.push_back(tokenizer.encode(texts[t], /*add_special_tokens=*/true));
-    ids.push_back(encodings.back().ids);
-    if (start_token && (ids.back().empty() || ids.back().front() != *start_token)) {
-      ids.back().insert(ids.back().begin(), *start_token);
-      Encoding& e = encodings.back();
-      e.offsets.insert(e.offsets.begin(), {0, 0});
-      e.special_mask.insert(e.special_mask.begin(), 1);
-    }
-    const auto n = static_cast<int64_t>(ids.back().size());
+  for (size_t t = 0; t < ids.size(); ++t) {
+    const auto n = static_cast<int64_t>(ids[t].size());
     ScoreResult r;
-    r.text = texts[t];
-    for (int32_t id : ids.back()) {
+    for (int32_t id : ids[t]) {
       ScoredToken s;
       s.id = id;
       s.token = id >= 0 && static_cast<size_t>(id) < tokenizer.vocab_size() ? tokenizer.id_to_token(id) : "";
@@ -142,9 +120,9 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
   }
 
   // log P(token t begins a word | tokens before t), t = 0..n, for word probabilities.
-  std::vector<std::vector<std::optional<double>>> log_word_start(texts.size());
+  std::vector<std::vector<std::optional<double>>> log_word_start(ids.size());
   if (word_starts)
-    for (size_t t = 0; t < texts.size(); ++t) log_word_start[t].resize(ids[t].size() + 1);
+    for (size_t t = 0; t < ids.size(); ++t) log_word_start[t].resize(ids[t].size() + 1);
 
   // Windows go through the model in batches whose logits stay under the memory bound.
   size_t w = 0;
@@ -197,16 +175,69 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
                                        : std::numeric_limits<double>::quiet_NaN();
   }
   if (boundaries)
-    for (size_t t = 0; t < texts.size(); ++t) {
-      const std::u32string& text = code_points[t];
+    for (size_t t = 0; t < ids.size(); ++t) {
+      const std::u32string& text = word_inputs->code_points[t];
       const std::vector<CodePointSpan> spans =
           options.word_spans.empty() ? split_words(text, options.word_split) : options.word_spans[t];
       const std::vector<WordTokens> words =
-          match_word_tokens(spans, encodings[t].offsets, encodings[t].special_mask, text);
+          match_word_tokens(spans, word_inputs->encodings[t].offsets, word_inputs->encodings[t].special_mask, text);
       results[t].word_marker = boundaries->marker;
       results[t].words = score_words(results[t].tokens, words, *boundaries, log_word_start[t], text);
     }
   return results;
+}
+
+}  // namespace
+
+std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tokenizer,
+                                     std::span<const std::string> texts, const ScoreOptions& options,
+                                     const WordBoundaries* kept_boundaries) {
+  validate(options);
+  std::optional<int32_t> start_token;
+  if (options.score_first_token) {
+    const SpecialTokens& special = tokenizer.special_tokens();
+    start_token = special.bos ? special.bos : special.eos;
+    if (!start_token)
+      usage_error("the tokenizer has neither a BOS nor an EOS token to condition the first token on");
+  }
+  if (!options.word_spans.empty() && options.word_spans.size() != texts.size())
+    option_error("word_spans", "must give one list of spans per text: " + std::to_string(texts.size()) +
+                                   " texts, " + std::to_string(options.word_spans.size()) + " lists");
+  std::optional<WordBoundaries> read_here;
+  if (options.words && !kept_boundaries) read_here = find_word_boundaries(tokenizer);
+  WordInputs words{!options.words ? nullptr : kept_boundaries ? kept_boundaries : &*read_here, {}, {}};
+
+  std::vector<std::vector<int32_t>> ids;
+  for (size_t t = 0; t < texts.size(); ++t) {
+    if (texts[t].empty()) usage_error("empty text: give the text to score");
+    if (words.boundaries) {
+      words.code_points.push_back(tok::decode_utf8(texts[t]));
+      if (!options.word_spans.empty()) check_word_spans(options.word_spans[t], words.code_points.back().size());
+    }
+    Encoding e = tokenizer.encode(texts[t], /*add_special_tokens=*/true);
+    ids.push_back(e.ids);
+    if (start_token && (ids.back().empty() || ids.back().front() != *start_token)) {
+      ids.back().insert(ids.back().begin(), *start_token);
+      e.offsets.insert(e.offsets.begin(), {0, 0});
+      e.special_mask.insert(e.special_mask.begin(), 1);
+    }
+    if (words.boundaries) words.encodings.push_back(std::move(e));
+  }
+  std::vector<ScoreResult> results = score_rows(model, tokenizer, ids, options, words.boundaries ? &words : nullptr);
+  for (size_t t = 0; t < texts.size(); ++t) results[t].text = texts[t];
+  return results;
+}
+
+std::vector<ScoreResult> score_ids(const CausalLM& model, const Tokenizer& tokenizer,
+                                   std::span<const std::vector<int32_t>> ids, const ScoreOptions& options) {
+  validate(options);
+  if (options.words) option_error("words", "needs texts: words are found in a text, not in token ids");
+  const int64_t V = model.info().vocab_size;
+  for (const auto& text_ids : ids)
+    for (int32_t id : text_ids)
+      if (id < 0 || id >= V)
+        usage_error("token id " + std::to_string(id) + " is outside the model's vocabulary of " + std::to_string(V));
+  return score_rows(model, tokenizer, ids, options, nullptr);
 }
 
 }  // namespace tokprob

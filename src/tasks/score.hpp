@@ -20,4 +20,16 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
                                      std::span<const std::string> texts, const ScoreOptions& options,
                                      const WordBoundaries* boundaries = nullptr);
 
+// The same for texts given as token ids, scored exactly as given (options.score_first_token adds
+// nothing: put the start token in `ids`); the results' text is empty, and there are no words.
+// Throws tokprob::Error for an id outside the model's vocabulary.
+std::vector<ScoreResult> score_ids(const CausalLM& model, const Tokenizer& tokenizer,
+                                   std::span<const std::vector<int32_t>> ids, const ScoreOptions& options);
+
+// The same for texts given as token ids, scored exactly as given (options.score_first_token adds
+// nothing: put the start token in `ids`); the results' text is empty. Throws tokprob::Error for an
+// id outside the model's vocabulary.
+std::vector<ScoreResult> score_ids(const CausalLM& model, const Tokenizer& tokenizer,
+                                   std::span<const std::vector<int32_t>> ids, const ScoreOptions& options);
+
 }  // namespace tokprob

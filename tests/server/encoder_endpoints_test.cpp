@@ -14,7 +14,7 @@ TEST(ServerEncoders, FillMaskTop10MatchesGolden) {
   auto [ms, models] = server.get("/v1/models");
   ASSERT_EQ(ms, 200);
   EXPECT_EQ(models["data"][0]["kind"], "masked-lm");
-  EXPECT_EQ(models["data"][0]["endpoints"], nlohmann::json({"/v1/fill-mask"}));
+  EXPECT_EQ(models["data"][0]["endpoints"], nlohmann::json({"/v1/fill-mask", "/tokenize", "/detokenize"}));
   EXPECT_EQ(models["data"][0]["mask_token"], "[MASK]");  // the page writes its example with it
   const auto golden = load_json(fixtures_dir() / "bert-tiny-mlm" / "golden.json");
   for (const auto& g : golden["fill_mask"]) {

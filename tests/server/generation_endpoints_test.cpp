@@ -101,6 +101,24 @@ TEST_F(ServerGeneration, CompletionsStopSequenceIsCut) {
   EXPECT_EQ(body["choices"][0]["finish_reason"], "stop");
 }
 
+// lm-evaluation-harness sends a task's stop strings plus the EOS text: more than OpenAI's 4.
+TEST_F(ServerGeneration, CompletionsTakeSixStopSequencesAndRefuseMoreThanSixteen) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const auto& p = (*golden_)["prompts"][0];
+  const std::string full = p["greedy"]["new_text"];
+  const std::string stop = full.substr(3, 3);
+  const nlohmann::json six = {"never 1", "never 2", "never 3", "never 4", stop, "<|endoftext|>"};
+  auto [status, body] = server_->post(
+      "/v1/completions", nlohmann::json{{"prompt", p["text"]}, {"max_tokens", 20}, {"temperature", 0}, {"stop", six}});
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_EQ(body["choices"][0]["text"], full.substr(0, full.find(stop)));
+  std::vector<std::string> seventeen(17, "x");
+  auto [refused, error] = server_->post(
+      "/v1/completions", nlohmann::json{{"prompt", p["text"]}, {"max_tokens", 2}, {"stop", seventeen}});
+  EXPECT_EQ(refused, 400);
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("'stop'"), std::string::npos) << error.dump();
+}
+
 // golden: prompts[].per_position[i].next_token_logprob.
 TEST_F(ServerGeneration, ScoreMatchesGolden) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");

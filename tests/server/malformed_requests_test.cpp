@@ -67,7 +67,7 @@ TEST_F(ServerMalformed, WrongTypesAndValuesNameTheField) {
   expect_error(server_->post("/v1/completions", nlohmann::json{{"prompt", "a"}, {"max_tokens", 0}, {"echo", true},
                                                                {"logprobs", -2}}),
                400, "'logprobs'");
-  expect_error(server_->post("/v1/completions", nlohmann::json{{"prompt", {1, 2, 3}}}), 400, "token-id");
+  expect_error(server_->post("/v1/completions", nlohmann::json{{"prompt", {1, 2, 50257}}}), 400, "'prompt[2]'");
   expect_error(server_->post("/v1/completions", nlohmann::json{{"prompt", "a"}, {"temperature", "hot"}}), 400,
                "'temperature'");
 }
