@@ -32,6 +32,9 @@ struct ScoreOptions {
   bool score_first_token = false;
   // Most likely tokens listed at each scored position (ScoredToken::alternatives); 0: none.
   int64_t top_k = 0;
+  // false: the text is a rendered chat prompt, which writes its own special tokens; it is
+  // tokenized without adding any, as apply_chat_template(tokenize=True) does.
+  bool add_special_tokens = true;
 };
 
 struct ScoredToken {

@@ -1,5 +1,6 @@
 // The public task functions: each checks the model's kind and calls the engine's task.
 #include "api/model_impl.hpp"
+#include "tasks/chat_reply.hpp"
 #include "tasks/classify.hpp"
 #include "tasks/fill_mask.hpp"
 #include "tasks/generate.hpp"
@@ -19,6 +20,13 @@ std::vector<NextResult> next(const Model& model, std::span<const std::string> te
 std::vector<ScoreResult> score(const Model& model, std::span<const std::string> texts, const ScoreOptions& options) {
   const auto& m = model.impl();
   return score_texts(m.causal_lm(Task::score), m.tokenizer(), texts, options);
+}
+
+ScoreResult score_reply(const Model& model, const ChatTemplate& chat_template, std::string_view messages_json,
+                        const std::string& reply, const ScoreOptions& options, std::string_view variables_json) {
+  const auto& m = model.impl();
+  return score_chat_reply(m.causal_lm(Task::score), m.tokenizer(), chat_template, messages_json, reply, options,
+                          variables_json);
 }
 
 GenerateResult generate(const Model& model, const std::string& text, const GenerateOptions& options,

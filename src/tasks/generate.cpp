@@ -166,7 +166,7 @@ GenerateResult generate_text(const CausalLM& model, const Tokenizer& tokenizer, 
 
   GenerateResult result;
   result.text = text;
-  result.input_ids = tokenizer.encode(text, /*add_special_tokens=*/true).ids;
+  result.input_ids = tokenizer.encode(text, o.add_special_tokens).ids;
   if (result.input_ids.empty()) fail("text " + quoted_excerpt(text) + " has no tokens");
   const int64_t max_pos = model.info().max_positions;
   if (max_pos > 0 && static_cast<int64_t>(result.input_ids.size()) > max_pos)

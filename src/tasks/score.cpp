@@ -62,7 +62,7 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
   std::vector<Window> windows;
   for (size_t t = 0; t < texts.size(); ++t) {
     if (texts[t].empty()) usage_error("empty text: give the text to score");
-    ids.push_back(tokenizer.encode(texts[t], /*add_special_tokens=*/true).ids);
+    ids.push_back(tokenizer.encode(texts[t], options.add_special_tokens).ids);
     if (start_token && (ids.back().empty() || ids.back().front() != *start_token))
       ids.back().insert(ids.back().begin(), *start_token);
     const auto n = static_cast<int64_t>(ids.back().size());
