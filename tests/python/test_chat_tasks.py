@@ -1,8 +1,8 @@
 """lm.chat_prompt / chat_next / chat / score_reply against transformers on llama-tiny with the
 Phi-3.5 chat template (short enough for the model's 128 positions; a copy of the fixture folder
 with chat_template.jinja beside it): the prompt and ids are apply_chat_template's, the next-token
-distribution and the reply's token log-probabilities are log_softmax of the reference model's logits over those ids, greedy replies
-are generate()'s."""
+distribution and the reply's token log-probabilities are log_softmax of the reference model's
+logits over those ids, greedy replies are generate()'s."""
 
 from __future__ import annotations
 
