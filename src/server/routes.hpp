@@ -47,6 +47,7 @@ using JsonRoutes = std::map<std::string, JsonHandler>;
 void add_info_routes(httplib::Server& server, ServerContext ctx);  // /, /health(/live|/ready), /metrics, /v1/models
 void add_native_routes(JsonRoutes& routes, ServerContext ctx);     // /v1/next, ...
 void add_completions_route(JsonRoutes& routes, ServerContext ctx); // /v1/completions
+void add_chat_completions_route(JsonRoutes& routes, ServerContext ctx);  // /v1/chat/completions
 
 // The task endpoints `served` lacks answer 404 naming the model's kind and its endpoints; every
 // task endpoint answers 405 to GET, PUT, PATCH and DELETE.
