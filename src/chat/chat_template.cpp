@@ -53,7 +53,8 @@ std::optional<std::string> config_template(const json& config, const std::filesy
 }
 
 // The special tokens transformers' special_tokens_map hands the template: every "*_token" entry
-// of special_tokens_map.json and tokenizer_config.json (the latter wins), as its string.
+// of tokenizer_config.json and special_tokens_map.json (the latter wins, as in from_pretrained),
+// as its string.
 std::vector<std::pair<std::string, std::string>> folder_special_tokens(const std::filesystem::path& dir) {
   std::vector<std::pair<std::string, std::string>> tokens;
   auto take = [&](const json& source) {
@@ -70,8 +71,8 @@ std::vector<std::pair<std::string, std::string>> folder_special_tokens(const std
       if (!replaced) tokens.emplace_back(key, *text);
     }
   };
-  take(read_json_object(dir / "special_tokens_map.json"));
   take(read_json_object(dir / "tokenizer_config.json"));
+  take(read_json_object(dir / "special_tokens_map.json"));
   return tokens;
 }
 

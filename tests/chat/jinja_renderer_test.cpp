@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unistd.h>
 
 #include "chat/jinja_parser.hpp"
 #include "chat/jinja_renderer.hpp"
@@ -132,6 +133,23 @@ TEST(ChatTemplate, FolderTemplateFromTokenizerConfig) {
   EXPECT_EQ(t.render(messages, true), "<bos><start_of_turn>user\nHello<end_of_turn>\n<start_of_turn>model\n");
   std::vector<ChatMessage> with_system{{"system", "s"}, {"user", "u"}};
   EXPECT_THROW(t.render(with_system, true), Error);
+}
+
+// transformers 5: chat_template.jinja wins over tokenizer_config.json's chat_template; a list of
+// named templates gives the one named "default"; special_tokens_map.json's tokens win over
+// tokenizer_config.json's. Expected: transformers 5.25's apply_chat_template on these files.
+TEST(ChatTemplate, FolderLookupFollowsTransformers) {
+  const auto dir = std::filesystem::temp_directory_path() / ("tokprob_chat_lookup_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "tokenizer_config.json")
+      << R"({"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D{{ eos_token }}"}],)"
+      << R"( "eos_token": {"content": "</s>", "special": true}})";
+  std::ofstream(dir / "special_tokens_map.json") << R"({"bos_token": "<s>", "eos_token": "<other>"})";
+  std::vector<ChatMessage> messages{{"user", "hi"}};
+  EXPECT_EQ(ChatTemplate::from_folder(dir).render(messages, false), "D<other>");
+  std::ofstream(dir / "chat_template.jinja") << "J{{ bos_token }}{{ eos_token }}\n";
+  EXPECT_EQ(ChatTemplate::from_folder(dir).render(messages, false), "J<s><other>");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ChatTemplate, FolderWithoutTemplateIsNamed) {

@@ -101,10 +101,10 @@ def case_special_tokens(case_id: str, family: Path) -> dict[str, str]:
     path = FIXTURES / case_id
     config = path if path.suffix == ".json" else family / "tokenizer_config.json"
     tokens = {}
-    if (family / "special_tokens_map.json").exists() and config.parent == family:
-        tokens.update(special_tokens_of(json.loads((family / "special_tokens_map.json").read_text())))
     if config.exists():
         tokens.update(special_tokens_of(json.loads(config.read_text())))
+    if (family / "special_tokens_map.json").exists() and config.parent == family:
+        tokens.update(special_tokens_of(json.loads((family / "special_tokens_map.json").read_text())))
     return tokens
 
 
