@@ -116,21 +116,37 @@ PIECES = st.sampled_from(["hello", "Hi there", " ", "\n", "\t", "\u3000", "\xa0"
 CONTENT = st.one_of(st.just(""), st.lists(st.one_of(PIECES, st.text(max_size=6)), max_size=6).map("".join))
 
 
+JSON_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+                                      st.floats(allow_nan=False, allow_infinity=False, width=32), CONTENT),
+                           lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                   st.dictionaries(st.sampled_from(["a", "b", "city", "n"]), inner,
+                                                                   max_size=3)), max_leaves=6)
+
+
 @st.composite
-def conversations(draw: Any) -> list[dict[str, str]]:
-    messages = []
+def conversations(draw: Any) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
     if draw(st.booleans()):
         messages.append({"role": "system", "content": draw(CONTENT)})
     turns = draw(st.integers(0, 5))
     alternate = draw(st.integers(0, 9)) > 0  # mostly well-formed; sometimes any order
     for i in range(turns):
         role = ("user" if i % 2 == 0 else "assistant") if alternate else draw(
-            st.sampled_from(["user", "assistant", "system"]))
-        messages.append({"role": role, "content": draw(CONTENT)})
+            st.sampled_from(["user", "assistant", "system", "tool"]))
+        message: dict[str, Any] = {"role": role, "content": draw(CONTENT)}
+        # Now and then what agents send: reasoning, and tool calls whose arguments the templates
+        # write with tojson.
+        if role == "assistant" and draw(st.integers(0, 5)) == 0:
+            message["reasoning_content"] = draw(CONTENT)
+        if role == "assistant" and draw(st.integers(0, 5)) == 0:
+            message["tool_calls"] = [{"type": "function", "function": {
+                "name": draw(st.sampled_from(["get_weather", "search"])),
+                "arguments": draw(st.dictionaries(st.sampled_from(["city", "q", "n"]), JSON_VALUES, max_size=3))}}]
+        messages.append(message)
     return messages
 
 
-def reference_render(case_id: str, family: Path, source: str | None, messages: list[dict[str, str]],
+def reference_render(case_id: str, family: Path, source: str | None, messages: list[dict[str, Any]],
                      add_generation_prompt: bool) -> tuple[str, list[int] | None]:
     """transformers' apply_chat_template text and ids (ids None without a tokenizer folder)."""
     folder = tokenizer_folder(family)
@@ -175,7 +191,7 @@ def test_every_fixture_template_is_covered() -> None:
 @SETTINGS
 @given(messages=conversations(), add_generation_prompt=st.booleans())
 def test_template_renders_as_transformers(case_id: str, family: Path, source: str | None,
-                                          messages: list[dict[str, str]], add_generation_prompt: bool) -> None:
+                                          messages: list[dict[str, Any]], add_generation_prompt: bool) -> None:
     try:
         expected_text, expected_ids = reference_render(case_id, family, source, messages, add_generation_prompt)
     except Exception as reference_error:  # noqa: BLE001 - any refusal of the reference must be ours too
