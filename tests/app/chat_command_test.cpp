@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <system_error>
+#include <vector>
 
 #include "cli_runner.hpp"
 
@@ -18,9 +20,20 @@ constexpr const char* kTemplate =
     "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>{% endif %}";
 
+// The test's model folders, removed when the test program ends.
+struct TempFolders {
+  std::vector<fs::path> made;
+  ~TempFolders() {
+    std::error_code ignored;
+    for (const auto& dir : made) fs::remove_all(dir, ignored);
+  }
+};
+TempFolders temp_folders;
+
 // llama-tiny's files (linked) plus a chat_template.jinja.
 fs::path chat_model(const std::string& name, const std::string& chat_template) {
   const fs::path dir = fs::temp_directory_path() / ("tokprob_chat_" + std::to_string(::getpid()) + "_" + name);
+  temp_folders.made.push_back(dir);
   fs::remove_all(dir);
   fs::create_directories(dir);
   for (const auto& entry : fs::directory_iterator(fixtures_dir() / "llama-tiny"))
