@@ -135,5 +135,13 @@ TEST_F(ServerChat, BadInputIsA400NamingTheFieldAndTheServerKeepsServing) {
   EXPECT_EQ(server_->post("/v1/chat/completions", nlohmann::json{{"messages", kMessages}, {"max_tokens", 1}}).first, 200);
 }
 
+TEST(ServerChatWithoutTemplate, IsA400NamingTheModel) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  RunningServer server("gpt2-tiny");
+  auto [status, body] = server.post("/v1/chat/completions", nlohmann::json{{"messages", kMessages}});
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(body["error"]["message"], "the model gpt2-tiny has no chat template: use /v1/completions");
+}
+
 }  // namespace
 }  // namespace tokprob::testing
