@@ -1,6 +1,7 @@
 // tokprob generate: continue a text, showing each chosen token's probability.
 #include <iostream>
 
+#include "chat_options.hpp"
 #include "cli_common.hpp"
 #include "file_options.hpp"
 #include "format/generate_output.hpp"
@@ -42,6 +43,7 @@ Runner add_generate_command(CLI::App& app) {
     std::string early_stopping = "false";
     std::vector<std::string> texts;
     corpus::JobOptions job;
+    ChatOptions chat;
   };
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand(
@@ -74,7 +76,9 @@ Runner add_generate_command(CLI::App& app) {
   sub->add_flag("--stream", st->stream,
                 "With --format json, one line per generated token before the result (tables always stream)");
   add_repeatable_option(*sub, "--stop", g.stop, "Stop a sequence once its text contains STR (repeatable)");
-  add_file_options(*sub, st->job, add_texts_option(*sub, st->texts, "Text(s) to continue, one after the other"));
+  CLI::Option* texts = add_texts_option(*sub, st->texts, "Text(s) to continue, one after the other");
+  add_file_options(*sub, st->job, texts);
+  add_chat_options(*sub, st->chat, texts);
   return with_flag_names(kGenerateFlags, [st, sub, seed]() -> int {
     if (!sub->parsed()) return -1;
     auto& g = st->gen;
@@ -87,9 +91,15 @@ Runner add_generate_command(CLI::App& app) {
     validate(g);
     for (const auto& text : st->texts)
       if (text.empty()) usage_error("empty text: give the text to continue");
-    const bool file = reads_input_file(*sub, st->job, st->texts);
+    const bool chat = chat_requested(*sub, st->chat);
+    if (chat) check_chat_usage(*sub, st->chat, st->texts);
+    const bool file = !chat && reads_input_file(*sub, st->job, st->texts);
     if (file && st->stream) usage_error("--stream shows one text's tokens as they come: not with --input");
     const auto dir = prepare(st->common);
+    if (chat) {
+      st->texts = chat_prompts(st->chat, dir, st->texts, /*add_generation_prompt=*/true);
+      g.add_special_tokens = false;
+    }
     const Config config = read_model_config(dir);
     // The tokenizer first, as tokprob::load_folder does: its parse's passing heap (megabytes
     // for a 50k vocabulary) then comes before the weights, not on top of them.

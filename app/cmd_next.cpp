@@ -1,6 +1,7 @@
 // tokprob next: the next-token distribution after each text.
 #include <iostream>
 
+#include "chat_options.hpp"
 #include "cli_common.hpp"
 #include "file_options.hpp"
 #include "format/next_output.hpp"
@@ -20,6 +21,7 @@ Runner add_next_command(CLI::App& app) {
     std::vector<std::string> targets;
     std::vector<std::string> texts;
     corpus::JobOptions job;
+    ChatOptions chat;
   };
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand("next", "Next-token distribution of a causal language model after each TEXT");
@@ -31,7 +33,9 @@ Runner add_next_command(CLI::App& app) {
   add_repeatable_option(*sub, "--targets", st->targets,
                         "Continuations to score, taken literally (\" go\" for a word after a space): one "
                         "comma-separated list, or one continuation per --targets when repeated (commas kept)");
-  add_file_options(*sub, st->job, add_texts_option(*sub, st->texts, "Text(s); several run as one batch"));
+  CLI::Option* texts = add_texts_option(*sub, st->texts, "Text(s); several run as one batch");
+  add_file_options(*sub, st->job, texts);
+  add_chat_options(*sub, st->chat, texts);
   return with_flag_names({{"top_k", "-k"}, {"position", "--position"}, {"targets", "--targets"}}, [st, sub]() -> int {
     if (!sub->parsed()) return -1;
     if (st->position == "all") {
@@ -48,8 +52,14 @@ Runner add_next_command(CLI::App& app) {
     st->next.targets = targets_from(st->targets);
     const OutputFormat format = parse_output_format(st->common.format);
     validate(st->next);
-    const bool file = reads_input_file(*sub, st->job, st->texts);
+    const bool chat = chat_requested(*sub, st->chat);
+    if (chat) check_chat_usage(*sub, st->chat, st->texts);
+    const bool file = !chat && reads_input_file(*sub, st->job, st->texts);
     const auto dir = prepare(st->common);
+    if (chat) {
+      st->texts = chat_prompts(st->chat, dir, st->texts, /*add_generation_prompt=*/true);
+      st->next.add_special_tokens = false;
+    }
     const Config config = read_model_config(dir);
     // The tokenizer first, as tokprob::load_folder does: its parse's passing heap (megabytes
     // for a 50k vocabulary) then comes before the weights, not on top of them.

@@ -1,14 +1,17 @@
 // tokprob score: the log-probability of every token of each text, its total and the perplexity.
 #include <algorithm>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 
+#include "chat_options.hpp"
 #include "cli_common.hpp"
 #include "file_options.hpp"
 #include "format/score_output.hpp"
 #include "models/registry.hpp"
 #include "server/request_fields.hpp"
 #include "server/task_options_json.hpp"
+#include "tasks/chat_reply.hpp"
 #include "tasks/score.hpp"
 #include "tokprob/error.hpp"
 
@@ -51,6 +54,8 @@ Runner add_score_command(CLI::App& app) {
     corpus::JobOptions job;
     std::string word_split = "punctuation";
     std::string word_spans;
+    ChatOptions chat;
+    std::optional<std::string> reply;
   };
   auto st = std::make_shared<State>();
   CLI::App* sub = app.add_subcommand(
@@ -80,7 +85,12 @@ Runner add_score_command(CLI::App& app) {
   sub->add_option("--word-spans", st->word_spans,
                   "The words of one TEXT as code point ranges BEGIN:END,BEGIN:END,... (end exclusive), instead "
                   "of --word-split");
-  add_file_options(*sub, st->job, add_texts_option(*sub, st->texts, "Text(s) to score"));
+  CLI::Option* texts = add_texts_option(*sub, st->texts, "Text(s) to score");
+  add_file_options(*sub, st->job, texts);
+  add_chat_options(*sub, st->chat, texts);
+  sub->add_option("--reply", st->reply,
+                  "An assistant's reply to score under each conversation (implies --chat): the log-probability "
+                  "of each of its tokens, through the template's end of turn, given the conversation before it");
   return with_flag_names({{"window", "--window"},
                           {"stride", "--stride"},
                           {"top_k", "-k"},
@@ -97,8 +107,18 @@ Runner add_score_command(CLI::App& app) {
       st->score.word_spans = {parse_word_spans(st->word_spans)};
     }
     validate(st->score);
-    const bool file = reads_input_file(*sub, st->job, st->texts);
+    const bool chat = chat_requested(*sub, st->chat) || st->reply.has_value();
+    if (chat) check_chat_usage(*sub, st->chat, st->texts);
+    const bool file = !chat && reads_input_file(*sub, st->job, st->texts);
     const auto dir = prepare(st->common);
+    std::vector<std::string> conversations;
+    if (st->reply) {
+      conversations = chat_conversations(st->chat, st->texts);
+    } else if (chat) {
+      // The whole conversation is scored as the template writes it (no generation prompt).
+      st->texts = chat_prompts(st->chat, dir, st->texts, /*add_generation_prompt=*/false);
+      st->score.add_special_tokens = false;
+    }
     const Config config = read_model_config(dir);
     // The tokenizer first, as tokprob::load_folder does: its parse's passing heap (megabytes
     // for a 50k vocabulary) then comes before the weights, not on top of them.
@@ -121,6 +141,14 @@ Runner add_score_command(CLI::App& app) {
                         [](const ScoreResult&) { return 1; },
                         [](const ScoreResult& r) { return static_cast<int64_t>(r.tokens.size()); });
       });
+    if (st->reply) {
+      const ChatTemplate chat_template = ChatTemplate::from_folder(dir);
+      std::vector<ScoreResult> results;
+      for (const auto& conversation : conversations)
+        results.push_back(score_chat_reply(*model, tokenizer, chat_template, conversation, *st->reply, st->score));
+      write_score(std::cout, results, format, stdout_style());
+      return 0;
+    }
     const auto results = score_texts(*model, tokenizer, st->texts, st->score, st->score.words ? kept() : nullptr);
     write_score(std::cout, results, format, stdout_style());
     return 0;

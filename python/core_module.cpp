@@ -87,12 +87,26 @@ NB_MODULE(_core, m) {
       .def_prop_ro("vocab_size", &Tokenizer::vocab_size)
       .def("is_special", &Tokenizer::is_special, "id"_a);
 
+  nb::class_<ChatTemplate>(m, "ChatTemplate")
+      .def_static("from_folder", &ChatTemplate::from_folder, "folder"_a)
+      .def_static("folder_has_template", &ChatTemplate::folder_has_template, "folder"_a)
+      .def(nb::init<std::string_view, std::vector<std::pair<std::string, std::string>>>(), "source"_a,
+           "special_tokens"_a = std::vector<std::pair<std::string, std::string>>{})
+      .def_prop_ro("source", &ChatTemplate::source)
+      .def("render_json", &ChatTemplate::render_json, "messages_json"_a, "add_generation_prompt"_a = false,
+           "variables_json"_a = "{}", Release());
+  m.def(
+      "encode_chat_prompt",
+      [](const Tokenizer& t, const std::string& rendered) { return encode_chat_prompt(t, rendered); }, "tokenizer"_a,
+      "rendered"_a, Release());
+
   nb::class_<NextOptions>(m, "NextOptions")
       .def(nb::init<>())
       .def_rw("top_k", &NextOptions::top_k)
       .def_rw("position", &NextOptions::position)
       .def_rw("all_positions", &NextOptions::all_positions)
-      .def_rw("targets", &NextOptions::targets);
+      .def_rw("targets", &NextOptions::targets)
+      .def_rw("add_special_tokens", &NextOptions::add_special_tokens);
   nb::class_<ScoreOptions>(m, "ScoreOptions")
       .def(nb::init<>())
       .def_rw("window", &ScoreOptions::window)
@@ -104,7 +118,8 @@ NB_MODULE(_core, m) {
       .def_prop_rw(
           "word_split", [](const ScoreOptions& o) { return std::string(word_split_name(o.word_split)); },
           [](ScoreOptions& o, const std::string& v) { o.word_split = parse_word_split(v); })
-      .def_rw("word_spans", &ScoreOptions::word_spans);
+      .def_rw("word_spans", &ScoreOptions::word_spans)
+      .def_rw("add_special_tokens", &ScoreOptions::add_special_tokens);
   nb::class_<GenerateOptions>(m, "GenerateOptions")
       .def(nb::init<>())
       .def_rw("max_new_tokens", &GenerateOptions::max_new_tokens)
@@ -123,7 +138,8 @@ NB_MODULE(_core, m) {
           [](GenerateOptions& o, const std::string& v) { o.early_stopping = parse_early_stopping(v); })
       .def_rw("logprobs", &GenerateOptions::logprobs)
       .def_rw("stop", &GenerateOptions::stop)
-      .def_rw("eos_token_ids", &GenerateOptions::eos_token_ids);
+      .def_rw("eos_token_ids", &GenerateOptions::eos_token_ids)
+      .def_rw("add_special_tokens", &GenerateOptions::add_special_tokens);
   nb::class_<FillMaskOptions>(m, "FillMaskOptions")
       .def(nb::init<>())
       .def_rw("top_k", &FillMaskOptions::top_k)
@@ -171,6 +187,12 @@ NB_MODULE(_core, m) {
              o.score_first_token = score_first_token;
              return json_array(compare(x, performer, texts, o));
            }, Release())
+      .def("score_reply",
+           [](const Model& x, const ChatTemplate& t, const std::string& messages_json, const std::string& reply,
+              const ScoreOptions& o, const std::string& variables_json) {
+             return to_json_text(score_reply(x, t, messages_json, reply, o, variables_json));
+           },
+           "chat_template"_a, "messages_json"_a, "reply"_a, "options"_a, "variables_json"_a = "{}", Release())
       .def("fill_mask", [](const Model& x, const std::vector<std::string>& texts,
                            const FillMaskOptions& o) { return json_array(fill_mask(x, texts, o)); }, Release())
       .def("classify", [](const Model& x, const std::vector<std::string>& texts,

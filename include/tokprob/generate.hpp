@@ -29,6 +29,9 @@ const char* early_stopping_name(EarlyStopping e);
 
 struct GenerateOptions {
   int64_t max_new_tokens = 20;
+  // false: the text is a rendered chat prompt, which writes its own special tokens; it is
+  // tokenized without adding any, as apply_chat_template(tokenize=True) does.
+  bool add_special_tokens = true;
   // Sampling or not. Unset (the default), tokprob samples as soon as a sampling setting is given
   // that changes anything: temperature other than 1 (but not 0), top_k > 0, top_p < 1, min_p > 0,
   // or a seed; otherwise it decodes greedily. (transformers needs do_sample=True explicitly and

@@ -37,6 +37,9 @@ struct NextOptions {
   // scored (an error). A continuation of several pieces gets each piece's conditional probability
   // and their product.
   std::vector<std::string> targets;
+  // false: the text is a rendered chat prompt, which writes its own special tokens; it is
+  // tokenized without adding any, as apply_chat_template(tokenize=True) does.
+  bool add_special_tokens = true;
 };
 
 struct TargetScore {

@@ -46,6 +46,9 @@ struct ScoreOptions {
   // [begin, end) in code points (as Python indexes a str), one list per text, ascending and
   // disjoint; a word's tokens are those whose offsets overlap it. Empty: split by word_split.
   std::vector<std::vector<std::pair<size_t, size_t>>> word_spans;
+  // false: the text is a rendered chat prompt, which writes its own special tokens; it is
+  // tokenized without adding any, as apply_chat_template(tokenize=True) does.
+  bool add_special_tokens = true;
 };
 
 // "punctuation", "whitespace"; parse_word_split throws an OptionError on "word_split" otherwise.

@@ -8,6 +8,8 @@
 // Models by Hugging Face id: tokprob/hub.hpp (the tokprob::hub library).
 #pragma once
 
+#include "tokprob/chat_reply.hpp"
+#include "tokprob/chat_template.hpp"
 #include "tokprob/classify.hpp"
 #include "tokprob/compare.hpp"
 #include "tokprob/error.hpp"

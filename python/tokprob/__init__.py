@@ -27,7 +27,7 @@ import numpy.typing as npt
 from . import _core
 from ._core import Error
 
-__all__ = ["Error", "Model", "Result", "Tokenizer", "Encoding", "load", "__version__"]
+__all__ = ["ChatTemplate", "Error", "Model", "Result", "Tokenizer", "Encoding", "load", "__version__"]
 __version__: str = _core.version()
 
 Encoding = _core.Encoding
@@ -153,6 +153,37 @@ class Tokenizer:
         return self._core.vocab_size
 
 
+class ChatTemplate:
+    """A model's chat template, rendered as ``transformers``' ``apply_chat_template`` renders it."""
+
+    def __init__(self, core: _core.ChatTemplate) -> None:
+        self._core = core
+
+    @staticmethod
+    def from_folder(folder: str) -> ChatTemplate:
+        """The template of a model folder: chat_template.jinja, else tokenizer_config.json's."""
+        return ChatTemplate(_core.ChatTemplate.from_folder(folder))
+
+    @staticmethod
+    def from_string(source: str, special_tokens: dict[str, str] | None = None) -> ChatTemplate:
+        return ChatTemplate(_core.ChatTemplate(source, list((special_tokens or {}).items())))
+
+    @property
+    def source(self) -> str:
+        return self._core.source
+
+    def render(self, messages: Sequence[dict[str, Any]], add_generation_prompt: bool = False,
+               **variables: Any) -> str:
+        """``apply_chat_template(messages, add_generation_prompt=..., tokenize=False, **variables)``."""
+        return self._core.render_json(json.dumps(list(messages)), add_generation_prompt, json.dumps(variables))
+
+    def encode(self, tokenizer: Tokenizer, messages: Sequence[dict[str, Any]], add_generation_prompt: bool = False,
+               **variables: Any) -> list[int]:
+        """``apply_chat_template(..., tokenize=True)``: the rendered text's ids, no special tokens added."""
+        rendered = self.render(messages, add_generation_prompt, **variables)
+        return list(_core.encode_chat_prompt(tokenizer._core, rendered))
+
+
 class Model:
     """A loaded model. Use :func:`load`. Safe to call from several Python threads at once; the GIL
     is released while the engine computes."""
@@ -160,6 +191,7 @@ class Model:
     def __init__(self, core: _core.Model) -> None:
         self._core = core
         self._tokenizer = Tokenizer(core.tokenizer) if core.has_tokenizer else None
+        self._chat_template: ChatTemplate | None = None
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -212,18 +244,20 @@ class Model:
 
     @overload
     def next(self, text: str, k: int = ..., position: int | Literal["all"] = ...,  # type: ignore[overload-overlap]
-             targets: Sequence[str] | None = ...) -> Result: ...
+             targets: Sequence[str] | None = ..., *, add_special_tokens: bool = ...) -> Result: ...
     @overload
     def next(self, text: Sequence[str], k: int = ..., position: int | Literal["all"] = ...,
-             targets: Sequence[str] | None = ...) -> list[Result]: ...
+             targets: Sequence[str] | None = ..., *, add_special_tokens: bool = ...) -> list[Result]: ...
 
     def next(self, text: str | Sequence[str], k: int = 10, position: int | Literal["all"] = -1,
-             targets: Sequence[str] | None = None) -> Result | list[Result] | list[list[Result]]:
+             targets: Sequence[str] | None = None, *,
+             add_special_tokens: bool = True) -> Result | list[Result] | list[list[Result]]:
         """The next-token distribution after ``text`` (or each text of a list, run as one batch):
         the ``k`` most likely tokens with id, token, text, prob, logprob and logit. ``position``:
         index of the token whose next token is predicted (negative counts from the end), or "all"
         (then a list of results per text, one per position). ``targets``: continuations scored as
-        the tokens they become after the text (chain rule over their pieces)."""
+        the tokens they become after the text (chain rule over their pieces). ``add_special_tokens``:
+        False for a text that writes its own (a rendered chat prompt)."""
         texts, single = _texts(text)
         o = _core.NextOptions()
         o.top_k = k
@@ -234,6 +268,7 @@ class Model:
         else:
             raise TypeError('position must be an int or "all"')
         o.targets = list(targets or [])
+        o.add_special_tokens = add_special_tokens
         results = [Result(r) for r in json.loads(self._core.next(texts, o))]
         if o.all_positions:
             # Positions run 0.. for each text in turn.
@@ -261,18 +296,19 @@ class Model:
     def score(self, text: str,  # type: ignore[overload-overlap]
               window: int = ..., stride: int = ..., top_k: int = ...,
               score_first_token: bool = ..., *, token_stats: bool = ..., words: bool = ...,
-              word_split: str = ..., word_spans: Sequence[tuple[int, int]] | None = ...) -> ScoreResult: ...
+              word_split: str = ..., word_spans: Sequence[tuple[int, int]] | None = ...,
+              add_special_tokens: bool = ...) -> ScoreResult: ...
     @overload
     def score(self, text: Sequence[str], window: int = ..., stride: int = ..., top_k: int = ...,
               score_first_token: bool = ..., *, token_stats: bool = ..., words: bool = ...,
-              word_split: str = ..., word_spans: Sequence[Sequence[tuple[int, int]]] | None = ...
-              ) -> list[ScoreResult]: ...
+              word_split: str = ..., word_spans: Sequence[Sequence[tuple[int, int]]] | None = ...,
+              add_special_tokens: bool = ...) -> list[ScoreResult]: ...
 
     def score(self, text: str | Sequence[str], window: int = 0, stride: int = 0, top_k: int = 0,
               score_first_token: bool = False, *, token_stats: bool = False, words: bool = False,
               word_split: str = "punctuation",
-              word_spans: Sequence[tuple[int, int]] | Sequence[Sequence[tuple[int, int]]] | None = None
-              ) -> ScoreResult | list[ScoreResult]:
+              word_spans: Sequence[tuple[int, int]] | Sequence[Sequence[tuple[int, int]]] | None = None,
+              add_special_tokens: bool = True) -> ScoreResult | list[ScoreResult]:
         """The log-probability of every token of ``text`` given those before it, the total and the
         perplexity. Texts longer than ``window`` tokens (default: the model's context) are scored in
         windows ``stride`` tokens apart (default: half the window). ``top_k``: the most likely
@@ -296,6 +332,7 @@ class Model:
         if word_spans is not None:
             lists = cast("list[Sequence[tuple[int, int]]]", [word_spans] if single else list(word_spans))
             o.word_spans = [[(int(b), int(e)) for b, e in spans] for spans in lists]
+        o.add_special_tokens = add_special_tokens
         return _one_or_many([ScoreResult(r) for r in json.loads(self._core.score(texts, o))], single)
 
     @overload
@@ -320,7 +357,7 @@ class Model:
                  num_return_sequences: int = 1, length_penalty: float = 1.0,
                  early_stopping: bool | Literal["never"] = False, logprobs: int = 0,
                  stop: Sequence[str] | None = None, eos_token_ids: Sequence[int] | None = None,
-                 stream: bool = False) -> Any:
+                 stream: bool = False, add_special_tokens: bool = True) -> Any:
         """Continues ``text``: greedy by default; sampling with do_sample or any sampling setting
         (temperature, top_k, top_p, min_p, seed); beam search with num_beams. Every step reports the
         chosen token's raw and processed log-probability and the ``logprobs`` most likely
@@ -341,9 +378,45 @@ class Model:
         o.logprobs = logprobs
         o.stop = list(stop or [])
         o.eos_token_ids = None if eos_token_ids is None else [int(i) for i in eos_token_ids]
+        o.add_special_tokens = add_special_tokens
         if stream:
             return self._stream(text, o)
         return Result(json.loads(self._core.generate(text, o)))
+
+    @property
+    def chat_template(self) -> ChatTemplate:
+        """The model folder's chat template (an Error naming the folder when it has none)."""
+        if self._chat_template is None:
+            self._chat_template = ChatTemplate.from_folder(self.folder)
+        return self._chat_template
+
+    def chat_prompt(self, messages: Sequence[dict[str, Any]], add_generation_prompt: bool = True,
+                    **variables: Any) -> str:
+        """The prompt of a conversation, as ``tokenizer.apply_chat_template(messages,
+        add_generation_prompt=..., tokenize=False, **variables)`` renders it."""
+        return self.chat_template.render(messages, add_generation_prompt, **variables)
+
+    def chat(self, messages: Sequence[dict[str, Any]], max_new_tokens: int = 20, **options: Any) -> Any:
+        """The assistant's reply to a conversation (a list of {"role", "content"} messages): the
+        chat template's prompt, continued as :meth:`generate` continues a text (same options)."""
+        return self.generate(self.chat_prompt(messages), max_new_tokens, add_special_tokens=False, **options)
+
+    def chat_next(self, messages: Sequence[dict[str, Any]], k: int = 10,
+                  targets: Sequence[str] | None = None) -> Result:
+        """The distribution of the assistant's first token after a conversation (see :meth:`next`)."""
+        result = self.next(self.chat_prompt(messages), k, targets=targets, add_special_tokens=False)
+        assert isinstance(result, Result)
+        return result
+
+    def score_reply(self, messages: Sequence[dict[str, Any]], reply: str, top_k: int = 0,
+                    **variables: Any) -> ScoreResult:
+        """How likely the model finds an assistant's ``reply`` to a conversation: the log-probability
+        of each token of the reply (through the template's end of turn) given everything before it,
+        their total and perplexity; comparing replies by it needs no reward model."""
+        o = _core.ScoreOptions()
+        o.top_k = top_k
+        return ScoreResult(json.loads(self._core.score_reply(self.chat_template._core, json.dumps(list(messages)),
+                                                             reply, o, json.dumps(variables))))
 
     def _stream(self, text: str, options: _core.GenerateOptions) -> Iterator[Result]:
         events: queue.Queue[tuple[str, Any]] = queue.Queue()

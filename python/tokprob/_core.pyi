@@ -28,11 +28,25 @@ class Tokenizer:
     def vocab_size(self) -> int: ...
     def is_special(self, id: int) -> bool: ...
 
+class ChatTemplate:
+    @staticmethod
+    def from_folder(folder: str) -> ChatTemplate: ...
+    @staticmethod
+    def folder_has_template(folder: str) -> bool: ...
+    def __init__(self, source: str, special_tokens: list[tuple[str, str]] = ...) -> None: ...
+    @property
+    def source(self) -> str: ...
+    def render_json(self, messages_json: str, add_generation_prompt: bool = False,
+                    variables_json: str = "{}") -> str: ...
+
+def encode_chat_prompt(tokenizer: Tokenizer, rendered: str) -> list[int]: ...
+
 class NextOptions:
     top_k: int
     position: int
     all_positions: bool
     targets: list[str]
+    add_special_tokens: bool
 
 class ScoreOptions:
     window: int
@@ -43,6 +57,7 @@ class ScoreOptions:
     words: bool
     word_split: str
     word_spans: list[list[tuple[int, int]]]
+    add_special_tokens: bool
 
 class GenerateOptions:
     max_new_tokens: int
@@ -60,6 +75,7 @@ class GenerateOptions:
     logprobs: int
     stop: list[str]
     eos_token_ids: list[int] | None
+    add_special_tokens: bool
 
 class FillMaskOptions:
     top_k: int
@@ -105,6 +121,8 @@ class Model:
     def next(self, texts: list[str], options: NextOptions) -> str: ...
     def score(self, texts: list[str], options: ScoreOptions) -> str: ...
     def compare(self, performer: Model, texts: list[str], score_first_token: bool) -> str: ...
+    def score_reply(self, chat_template: ChatTemplate, messages_json: str, reply: str, options: ScoreOptions,
+                    variables_json: str = "{}") -> str: ...
     def fill_mask(self, texts: list[str], options: FillMaskOptions) -> str: ...
     def classify(self, texts: list[str], options: ClassifyOptions) -> str: ...
     def seq2seq(self, texts: list[str], options: Seq2SeqOptions) -> str: ...

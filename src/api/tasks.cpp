@@ -1,5 +1,6 @@
 // The public task functions: each checks the model's kind and calls the engine's task.
 #include "api/model_impl.hpp"
+#include "tasks/chat_reply.hpp"
 #include "tasks/classify.hpp"
 #include "tasks/compare.hpp"
 #include "tasks/fill_mask.hpp"
@@ -28,6 +29,13 @@ std::vector<CompareResult> compare(const Model& observer, const Model& performer
   const auto& a = observer.impl();
   const auto& b = performer.impl();
   return compare_texts(a.causal_lm(Task::score), a.tokenizer(), b.causal_lm(Task::score), b.tokenizer(), texts, options);
+}
+
+ScoreResult score_reply(const Model& model, const ChatTemplate& chat_template, std::string_view messages_json,
+                        const std::string& reply, const ScoreOptions& options, std::string_view variables_json) {
+  const auto& m = model.impl();
+  return score_chat_reply(m.causal_lm(Task::score), m.tokenizer(), chat_template, messages_json, reply, options,
+                          variables_json);
 }
 
 GenerateResult generate(const Model& model, const std::string& text, const GenerateOptions& options,

@@ -15,7 +15,8 @@ struct TaskEndpoint {
   std::string_view kind;  // the model kind that serves it
 };
 
-constexpr std::array<TaskEndpoint, 7> kTaskEndpoints{{{"/v1/completions", "causal-lm"},
+constexpr std::array<TaskEndpoint, 8> kTaskEndpoints{{{"/v1/completions", "causal-lm"},
+                                                      {"/v1/chat/completions", "causal-lm"},
                                                       {"/v1/next", "causal-lm"},
                                                       {"/v1/generate", "causal-lm"},
                                                       {"/v1/score", "causal-lm"},

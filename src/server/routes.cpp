@@ -33,6 +33,7 @@ void answer_json(const JsonHandler& handle, const std::string& body, httplib::Re
 JsonRoutes json_routes(ServerContext ctx) {
   JsonRoutes routes;
   add_completions_route(routes, ctx);
+  add_chat_completions_route(routes, ctx);
   add_native_routes(routes, ctx);
   add_tokenizer_routes(routes, ctx);
   return routes;

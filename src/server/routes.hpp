@@ -50,6 +50,7 @@ void add_completions_route(JsonRoutes& routes, ServerContext ctx); // /v1/comple
 void add_tokenizer_routes(JsonRoutes& routes, ServerContext ctx);  // /tokenize, /detokenize (vLLM's shapes)
 // GET /tokenizer_info's answer (vLLM's shape): the tokenizer's settings and chat template.
 nlohmann::json tokenizer_info_json(const ServerContext& ctx);
+void add_chat_completions_route(JsonRoutes& routes, ServerContext ctx);  // /v1/chat/completions
 
 // The task endpoints `served` lacks answer 404 naming the model's kind and its endpoints; every
 // task endpoint answers 405 to GET, PUT, PATCH and DELETE.

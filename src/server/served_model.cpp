@@ -6,7 +6,8 @@ namespace tokprob {
 
 std::vector<std::string> ServedModel::endpoints() const {
   std::vector<std::string> out;
-  if (causal_lm) out.insert(out.end(), {"/v1/completions", "/v1/next", "/v1/generate", "/v1/score"});
+  if (causal_lm)
+    out.insert(out.end(), {"/v1/completions", "/v1/chat/completions", "/v1/next", "/v1/generate", "/v1/score"});
   if (model.serves(Task::seq2seq)) out.push_back("/v1/seq2seq");
   if (model.serves(Task::fill_mask)) out.push_back("/v1/fill-mask");
   if (model.serves(Task::classify)) out.push_back("/v1/classify");

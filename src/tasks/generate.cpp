@@ -163,7 +163,7 @@ GenerateResult generate_text(const CausalLM& model, const Tokenizer& tokenizer, 
                              const GenerateOptions& o, const GenerateStream& stream) {
   validate(o);
   if (text.empty()) usage_error("empty text: give the text to continue");
-  std::vector<int32_t> ids = tokenizer.encode(text, /*add_special_tokens=*/true).ids;
+  std::vector<int32_t> ids = tokenizer.encode(text, o.add_special_tokens).ids;
   if (ids.empty()) fail("text " + quoted_excerpt(text) + " has no tokens");
   GenerateResult result = generate_ids(model, tokenizer, std::move(ids), o, stream);
   result.text = text;

@@ -13,9 +13,10 @@ namespace tokprob {
 
 namespace {
 
-std::vector<int32_t> encode_prompt(const Tokenizer& tok, const std::string& text, int64_t max_positions) {
+std::vector<int32_t> encode_prompt(const Tokenizer& tok, const std::string& text, int64_t max_positions,
+                                   bool add_special_tokens) {
   if (text.empty()) usage_error("empty text: give the text whose next token to predict");
-  auto ids = tok.encode(text, /*add_special_tokens=*/true).ids;
+  auto ids = tok.encode(text, add_special_tokens).ids;
   if (ids.empty()) fail("text " + quoted_excerpt(text) + " has no tokens");
   if (max_positions > 0 && static_cast<int64_t>(ids.size()) > max_positions)
     fail("text of " + std::to_string(ids.size()) + " tokens is longer than the model's " +
@@ -25,9 +26,10 @@ std::vector<int32_t> encode_prompt(const Tokenizer& tok, const std::string& text
 
 // The text that tokens 0..p of `text` cover: all of it at its last token, else up to the end of the
 // furthest token (offsets count code points of the text as the tokenizer saw it, invalid UTF-8 replaced).
-std::string context_text(const Tokenizer& tok, const std::string& text, size_t n_tokens, int64_t p) {
+std::string context_text(const Tokenizer& tok, const std::string& text, size_t n_tokens, int64_t p,
+                         bool add_special_tokens) {
   if (p + 1 == static_cast<int64_t>(n_tokens)) return text;
-  const Encoding enc = tok.encode(text, /*add_special_tokens=*/true);
+  const Encoding enc = tok.encode(text, add_special_tokens);
   size_t end = 0;
   for (int64_t i = 0; i <= p; ++i) end = std::max(end, enc.offsets[static_cast<size_t>(i)].second);
   const std::u32string chars = tok::decode_utf8(tok::sanitize_utf8(text));
@@ -42,8 +44,8 @@ struct PlacedTarget {
 };
 
 PlacedTarget place_target(const Tokenizer& tok, std::span<const int32_t> context_ids, const std::string& context,
-                          const std::string& target, int64_t vocab, int64_t max_positions) {
-  const Encoding enc = tok.encode(context + target, /*add_special_tokens=*/true);
+                          const std::string& target, int64_t vocab, int64_t max_positions, bool add_special_tokens) {
+  const Encoding enc = tok.encode(context + target, add_special_tokens);
   PlacedTarget pt;
   pt.ids = enc.ids;
   // Tokens a post-processor appends (an EOS) are not part of what the target becomes.
@@ -85,7 +87,7 @@ std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tok
   std::vector<std::vector<int32_t>> prompts;
   std::vector<std::vector<int64_t>> positions;
   for (const auto& text : texts) {
-    auto ids = encode_prompt(tokenizer, text, max_pos);
+    auto ids = encode_prompt(tokenizer, text, max_pos, options.add_special_tokens);
     const auto n = static_cast<int64_t>(ids.size());
     std::vector<int64_t> pos;
     if (options.all_positions) {
@@ -115,9 +117,9 @@ std::vector<NextResult> next_token_distribution(const CausalLM& model, const Tok
     for (int64_t p : positions[s]) {
       std::vector<PlacedTarget> row;
       if (!options.targets.empty()) {
-        const std::string context = context_text(tokenizer, texts[s], prompts[s].size(), p);
+        const std::string context = context_text(tokenizer, texts[s], prompts[s].size(), p, options.add_special_tokens);
         const auto context_ids = std::span<const int32_t>(prompts[s]).first(static_cast<size_t>(p) + 1);
-        for (const auto& t : options.targets) row.push_back(place_target(tokenizer, context_ids, context, t, V, max_pos));
+        for (const auto& t : options.targets) row.push_back(place_target(tokenizer, context_ids, context, t, V, max_pos, options.add_special_tokens));
       }
       placed.push_back(std::move(row));
     }

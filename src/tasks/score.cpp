@@ -214,7 +214,7 @@ std::vector<ScoreResult> score_texts(const CausalLM& model, const Tokenizer& tok
       words.code_points.push_back(tok::decode_utf8(texts[t]));
       if (!options.word_spans.empty()) check_word_spans(options.word_spans[t], words.code_points.back().size());
     }
-    Encoding e = tokenizer.encode(texts[t], /*add_special_tokens=*/true);
+    Encoding e = tokenizer.encode(texts[t], options.add_special_tokens);
     ids.push_back(e.ids);
     if (start_token && (ids.back().empty() || ids.back().front() != *start_token)) {
       ids.back().insert(ids.back().begin(), *start_token);
