@@ -150,7 +150,8 @@ class FinishedHypotheses {
     }
   }
 
-  // `best_sum` is the best candidate score of this step, `generated_len` the length it was scored at.
+  // `best_sum` is the best score of a beam that goes on after this step (EOS candidates finished),
+  // `generated_len` the length it was scored at.
   bool is_done(double best_sum, int64_t generated_len) const {
     if (static_cast<int64_t>(hyps_.size()) < num_beams_) return false;
     switch (es_) {
@@ -254,6 +255,9 @@ std::vector<GeneratedSequence> beam_search(const CausalLM& model, std::span<cons
     std::reverse(cands.begin(), cands.end());
 
     const int64_t cur_len = generated + 1;  // generated tokens counting this step's
+    // The last step (max_new_tokens, or the model's positions): as in the reference, every one of
+    // the top num_beams candidates then finishes, EOS or not, and competes with those finished before.
+    const bool last = cur_len >= c.max_new_tokens || !fits(model, prompt_len + generated);
     struct Next {
       int64_t parent;
       int32_t id;
@@ -263,20 +267,24 @@ std::vector<GeneratedSequence> beam_search(const CausalLM& model, std::span<cons
     for (size_t rank = 0; rank < cands.size() && static_cast<int64_t>(next.size()) < B; ++rank) {
       const int64_t b = cands[rank].flat / V;
       const auto id = static_cast<int32_t>(cands[rank].flat % V);
-      if (is_eos(c, id)) {
-        if (static_cast<int64_t>(rank) >= B) continue;  // an EOS outside the top num_beams is not a hypothesis
+      const bool eos = is_eos(c, id);
+      if (eos || last) {
+        // Only the top num_beams candidates can finish; the others are backups for the beams.
+        if (static_cast<int64_t>(rank) >= B) continue;
         GeneratedSequence seq = beams[b].seq;
         const Distribution raw(std::span<const float>(logits.data() + b * V, V));
         seq.steps.push_back(make_step(raw, id, processed[b * V + id], c.top_logprobs));
         seq.new_ids.push_back(id);
-        seq.finish = FinishReason::eos;
+        seq.finish = eos ? FinishReason::eos : FinishReason::length;
         finished.add(std::move(seq), cands[rank].score, cur_len);
       } else {
         next.push_back({b, id, cands[rank].score});
       }
     }
+    if (last) break;
     if (static_cast<int64_t>(next.size()) < B) fail("internal: beam search ran out of candidates");
-    done = done || finished.is_done(cands.front().score, cur_len);
+    // Whether the best beam that goes on (not an EOS candidate) can still beat the finished ones.
+    done = done || finished.is_done(next.front().score, cur_len);
 
     // The new beams: a parent's state moves to its first child and is cloned for the others.
     std::vector<int64_t> uses(static_cast<size_t>(B), 0);
@@ -295,17 +303,12 @@ std::vector<GeneratedSequence> beam_search(const CausalLM& model, std::span<cons
     }
     beams = std::move(grown);
     ++generated;
-    if (done || generated >= c.max_new_tokens || !fits(model, prompt_len + generated - 1)) break;
+    if (done) break;
 
     std::vector<DecodeChunk> chunks;
     for (auto& beam : beams) chunks.push_back({beam.state.get(), std::span(&beam.seq.new_ids.back(), 1), {0}});
     logits = model.forward(chunks);
   }
-  if (!done)
-    for (auto& beam : beams) {
-      beam.seq.finish = FinishReason::length;
-      finished.add(std::move(beam.seq), beam.score, generated);
-    }
   return finished.best(c.num_return_sequences);
 }
 
