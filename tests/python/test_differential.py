@@ -242,7 +242,7 @@ def explicit_generation(config: Any, max_new_tokens: int, **extra: Any) -> trans
         early_stopping=False, no_repeat_ngram_size=0, bad_words_ids=None, forced_bos_token_id=None,
         forced_eos_token_id=None, suppress_tokens=None, begin_suppress_tokens=None, temperature=None, top_k=None,
         top_p=None, renormalize_logits=False, remove_invalid_values=False, exponential_decay_length_penalty=None,
-        return_dict_in_generate=True, output_scores=True)
+        return_dict_in_generate=True, output_scores=True, output_logits=True)
     settings_.update(extra)
     return transformers.GenerationConfig(**settings_)
 
@@ -271,6 +271,15 @@ def check_greedy(model: Any, lm: Any, config: Any, text: str, ids: list[int], ne
     raise AssertionError(f"greedy (repetition_penalty {penalty}): tokprob {list(got.new_ids)}, "
                          f"transformers {want}; prompt {ids}; step {step}, gap / tie margin {gap:.3g}\n"
                          f"{config.to_json_string()}")
+
+
+def beam_score_margin(step_logits: tuple[torch.Tensor, ...], length: int, length_penalty: float) -> float:
+    """How far the score of a beam of `length` new tokens (the sum of their logprobs over
+    length**length_penalty) may lie from the reference's when every logit is within the logits
+    tolerance (LOGIT_TOLERANCE relative to its row's largest |logit|, at least 1): each logprob,
+    logit minus log-sum-exp, within twice that; bounded with the largest row of each step."""
+    per_step = [2 * LOGIT_TOLERANCE * max(1.0, float(x.abs().max())) for x in step_logits[:length]]
+    return sum(per_step) / max(1, length) ** length_penalty
 
 
 def check_beams(model: Any, lm: Any, config: Any, text: str, ids: list[int], new: int, draw: Draw) -> None:
@@ -304,8 +313,10 @@ def check_beams(model: Any, lm: Any, config: Any, text: str, ids: list[int], new
     got = [list(s.new_ids) for s in result.sequences]
     got_scores = [s.score for s in result.sequences]
     if got == want:  # the same sequences: their scores agree, tie or not
-        assert all(abs(g - w) <= tie_margin(w) for g, w in zip(got_scores, want_scores, strict=True)), \
-            f"beam scores: tokprob {got_scores}, transformers {want_scores}; prompt {ids}\n{config.to_json_string()}"
+        margins = [beam_score_margin(out.logits, len(seq), length_penalty) for seq in want]
+        assert all(abs(g - w) <= m for g, w, m in zip(got_scores, want_scores, margins, strict=True)), \
+            f"beam scores: tokprob {got_scores}, transformers {want_scores} (margins {margins}); prompt {ids}\n" \
+            f"{config.to_json_string()}"
         return
     if gaps and min(gaps) <= 1.0:
         excuse("tie")
