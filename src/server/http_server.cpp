@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "server/client_connection.hpp"
 #include "server/routes.hpp"
@@ -66,6 +67,8 @@ std::string listen_failure(const std::string& host, int port) {
   return reason;
 }
 
+constexpr int kRetryWhileLoadingSeconds = 5;
+
 std::chrono::steady_clock::time_point& request_started() {
   thread_local std::chrono::steady_clock::time_point start;
   return start;
@@ -78,8 +81,18 @@ bool& request_counted() {
 
 }  // namespace
 
-HttpServer::HttpServer(ServedModel model, ServerOptions options)
-    : model_(std::move(model)), options_(std::move(options)), http_(std::make_unique<WideBacklogServer>()) {
+HttpServer::HttpServer(ServedModel model, ServerOptions options) : HttpServer(std::move(options)) {
+  model_ = std::make_unique<ServedModel>(std::move(model));
+  install_model_routes();
+  loaded_ = true;
+}
+
+HttpServer::HttpServer(ModelLoader load, ServerOptions options) : HttpServer(std::move(options)) {
+  load_ = std::move(load);
+}
+
+HttpServer::HttpServer(ServerOptions options)
+    : options_(std::move(options)), http_(std::make_unique<WideBacklogServer>()) {
   if (options_.http_threads < 1) usage_error("--http-threads must be at least 1");
   if (options_.max_queue < 0) usage_error("--max-queue must be 0 or more");
   const auto threads = static_cast<size_t>(options_.http_threads), bound = static_cast<size_t>(options_.max_queue);
@@ -89,28 +102,30 @@ HttpServer::HttpServer(ServedModel model, ServerOptions options)
     pool_ = pool;
     return pool;
   };
-  state_.metrics.set_endpoints(model_.endpoints());
   state_.gauges = [this] {
     Gauges g;
     if (BoundedPool* pool = pool_) g.queue_depth = pool->waiting();
     g.requests_in_progress = in_progress_;
-    g.ready = state_.ready;
+    g.ready = state_.ready && loaded();
     return g;
   };
-  if (model_.causal_lm) model_.causal_lm->on_batch([this](int64_t sequences) { state_.metrics.batch_run(sequences); });
 
   // Every request starts here, on the thread that answers it: past the queue bound, 503 at once.
-  http_->set_pre_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+  http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_started() = std::chrono::steady_clock::now();
     request_tokens() = {};
     request_counted() = true;
     ++in_progress_;
-    if (!BoundedPool::refusing()) return httplib::Server::HandlerResponse::Unhandled;
-    res.set_header("Retry-After", "1");
-    res.set_header("Connection", "close");
-    set_error(res, {503, "the server is busy: more than " + std::to_string(options_.max_queue) +
-                             " connections are waiting; retry after a second",
-                    "server_error", "server_busy"});
+    if (BoundedPool::refusing()) {
+      res.set_header("Retry-After", "1");
+      res.set_header("Connection", "close");
+      set_error(res, {503, "the server is busy: more than " + std::to_string(options_.max_queue) +
+                               " connections are waiting; retry after a second",
+                      "server_error", "server_busy"});
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (loaded()) return httplib::Server::HandlerResponse::Unhandled;
+    answer_while_loading(req, res);
     return httplib::Server::HandlerResponse::Handled;
   });
   // ... and ends here, once answered (streamed ones too).
@@ -126,39 +141,6 @@ HttpServer::HttpServer(ServedModel model, ServerOptions options)
   http_->set_read_timeout(30, 0);
   http_->set_write_timeout(30, 0);
   http_->set_keep_alive_timeout(2);  // an idle keep-alive connection holds a worker thread
-
-  const ServerContext ctx{&model_, &options_, &state_};
-  add_info_routes(*http_, ctx);
-  const JsonRoutes routes = json_routes(ctx);
-  // Not a structured binding: clang 14 (the fuzz build's) cannot capture one in a lambda.
-  for (const auto& route : routes) {
-    const std::string& path = route.first;
-    const auto& handle = route.second;
-    // Read here rather than by httplib, which caps form-urlencoded bodies (what `curl -d` sends
-    // without a Content-Type) at 8 KiB: every body is JSON up to --max-body, whatever its type.
-    http_->Post(path, [handle](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
-      if (req.is_multipart_form_data()) {
-        read([](const httplib::MultipartFormData&) { return true; }, [](const char*, size_t) { return true; });
-        set_error(res, {415, "a multipart/form-data body is not accepted: send the JSON object itself as the body",
-                        "invalid_request_error", "unsupported_media_type"});
-        return;
-      }
-      std::string body;
-      if (!read([&body](const char* data, size_t size) {
-            body.append(data, size);
-            return true;
-          }))
-        return;  // httplib set the status (413 past --max-body); the error handler words it
-      const ClientConnection::Scope scope(req);
-      answer_json(handle, body, res);
-    });
-    // A request httplib does not expect a body with reaches the plain handlers.
-    http_->Post(path, [handle](const httplib::Request& req, httplib::Response& res) {
-      const ClientConnection::Scope scope(req);
-      answer_json(handle, req.body, res);
-    });
-  }
-  add_refusal_routes(*http_, routes, ctx);
 
   // httplib's own refusals (unknown path 404, body too large 413, ...) get a JSON body too.
   const int64_t max_body = options_.limits.max_body_bytes;
@@ -191,7 +173,58 @@ HttpServer::HttpServer(ServedModel model, ServerOptions options)
   });
 }
 
-HttpServer::~HttpServer() { stop(); }
+void HttpServer::install_model_routes() {
+  state_.metrics.set_endpoints(model_->endpoints());
+  if (model_->causal_lm) model_->causal_lm->on_batch([this](int64_t sequences) { state_.metrics.batch_run(sequences); });
+  const ServerContext ctx{model_.get(), &options_, &state_};
+  add_info_routes(*http_, ctx);
+  const JsonRoutes routes = json_routes(ctx);
+  // Not a structured binding: clang 14 (the fuzz build's) cannot capture one in a lambda.
+  for (const auto& route : routes) {
+    const std::string& path = route.first;
+    const auto& handle = route.second;
+    // Read here rather than by httplib, which caps form-urlencoded bodies (what `curl -d` sends
+    // without a Content-Type) at 8 KiB: every body is JSON up to --max-body, whatever its type.
+    http_->Post(path, [handle](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+      if (req.is_multipart_form_data()) {
+        read([](const httplib::MultipartFormData&) { return true; }, [](const char*, size_t) { return true; });
+        set_error(res, {415, "a multipart/form-data body is not accepted: send the JSON object itself as the body",
+                        "invalid_request_error", "unsupported_media_type"});
+        return;
+      }
+      std::string body;
+      if (!read([&body](const char* data, size_t size) {
+            body.append(data, size);
+            return true;
+          }))
+        return;  // httplib set the status (413 past --max-body); the error handler words it
+      const ClientConnection::Scope scope(req);
+      answer_json(handle, body, res);
+    });
+    // A request httplib does not expect a body with reaches the plain handlers.
+    http_->Post(path, [handle](const httplib::Request& req, httplib::Response& res) {
+      const ClientConnection::Scope scope(req);
+      answer_json(handle, req.body, res);
+    });
+  }
+  add_refusal_routes(*http_, routes, ctx);
+}
+
+void HttpServer::answer_while_loading(const httplib::Request& req, httplib::Response& res) {
+  if (req.method == "GET" && req.path == "/health/live") return set_json(res, {{"status", "alive"}});
+  if (req.method == "GET" && req.path == "/health/ready") return set_json(res, {{"status", "loading"}}, 503);
+  if (req.method == "GET" && req.path == "/metrics") return set_metrics(res, state_);
+  // A large model takes a while: a client asking again every second would only add load.
+  res.set_header("Retry-After", std::to_string(kRetryWhileLoadingSeconds));
+  res.set_header("Connection", "close");  // the body (if any) is left unread
+  set_error(res, {503, "the model is loading; retry later (GET /health/ready answers 200 once it is loaded)",
+                  "server_error", "model_loading"});
+}
+
+HttpServer::~HttpServer() {
+  stop();
+  if (loader_.joinable()) loader_.join();
+}
 
 int HttpServer::bind() {
   if (options_.port < 0 || options_.port > 65535) usage_error("--port must be in [0, 65535], got " + std::to_string(options_.port));
@@ -207,14 +240,39 @@ int HttpServer::bind() {
   return options_.port;
 }
 
+void HttpServer::load_in_background() {
+  try {
+    model_ = std::make_unique<ServedModel>(load_());
+    install_model_routes();
+    loaded_.store(true, std::memory_order_release);
+    if (on_ready_ && !stopping_) on_ready_();
+    return;
+  } catch (...) {
+    load_error_ = std::current_exception();
+  }
+  // httplib's stop() does nothing until listening has started, which may not have happened yet.
+  while (!listening_done_ && !http_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  http_->stop();
+}
+
 void HttpServer::run() {
+  if (load_ && !loaded() && !loader_.joinable()) {
+    loader_ = std::thread([this] { load_in_background(); });
+  } else if (on_ready_) {
+    on_ready_();
+  }
   http_->listen_after_bind();
+  listening_done_ = true;
   pool_ = nullptr;  // httplib deleted it
+  // A load cannot be interrupted: stopped while loading, the server waits for it to end.
+  if (loader_.joinable()) loader_.join();
+  if (load_error_) std::rethrow_exception(std::exchange(load_error_, nullptr));
 }
 
 void HttpServer::drain() { state_.ready = false; }
 
 void HttpServer::stop() {
+  stopping_ = true;
   if (http_) http_->stop();
 }
 

@@ -29,6 +29,11 @@ nlohmann::json model_json(const ServerContext& ctx) {
 
 }  // namespace
 
+void set_metrics(httplib::Response& res, const ServerState& state) {
+  res.set_content(state.metrics.prometheus_text(state.gauges ? state.gauges() : Gauges{}),
+                  "text/plain; version=0.0.4; charset=utf-8");
+}
+
 void add_info_routes(httplib::Server& server, ServerContext ctx) {
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(std::string(index_html()), "text/html; charset=utf-8");
@@ -52,8 +57,7 @@ void add_info_routes(httplib::Server& server, ServerContext ctx) {
   });
   server.Get("/metrics", [ctx](const httplib::Request&, httplib::Response& res) {
     if (!ctx.state) return set_error(res, {404, "no metrics here", "invalid_request_error", "not_found"});
-    res.set_content(ctx.state->metrics.prometheus_text(ctx.state->gauges ? ctx.state->gauges() : Gauges{}),
-                    "text/plain; version=0.0.4; charset=utf-8");
+    set_metrics(res, *ctx.state);
   });
   server.Get("/tokenizer_info", [ctx](const httplib::Request&, httplib::Response& res) {
     try {

@@ -23,6 +23,7 @@ namespace tokprob {
 struct ServerState {
   Metrics metrics;
   std::atomic<bool> ready{true};  // false while draining (SIGTERM): /health/ready answers 503
+  // (before the model is loaded, the HTTP server answers the health routes itself)
   std::function<Gauges()> gauges;  // the live figures, set by the HTTP server
 };
 
@@ -61,6 +62,8 @@ JsonRoutes json_routes(ServerContext ctx);
 
 void set_json(httplib::Response& res, const nlohmann::json& body, int status = 200);
 void set_error(httplib::Response& res, const ApiError& error);
+// GET /metrics' answer: the Prometheus text of `state`.
+void set_metrics(httplib::Response& res, const ServerState& state);
 
 // The answer to a POST of `body` to the endpoint `handle`, without sockets: the body is parsed as
 // JSON (400 "invalid_json" when it is not), then `handle` fills `res`; whatever it throws becomes

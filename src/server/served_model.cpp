@@ -15,10 +15,14 @@ std::vector<std::string> ServedModel::endpoints() const {
   return out;
 }
 
-ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batch, const LoadOptions& options) {
+std::string served_model_name(const std::filesystem::path& dir) {
   std::string name = std::filesystem::absolute(dir).lexically_normal().filename().string();
   if (name.empty()) name = std::filesystem::absolute(dir).lexically_normal().parent_path().filename().string();
-  ServedModel m{std::move(name), load_folder(dir, options), nullptr};
+  return name;
+}
+
+ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batch, const LoadOptions& options) {
+  ServedModel m{served_model_name(dir), load_folder(dir, options), nullptr};
   m.model.tokenizer();  // throws naming the folder when it has none
   if (m.model.kind() == ModelKind::causal_lm)
     m.causal_lm = std::make_shared<BatchingCausalLM>(m.model.impl().causal, max_batch);

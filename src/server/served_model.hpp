@@ -29,6 +29,9 @@ struct ServedModel {
   std::vector<std::string> endpoints() const;
 };
 
+// The name /v1/models gives the model in folder `dir`: the folder's name.
+std::string served_model_name(const std::filesystem::path& dir);
+
 // Loads the model folder `dir` and its tokenizer; fails naming the folder when it has no tokenizer
 // (every endpoint takes text).
 ServedModel load_served_model(const std::filesystem::path& dir, int64_t max_batch, const LoadOptions& options = {});

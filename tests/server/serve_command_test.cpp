@@ -1,5 +1,5 @@
-// `tokprob serve` as a process: prints where it listens, answers, and exits 0 on SIGTERM and
-// SIGINT with requests done.
+// `tokprob serve` as a process: prints where it serves once the model is loaded, answers, and exits
+// 0 on SIGTERM and SIGINT with requests done.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -112,6 +112,36 @@ TEST(ServeCommand, PortInUseIsRefused) {
   EXPECT_NE(read_file_text(p.err).find("address already in use"), std::string::npos) << read_file_text(p.err);
   EXPECT_EQ(read_file_text(p.out).find("serving"), std::string::npos) << read_file_text(p.out);
   EXPECT_EQ(first.get("/health").first, 200);
+  std::filesystem::remove(p.out);
+  std::filesystem::remove(p.err);
+}
+
+// The model loads after listening starts (a load balancer sees a replica that starts, not a dead
+// one); a load that fails ends the process with its one-line error instead of leaving it listening.
+TEST(ServeCommand, AFailedLoadExitsWithItsError) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const auto dir = std::filesystem::temp_directory_path() / ("tokprob_no_weights_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  for (const char* file : {"config.json", "tokenizer.json", "tokenizer_config.json"})
+    std::filesystem::copy_file(fixtures_dir() / "gpt2-tiny" / file, dir / file,
+                               std::filesystem::copy_options::overwrite_existing);
+  ServeProcess p = start_serve(dir, "no_weights");
+  ASSERT_GT(p.pid, 0);
+  const int status = wait_for_exit(p.pid);
+  const std::string out = read_file_text(p.out), err = read_file_text(p.err);
+  EXPECT_NE(status, 0) << err;
+  EXPECT_NE(status, -1) << "still running: " << out << err;
+  EXPECT_EQ(out.find("serving"), std::string::npos) << out;
+  // What it printed while loading, then the load's error, each one line.
+  const auto listening = err.find("listening on 127.0.0.1:");
+  EXPECT_NE(listening, std::string::npos) << err;
+  const auto error_line = err.find('\n', listening) + 1;
+  ASSERT_LT(error_line, err.size()) << err;
+  const std::string error = err.substr(error_line);
+  EXPECT_EQ(error.rfind("tokprob: ", 0), 0u) << error;
+  EXPECT_NE(error.find(dir.filename().string()), std::string::npos) << "names the folder: " << error;
+  EXPECT_EQ(error.find('\n'), error.size() - 1) << "one line: " << error;
+  std::filesystem::remove_all(dir);
   std::filesystem::remove(p.out);
   std::filesystem::remove(p.err);
 }
