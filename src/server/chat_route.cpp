@@ -67,12 +67,7 @@ ChatRequest chat_request_from_json(const nlohmann::json& body, const ServerLimit
   f.ignore("logit_bias");
   if (f.has("tools") && !body["tools"].is_null()) usage_error("field 'tools' is not supported");
   f.ignore("tools");
-  if (const auto options = f.value("stream_options")) {
-    if (!options->is_object()) usage_error("field 'stream_options' must be an object");
-    for (const auto& [key, value] : options->items())
-      if (key != "include_usage") usage_error("unknown field 'stream_options." + key + "'");
-    r.include_usage = RequestFields(*options).boolean("include_usage", false);
-  }
+  if (const auto options = f.value("stream_options")) r.include_usage = stream_include_usage(*options);
   f.reject_unknown();
   return r;
 }
