@@ -7,11 +7,11 @@
 #include <mutex>
 
 #include "format/token_json.hpp"
+#include "server/chat_messages.hpp"
 #include "server/client_connection.hpp"
 #include "server/request_fields.hpp"
 #include "server/routes.hpp"
 #include "tasks/generate.hpp"
-#include "tokprob/chat_template.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -34,23 +34,6 @@ struct ChatRequest {
   int64_t top_logprobs = 0;
   bool include_usage = false;
 };
-
-// The messages as the template gets them; what is not an object with a string role and a string,
-// list or null content is refused here, naming the message.
-std::string checked_messages(const nlohmann::json& body) {
-  auto it = body.find("messages");
-  if (it == body.end()) usage_error("field 'messages' is required");
-  if (!it->is_array() || it->empty()) usage_error("field 'messages' must be a non-empty list of messages");
-  for (size_t i = 0; i < it->size(); ++i) {
-    const auto& m = (*it)[i];
-    const std::string where = "field 'messages[" + std::to_string(i) + "]";
-    if (!m.is_object()) usage_error(where + "' must be an object with 'role' and 'content'");
-    if (!m.contains("role") || !m["role"].is_string()) usage_error(where + ".role' must be a string");
-    if (m.contains("content") && !m["content"].is_string() && !m["content"].is_array() && !m["content"].is_null())
-      usage_error(where + ".content' must be a string, a list of content parts or null");
-  }
-  return it->dump();
-}
 
 ChatRequest chat_request_from_json(const nlohmann::json& body, const ServerLimits& limits) {
   RequestFields f(body);
@@ -84,27 +67,9 @@ ChatRequest chat_request_from_json(const nlohmann::json& body, const ServerLimit
   f.ignore("logit_bias");
   if (f.has("tools") && !body["tools"].is_null()) usage_error("field 'tools' is not supported");
   f.ignore("tools");
-  if (const auto options = f.value("stream_options")) {
-    if (!options->is_object()) usage_error("field 'stream_options' must be an object");
-    for (const auto& [key, value] : options->items())
-      if (key != "include_usage") usage_error("unknown field 'stream_options." + key + "'");
-    r.include_usage = RequestFields(*options).boolean("include_usage", false);
-  }
+  if (const auto options = f.value("stream_options")) r.include_usage = stream_include_usage(*options);
   f.reject_unknown();
   return r;
-}
-
-// The prompt; a template that fails or refuses the conversation is the request's fault.
-std::string render_prompt(const ServerContext& ctx, const ChatRequest& req) {
-  const auto& folder = ctx.model->model.folder();
-  if (!ChatTemplate::folder_has_template(folder))
-    usage_error("the model " + ctx.model->name + " has no chat template: use /v1/completions");
-  const ChatTemplate chat_template = ChatTemplate::from_folder(folder);
-  try {
-    return chat_template.render_json(req.messages_json, /*add_generation_prompt=*/true, req.variables_json);
-  } catch (const Error& e) {
-    usage_error(std::string("field 'messages': ") + e.what());
-  }
 }
 
 ojson token_bytes(const std::string& text) {
@@ -146,7 +111,7 @@ std::string chat_field(const std::string& field) {
 
 void answer_chat(const ServerContext& ctx, const nlohmann::json& body, httplib::Response& res) {
   const ChatRequest req = chat_request_from_json(body, ctx.options->limits);
-  const std::string prompt = render_prompt(ctx, req);
+  const std::string prompt = render_conversation(ctx, req.messages_json, {.variables_json = req.variables_json});
   const Tokenizer& tok = ctx.model->tokenizer();
   const auto prompt_tokens = static_cast<int64_t>(tok.encode(prompt, /*add_special_tokens=*/false).ids.size());
   const int64_t positions = ctx.model->model.max_positions();

@@ -104,13 +104,7 @@ CompletionRequest completion_request_from_json(const nlohmann::json& body, const
   f.ignore("logit_bias");
   if (const auto suffix = f.optional_string("suffix"); suffix && !suffix->empty())
     usage_error("field 'suffix' is not supported (must be null)");
-  if (const auto options = f.value("stream_options")) {
-    if (!options->is_object()) usage_error("field 'stream_options' must be an object");
-    RequestFields so(*options);
-    r.include_usage = so.boolean("include_usage", false);
-    for (const auto& [key, value] : options->items())
-      if (key != "include_usage") usage_error("unknown field 'stream_options." + key + "'");
-  }
+  if (const auto options = f.value("stream_options")) r.include_usage = stream_include_usage(*options);
   f.reject_unknown();
   if (r.max_tokens == 0 && !r.echo) usage_error("field 'max_tokens' is 0 without 'echo': nothing to return");
   return r;

@@ -51,6 +51,18 @@ const nlohmann::json* RequestFields::find(const std::string& name) {
   return &*it;
 }
 
+bool stream_include_usage(const nlohmann::json& stream_options) {
+  if (!stream_options.is_object()) usage_error("field 'stream_options' must be an object");
+  bool include_usage = false;
+  for (const auto& [key, value] : stream_options.items()) {
+    if (key != "include_usage") usage_error("unknown field 'stream_options." + key + "'");
+    if (value.is_null()) continue;
+    if (!value.is_boolean()) wrong_type("stream_options.include_usage", "true or false", value);
+    include_usage = value.get<bool>();
+  }
+  return include_usage;
+}
+
 bool RequestFields::has(const std::string& name) const {
   const auto it = body_.find(name);
   return it != body_.end() && !it->is_null();

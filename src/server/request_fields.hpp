@@ -17,6 +17,10 @@ namespace tokprob {
 // the list is empty or an element is not such an id.
 std::vector<int32_t> token_ids_from_json(const nlohmann::json& value, const std::string& name, int64_t vocab);
 
+// stream_options.include_usage of a streamed request (OpenAI's only stream option); another key or
+// a value that is not true or false fails naming "stream_options.<key>".
+bool stream_include_usage(const nlohmann::json& stream_options);
+
 class RequestFields {
  public:
   // Fails unless `body` is a JSON object.

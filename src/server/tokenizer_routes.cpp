@@ -1,10 +1,11 @@
-// The tokenizer of the served model over HTTP, in the shapes vLLM serves (/tokenize, /detokenize,
-// /tokenizer_info): clients such as lm-evaluation-harness's remote tokenizer then need no copy of
+// The tokenizer of the served model over HTTP, in the shapes vLLM serves (/tokenize of a prompt or
+// of a conversation, /detokenize, /tokenizer_info): clients such as lm-evaluation-harness's remote tokenizer then need no copy of
 // the tokenizer files.
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "server/chat_messages.hpp"
 #include "server/request_fields.hpp"
 #include "server/routes.hpp"
 #include "tokenizer/pipeline.hpp"
@@ -73,9 +74,29 @@ nlohmann::json tokenizer_info_json(const ServerContext& ctx) {
 void add_tokenizer_routes(JsonRoutes& routes, ServerContext ctx) {
   routes["/tokenize"] = [ctx](const nlohmann::json& body, httplib::Response& res) {
     RequestFields f(body);
-    if (f.has("messages")) usage_error("field 'messages': this server tokenizes a 'prompt', not a conversation");
-    const std::string prompt = f.string("prompt");
-    const bool add_special_tokens = f.boolean("add_special_tokens", true);
+    std::string prompt;
+    bool add_special_tokens = true;
+    if (f.has("messages")) {
+      // vLLM's chat form: the conversation rendered by the template, as its chat route would
+      // prompt the model (the template writes the special tokens, so none are added by default).
+      if (f.has("prompt")) usage_error("field 'prompt': give either 'prompt' or 'messages', not both");
+      ChatRendering how;
+      how.add_generation_prompt = f.boolean("add_generation_prompt", true);
+      how.continue_final_message = f.boolean("continue_final_message", false);
+      if (how.add_generation_prompt && how.continue_final_message)
+        usage_error("field 'continue_final_message': cannot be true with 'add_generation_prompt' true");
+      if (const auto kwargs = f.value("chat_template_kwargs")) {
+        if (!kwargs->is_object()) usage_error("field 'chat_template_kwargs' must be an object");
+        how.variables_json = kwargs->dump();
+      }
+      const std::string messages = checked_messages(body);
+      f.ignore("messages");
+      add_special_tokens = f.boolean("add_special_tokens", false);
+      prompt = render_conversation(ctx, messages, how);
+    } else {
+      prompt = f.string("prompt");
+      add_special_tokens = f.boolean("add_special_tokens", true);
+    }
     const bool return_token_strs = f.boolean("return_token_strs", false);
     f.ignore("model");
     f.reject_unknown();

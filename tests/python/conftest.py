@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -45,3 +46,18 @@ def cli_error(*args: str) -> str:
     line = done.stderr.strip()
     assert line.startswith("tokprob: ")
     return line[len("tokprob: "):]
+
+
+CHAT_TEMPLATE = FIXTURES / "modern-tokenizers" / "phi3" / "chat_template.Phi-3.5-mini-instruct.jinja"
+
+
+def llama_chat_folder(out: Path) -> Path:
+    """A copy of llama-tiny in `out` with the Phi-3.5 chat template beside it (short enough for the
+    model's 128 positions)."""
+    source = fixture("llama-tiny")
+    if not CHAT_TEMPLATE.exists():
+        pytest.skip(f"no template at {CHAT_TEMPLATE}")
+    for f in source.iterdir():
+        shutil.copy(f, out / f.name)
+    shutil.copy(CHAT_TEMPLATE, out / "chat_template.jinja")
+    return out

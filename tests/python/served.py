@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,3 +42,14 @@ def serve(folder: Path, *args: str) -> Iterator[str]:
             process.kill()
             process.wait()
         errors.close()
+
+
+def import_openai() -> Any:
+    """The OpenAI client's module; skipped where it is not installed, failed under CI."""
+    try:
+        import openai
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("openai is missing (tests/python/requirements.txt installs it)")
+        pytest.skip("openai is not installed")
+    return openai

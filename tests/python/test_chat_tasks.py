@@ -6,7 +6,6 @@ logits over those ids, greedy replies are generate()'s."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +14,14 @@ import torch
 import transformers
 
 import tokprob
-from conftest import FIXTURES, fixture
+from conftest import llama_chat_folder
 
-TEMPLATE = FIXTURES / "modern-tokenizers" / "phi3" / "chat_template.Phi-3.5-mini-instruct.jinja"
 CONVERSATION = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Once upon a time"}]
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = fixture("llama-tiny")
-    if not TEMPLATE.exists():
-        pytest.skip(f"no template at {TEMPLATE}")
-    out = tmp_path_factory.mktemp("llama-chat")
-    for f in source.iterdir():
-        shutil.copy(f, out / f.name)
-    shutil.copy(TEMPLATE, out / "chat_template.jinja")
-    return out
+    return llama_chat_folder(tmp_path_factory.mktemp("llama-chat"))
 
 
 @pytest.fixture(scope="module")

@@ -4,32 +4,21 @@ command line's ``score``, ``next`` and ``generate``."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from conftest import cli_json, fixture
-from served import serve
+from served import import_openai, serve
 
 MODEL = "gpt2-tiny"
 TEXT = "This weekend I plan to"
 
 
-def _openai() -> Any:
-    try:
-        import openai
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("openai is missing (tests/python/requirements.txt installs it)")
-        pytest.skip("openai is not installed")
-    return openai
-
-
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    openai = _openai()
+    openai = import_openai()
     with serve(fixture(MODEL)) as url:
         with openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0) as c:
             yield c
@@ -136,7 +125,7 @@ def test_a_stream_parses_chunk_by_chunk_and_adds_up_to_the_answer(client: Any) -
 
 
 def test_a_bad_prompt_is_one_bad_request_naming_the_field_and_the_server_goes_on(client: Any) -> None:
-    openai = _openai()
+    openai = import_openai()
     with pytest.raises(openai.BadRequestError) as refused:
         create(client, prompt=[[1, 2], [3, 50257]], max_tokens=1)
     assert "'prompt[1][1]'" in str(refused.value)

@@ -125,6 +125,19 @@ TEST_F(ServerChat, BadInputIsA400NamingTheFieldAndTheServerKeepsServing) {
        "field 'messages': chat template raised an exception: no tools here"},
       {{{"messages", kMessages}, {"top_logprobs", 2}}, "field 'top_logprobs' needs 'logprobs': true"},
       {{{"messages", kMessages}, {"bogus", 1}}, "bogus"},
+      {{{"messages", "Hello"}}, "field 'messages' must be a non-empty list of messages"},
+      {{{"messages", {kMessages[0], "Hello"}}}, "field 'messages[1]' must be an object"},
+      {{{"messages", {{{"role", 1}, {"content", "x"}}}}}, "field 'messages[0].role' must be a string"},
+      {{{"messages", kMessages}, {"top_logprobs", 21}, {"logprobs", true}}, "field 'top_logprobs'"},
+      {{{"messages", kMessages}, {"n", 0}}, "field 'n'"},
+      {{{"messages", kMessages}, {"stop", 3}}, "field 'stop'"},
+      {{{"messages", kMessages}, {"seed", 0.5}}, "field 'seed'"},
+      {{{"messages", kMessages}, {"logit_bias", {{"999999", 5}}}}, "field 'logit_bias'"},
+      {{{"messages", kMessages}, {"chat_template_kwargs", "x"}}, "field 'chat_template_kwargs'"},
+      {{{"messages", kMessages}, {"stream_options", {{"include_usage", 1}}}}, "field 'stream_options.include_usage' must be true or false"},
+      {{{"messages", kMessages}, {"stream_options", {{"usage", true}}}}, "unknown field 'stream_options.usage'"},
+      // The conversation and the new tokens must fit the model's 128 positions.
+      {{{"messages", kMessages}, {"max_tokens", 120}}, "field 'messages': the rendered conversation's"},
   };
   for (const auto& [request, message] : cases) {
     auto [status, body] = server_->post("/v1/chat/completions", request);

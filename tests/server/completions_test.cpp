@@ -79,6 +79,11 @@ TEST_F(ServerCompletions, AcceptsTheFieldsOfTheOpenAIApiAndRefusesUnknownOnes) {
                               nlohmann::json{{"prompt", "Hello"}, {"stream_options", {{"include_usages", true}}}});
   EXPECT_EQ(s, 400);
   EXPECT_NE(e["error"]["message"].get<std::string>().find("include_usages"), std::string::npos) << e.dump();
+  auto [s2, e2] = server_->post("/v1/completions",
+                                nlohmann::json{{"prompt", "Hello"}, {"stream_options", {{"include_usage", "yes"}}}});
+  EXPECT_EQ(s2, 400);
+  EXPECT_NE(e2["error"]["message"].get<std::string>().find("'stream_options.include_usage'"), std::string::npos)
+      << e2.dump();
   // Asking for what the server does not do is refused, not ignored.
   for (const auto& [field, value] : std::vector<std::pair<std::string, nlohmann::json>>{
            {"suffix", "end"}, {"best_of", 3}, {"presence_penalty", 0.5}, {"logit_bias", {{"50256", -100}}}}) {

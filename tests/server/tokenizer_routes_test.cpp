@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "running_server.hpp"
+#include "tokprob/tokenizer.hpp"
 
 namespace tokprob::testing {
 namespace {
@@ -113,6 +114,55 @@ TEST_F(ServerTokenizerInfoTemplates, TheRawTemplateComesFromTokenizerConfigOrCha
   const std::string in_file = "{{ bos_token }}{% for m in messages %}<|{{ m.role }}|>\n{{ m.content | trim }}{% endfor %}\n";
   write("chat_template.jinja", in_file);
   EXPECT_EQ(info()["chat_template"], in_file);
+}
+
+// /tokenize of a conversation in vLLM's chat shape: the prompt is the template's rendering; the
+// rendered texts below are transformers' apply_chat_template's for this template and conversation.
+TEST_F(ServerTokenizerInfoTemplates, TokenizeRendersMessagesThroughTheChatTemplate) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  write("chat_template.jinja",
+        "{% for m in messages %}{% if m.role == 'tool' %}{{ raise_exception('no tools here') }}{% endif %}"
+        "<|{{ m.role }}|>{% if m.content is string %}{{ m.content | trim }}{% else %}{% for p in m.content %}"
+        "{{ p.text }}{% endfor %}{% endif %}<|end|>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}");
+  RunningServer server(dir_.string());
+  const Tokenizer tok = Tokenizer::from_folder(dir_);
+  const nlohmann::json messages = {{{"role", "system"}, {"content", "Be brief."}},
+                                   {{"role", "user"}, {"content", "Hello"}},
+                                   {{"role", "assistant"}, {"content", "Hi there "}}};
+  const std::string turns = "<|system|>Be brief.<|end|><|user|>Hello<|end|>";
+  const auto expect_tokens = [&](const nlohmann::json& request, const std::string& rendered, bool add_special) {
+    auto [status, body] = server.post("/tokenize", request);
+    ASSERT_EQ(status, 200) << request.dump() << " -> " << body.dump();
+    const auto ids = tok.encode(rendered, add_special).ids;
+    EXPECT_EQ(body["tokens"], ids) << request.dump();
+    EXPECT_EQ(body["count"], ids.size());
+  };
+  expect_tokens({{"messages", messages}}, turns + "<|assistant|>Hi there<|end|><|assistant|>", false);
+  expect_tokens({{"messages", messages}, {"add_generation_prompt", false}}, turns + "<|assistant|>Hi there<|end|>", false);
+  expect_tokens({{"messages", messages}, {"add_generation_prompt", false}, {"add_special_tokens", true}},
+                turns + "<|assistant|>Hi there<|end|>", true);
+  // The template trims the final message, so the open text ends at its trimmed end.
+  expect_tokens({{"model", "m"}, {"messages", messages}, {"add_generation_prompt", false}, {"continue_final_message", true}},
+                turns + "<|assistant|>Hi there", false);
+  nlohmann::json parts = messages;
+  parts[2]["content"] = {{{"type", "text"}, {"text", "Hi "}}, {{"type", "text"}, {"text", "there"}}};
+  expect_tokens({{"messages", parts}, {"add_generation_prompt", false}, {"continue_final_message", true}},
+                turns + "<|assistant|>Hi there", false);
+
+  const auto expect_400 = [&](const nlohmann::json& request, const std::string& field) {
+    auto [status, body] = server.post("/tokenize", request);
+    EXPECT_EQ(status, 400) << request.dump();
+    EXPECT_NE(body["error"]["message"].get<std::string>().find("'" + field + "'"), std::string::npos) << body.dump();
+  };
+  expect_400({{"messages", messages}, {"continue_final_message", true}}, "continue_final_message");
+  expect_400({{"messages", messages}, {"prompt", "x"}}, "prompt");
+  expect_400({{"messages", {{{"role", "tool"}, {"content", "x"}}}}}, "messages");
+  expect_400({{"messages", {{{"content", "x"}}}}}, "messages[0].role");
+  expect_400({{"messages", {{{"role", "user"}}}}, {"add_generation_prompt", false}, {"continue_final_message", true}},
+             "messages[0].content");
+  expect_400({{"messages", messages}, {"chat_template_kwargs", 1}}, "chat_template_kwargs");
+  expect_400({{"messages", messages}, {"add_generation_prompt", "yes"}}, "add_generation_prompt");
+  expect_tokens({{"prompt", "Hello"}}, "Hello", true);
 }
 
 }  // namespace
