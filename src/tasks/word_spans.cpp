@@ -73,7 +73,8 @@ std::vector<WordTokens> match_word_tokens(const std::vector<CodePointSpan>& word
   std::vector<std::optional<size_t>> word_of(n_tokens);
   std::optional<size_t> furthest;
   for (size_t t = 0; t < n_tokens; ++t) {
-    const auto [b, e] = token_offsets[t];
+    // Named, not a structured binding: clang before 16 cannot capture one in a lambda.
+    const size_t b = token_offsets[t].first, e = token_offsets[t].second;
     if (special[t] || b >= e) continue;
     const size_t i = static_cast<size_t>(
         std::partition_point(words.begin(), words.end(), [b](const CodePointSpan& w) { return w.second <= b; }) -
