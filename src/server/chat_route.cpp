@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "format/token_json.hpp"
+#include "server/openai_json.hpp"
 #include "server/chat_messages.hpp"
 #include "server/client_connection.hpp"
 #include "server/request_fields.hpp"
@@ -17,8 +18,6 @@
 namespace tokprob {
 
 namespace {
-
-using ojson = nlohmann::ordered_json;
 
 struct ChatRequest {
   std::string messages_json;
@@ -87,13 +86,6 @@ ojson logprob_entry(const GeneratedToken& t, bool with_top) {
 }
 
 const char* finish_reason(const std::string& reason) { return reason == "length" ? "length" : "stop"; }
-
-std::string dump_ordered(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
-
-ojson usage_json(int64_t prompt_tokens, int64_t completion_tokens) {
-  return {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens},
-          {"total_tokens", prompt_tokens + completion_tokens}};
-}
 
 std::string chat_completion_id() {
   static std::atomic<uint64_t> counter{0};
@@ -205,12 +197,7 @@ void answer_chat(const ServerContext& ctx, const nlohmann::json& body, httplib::
         }
       }
       request_tokens() = {prompt_tokens, completion_tokens};
-      if (req.include_usage) {
-        ojson event = head;
-        event["choices"] = ojson::array();
-        event["usage"] = usage_json(prompt_tokens, completion_tokens);
-        write_line("data: " + dump_ordered(event) + "\n\n");
-      }
+      if (req.include_usage) write_line(usage_event(head, prompt_tokens, completion_tokens));
     } catch (const Cancelled&) {
       return false;  // the client left: nothing more to send it
     } catch (...) {

@@ -13,6 +13,7 @@
 
 #include "format/token_json.hpp"
 #include "generate/distribution.hpp"
+#include "server/openai_json.hpp"
 #include "server/client_connection.hpp"
 #include "server/request_fields.hpp"
 #include "server/routes.hpp"
@@ -109,11 +110,6 @@ CompletionRequest completion_request_from_json(const nlohmann::json& body, const
   if (r.max_tokens == 0 && !r.echo) usage_error("field 'max_tokens' is 0 without 'echo': nothing to return");
   return r;
 }
-
-using ojson = nlohmann::ordered_json;
-
-// Serialises like dump_json_line, keeping the order the keys were written in.
-std::string dump_ordered(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
 
 // A token's {text: logprob} alternatives, most likely first (the order the client reads them in;
 // nlohmann::json would sort the keys). As OpenAI and vLLM do, the token itself is always listed (also
@@ -280,11 +276,6 @@ void with_request_field_names(Work&& work) {
   }
 }
 
-ojson usage_json(int64_t prompt_tokens, int64_t completion_tokens) {
-  return {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens},
-          {"total_tokens", prompt_tokens + completion_tokens}};
-}
-
 // Answers one request (see add_completions_route).
 void answer_completions(const ServerContext& ctx, const nlohmann::json& body, httplib::Response& res) {
   const Tokenizer& tok = ctx.model->tokenizer();
@@ -434,12 +425,7 @@ void answer_completions(const ServerContext& ctx, const nlohmann::json& body, ht
             completion_tokens += static_cast<int64_t>(gen.sequences[std::min(c, gen.sequences.size() - 1)].new_ids.size());
       }
       request_tokens() = {prompt_tokens, completion_tokens};
-      if (req.include_usage) {
-        ojson event = head;
-        event["choices"] = ojson::array();
-        event["usage"] = usage_json(prompt_tokens, completion_tokens);
-        write_line("data: " + dump_ordered(event) + "\n\n");
-      }
+      if (req.include_usage) write_line(usage_event(head, prompt_tokens, completion_tokens));
     } catch (const GenerationCancelled&) {
       return false;  // the client left: nothing more to send it
     } catch (...) {
