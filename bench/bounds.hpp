@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 namespace tokprob::bench {
 
@@ -40,5 +41,11 @@ Rate fresh_mapping_read_gbs(const std::filesystem::path& file, int threads, int 
 
 // cblas_sgemm rate in GFLOP/s (2n^3 flops) on n×n matrices with `threads` BLAS threads.
 Rate sgemm_gflops(int n, int threads, int repeats);
+
+// The int8 products' instruction peak, in G int8 ops/s (a multiply-add of two int8 values counts 2,
+// as a flop pair does for sgemm): `threads` threads each run, in registers only, the sequence the
+// int8 kernel uses per 32 products (kernels/int8_gemm.hpp: vpsignb, vpmaddubsw, vpmaddwd, vpaddd)
+// on 12 independent accumulators. Absent on a CPU without AVX2.
+std::optional<Rate> int8_dot_gops(int threads, int repeats);
 
 }  // namespace tokprob::bench

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "generate/distribution_agreement.hpp"
+#include "kernels/linear.hpp"
 #include "models/registry.hpp"
 #include "tokprob/error.hpp"
 #include "tokprob/tokenizer.hpp"
@@ -57,16 +58,30 @@ std::vector<std::string> sentences(const std::string& text) {
   return out;
 }
 
-Scorer causal(const fs::path& dir, const std::string& text) {
+// With `prefill`, each window is one forward with logits for every position (scoring, the many-row
+// kernels) instead of token by token.
+Scorer causal(const fs::path& dir, const std::string& text, bool prefill) {
   return [=](const LoadOptions& opt) {
     const auto model = load_causal_lm(dir, read_model_config(dir), opt);
     const auto ids = Tokenizer::from_folder(dir).encode(text).ids;
     const int64_t window = std::min<int64_t>(kWindow, model->info().max_positions > 0 ? model->info().max_positions : kWindow);
     Rows rows;
     rows.vocab = model->info().vocab_size;
-    // Token by token with the KV cache, as generation and short prompts run (one row per product).
+    // Token by token with the KV cache, as generation and short prompts run (one row per product),
+    // or with `prefill` the whole window in one forward.
     for (const auto& w : windows(ids, window)) {
       auto state = model->new_state();
+      if (prefill) {
+        if (w.size() < 2) continue;
+        DecodeChunk chunk{state.get(), std::span(w).first(w.size() - 1), {}};
+        for (size_t i = 0; i + 1 < w.size(); ++i) {
+          chunk.logits_for.push_back(static_cast<int64_t>(i));
+          rows.targets.push_back(w[i + 1]);
+        }
+        const auto logits = model->forward(std::span(&chunk, 1));
+        rows.logits.insert(rows.logits.end(), logits.begin(), logits.end());
+        continue;
+      }
       for (size_t i = 0; i + 1 < w.size(); ++i) {
         DecodeChunk chunk{state.get(), std::span(w).subspan(i, 1), {0}};
         const auto logits = model->forward(std::span(&chunk, 1));
@@ -161,12 +176,20 @@ int run(int argc, char** argv) {
   // Defaults found from the source tree, so that the tool runs from any directory.
   const fs::path source_dir(TOKPROB_SOURCE_DIR);
   std::string fixtures, text_file = (source_dir / "bench" / "accuracy" / "story.txt").string(), dtypes = "bf16,f16,int8";
-  bool json = false;
+  bool json = false, prefill = false;
+  std::string int8_products = "integer";
   CLI::App app{"tokprob_accuracy: accuracy of reduced-precision weights against fp32 on the fixture models"};
   app.add_option("--fixtures", fixtures, "Fixture folder (default $TOKPROB_FIXTURES, else ../shared/fixtures beside the source tree)");
   app.add_option("--text", text_file, "Text to score")->capture_default_str();
   app.add_option("--dtypes", dtypes, "Weight formats to compare with fp32")->capture_default_str();
   app.add_flag("--json", json, "Every figure as JSON");
+  app.add_flag("--prefill", prefill,
+               "Score the causal LMs' windows in one forward each (the many-row kernels) instead of token by token");
+  app.add_option("--int8-products", int8_products,
+                 "How int8 weights multiply many rows: integer (int8 activations, the default) or widened (fp32 "
+                 "activations, the earlier way)")
+      ->check(CLI::IsMember({"integer", "widened"}))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -176,12 +199,13 @@ int run(int argc, char** argv) {
     const char* env = std::getenv("TOKPROB_FIXTURES");
     fixtures = env && *env ? env : (source_dir / ".." / "shared" / "fixtures").string();
   }
+  set_int8_products(int8_products == "widened" ? Int8Products::widened : Int8Products::integer);
   const std::string text = read_text(text_file);
   const fs::path f(fixtures);
   const std::vector<Case> cases = {
-      {"tinystories-656k", "next token", causal(f / "tinystories-656k", text)},
-      {"gpt2-tiny", "next token", causal(f / "gpt2-tiny", text)},
-      {"llama-tiny", "next token", causal(f / "llama-tiny", text)},
+      {"tinystories-656k", "next token", causal(f / "tinystories-656k", text, prefill)},
+      {"gpt2-tiny", "next token", causal(f / "gpt2-tiny", text, prefill)},
+      {"llama-tiny", "next token", causal(f / "llama-tiny", text, prefill)},
       {"bert-tiny-mlm", "masked token", masked(f / "bert-tiny-mlm", text)},
       {"t5-tiny", "decoder step", seq2seq(f / "t5-tiny", text)},
       {"distilbert-tiny-sst2", "class", classifier(f / "distilbert-tiny-sst2", text)},

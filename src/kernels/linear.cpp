@@ -3,8 +3,10 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
+#include "kernels/int8_gemm.hpp"
 #include "kernels/packed_gemm.hpp"
 #include "kernels/skinny_gemm.hpp"
 #include "kernels/thread_pool.hpp"
@@ -45,13 +47,25 @@ void widened_blas_block(const float* x, int64_t rows, const LinearWeights& w, in
   }
 }
 
+std::atomic<Int8Products> g_int8_products{Int8Products::widened};
+
 }  // namespace
+
+void set_int8_products(Int8Products mode) { g_int8_products.store(mode, std::memory_order_relaxed); }
+Int8Products int8_products() { return g_int8_products.load(std::memory_order_relaxed); }
 
 void linear(const float* x, int64_t rows, const LinearWeights& w, float* y, bool accumulate) {
   if (rows <= 0) return;
   static const bool blas_single_threaded = (openblas_set_num_threads(1), true);
   (void)blas_single_threaded;
   const int64_t blocks = (w.out + kColumnAlign - 1) / kColumnAlign;
+  // Many rows of int8 weights: the activations are quantised once, before the columns are split.
+  const bool integer = w.format == WeightFormat::int8 && rows > kSkinnyMaxRows && int8_products() == Int8Products::integer;
+  // The calling thread's buffer, reached by pointer: inside the lambda the name of a thread_local
+  // would mean each worker's own.
+  thread_local Int8Rows quantized_here;
+  Int8Rows* const quantized = &quantized_here;
+  if (integer) quantize_rows_int8(x, rows, w.in, *quantized);
   // Each thread takes whole column blocks; the BLAS library runs single-threaded inside them.
   parallel_for(blocks, rows <= kSkinnyMaxRows ? 8 : 4, [&](int64_t b0, int64_t b1) {
     const int64_t c0 = b0 * kColumnAlign, c1 = std::min(w.out, b1 * kColumnAlign);
@@ -60,6 +74,8 @@ void linear(const float* x, int64_t rows, const LinearWeights& w, float* y, bool
       packed_skinny_gemm(x, rows, w, c0, c1, y, accumulate);
     else if (rows <= kSkinnyMaxRows)
       skinny_gemm(x, rows, w.in, w.w, w.out, w.stored_in_out, c0, c1, y, accumulate);
+    else if (integer)
+      int8_gemm(*quantized, w, c0, c1, y, accumulate);
     else if (packed)
       widened_blas_block(x, rows, w, c0, c1, y, accumulate ? 1.0f : 0.0f);
     else
