@@ -29,7 +29,7 @@ Tokenizer Tokenizer::from_folder(const std::filesystem::path& dir, const Tokeniz
 
 bool Tokenizer::folder_has_tokenizer(const std::filesystem::path& dir) {
   std::error_code ec;
-  for (const char* f : {"tokenizer.json", "vocab.txt", "spiece.model", "tokenizer.model", "spm.model"})
+  for (const char* f : {"tokenizer.json", "vocab.txt", "spiece.model", "tokenizer.model", "spm.model", "tiktoken.model"})
     if (std::filesystem::exists(dir / f, ec)) return true;
   return std::filesystem::exists(dir / "vocab.json", ec) && std::filesystem::exists(dir / "merges.txt", ec);
 }
