@@ -57,9 +57,7 @@ void write_compare(std::ostream& out, std::span<const CompareResult> results, Ou
       break;
     }
     case OutputFormat::table:
-      for (size_t k = 0; k < results.size(); ++k) {
-        const auto& r = results[k];
-        if (k) out << '\n';
+      write_tables(out, results, [&](const CompareResult& r) {
         out << "\"" << r.text << "\"\n";
         Table t;
         t.add_column("index", Table::Align::right);
@@ -76,7 +74,7 @@ void write_compare(std::ostream& out, std::span<const CompareResult> results, Ou
         out << "  log-perplexity: observer " << fixed4_or_dash(r.observer_log_perplexity) << ", performer "
             << fixed4_or_dash(r.performer_log_perplexity) << "; cross-entropy (observer against performer) "
             << fixed4_or_dash(r.cross_entropy) << "; Binoculars " << fixed4_or_dash(r.binoculars) << '\n';
-      }
+      });
       break;
   }
 }

@@ -85,9 +85,7 @@ void write_words_csv(std::ostream& out, std::span<const ScoreResult> results) {
 }
 
 void write_words_table(std::ostream& out, std::span<const ScoreResult> results) {
-  for (size_t k = 0; k < results.size(); ++k) {
-    const auto& r = results[k];
-    if (k) out << '\n';
+  write_tables(out, results, [&](const ScoreResult& r) {
     out << "\"" << r.text << "\"\n";
     Table t;
     t.add_column("index", Table::Align::right);
@@ -107,7 +105,7 @@ void write_words_table(std::ostream& out, std::span<const ScoreResult> results) 
     t.write(out);
     out << "  logprob: the word's probability, with the word's end read from the tokens after it (Pimentel & "
            "Meister 2024); naive: the sum of its tokens' logprobs\n";
-  }
+  });
 }
 
 }  // namespace
@@ -182,9 +180,7 @@ void write_score(std::ostream& out, std::span<const ScoreResult> results, Output
         write_words_table(out, results);
         break;
       }
-      for (size_t k = 0; k < results.size(); ++k) {
-        const auto& r = results[k];
-        if (k) out << '\n';
+      write_tables(out, results, [&](const ScoreResult& r) {
         out << "\"" << r.text << "\"\n";
         const bool stats = has_token_stats(results);
         const int64_t top = top_count(results);
@@ -223,7 +219,7 @@ void write_score(std::ostream& out, std::span<const ScoreResult> results, Output
         else
           out << "  total logprob " << nan_dash_fixed(r.total_logprob, 4) << " over " << counted(r.scored_tokens, "token")
               << ", perplexity " << nan_dash_fixed(r.perplexity, 4) << '\n';
-      }
+      });
       break;
   }
 }
