@@ -8,11 +8,12 @@
 # From the repository root, after building tokprob, tokprob_bench and tokprob_call_bench (build/)
 # and running tokprob_bench once (it writes build/bench-distilgpt2, which the GGUF files are
 # converted from). Env: TOKPROB_BUILD (default build), BENCH_MODEL (default
-# $TOKPROB_BUILD/bench-distilgpt2), OUT (folder for the raw runs, default a fresh temporary one).
+# $TOKPROB_BUILD/bench-distilgpt2), OUT (folder for the raw runs, default a fresh temporary one),
+# DTYPES (default "fp32 bf16 int8").
 set -euo pipefail
 
 if [ $# -lt 4 ]; then
-  sed -n '6,11p' "$0" >&2
+  sed -n '7,12p' "$0" >&2
   exit 2
 fi
 llama_bin=$1/bin
@@ -49,7 +50,7 @@ while len(chosen) < 512:
 open(sys.argv[1], "w").write(" ".join(chosen))
 PY
 prompt=$(cat "$prompt_file")
-n_tokens=$("$build/tokprob" tokenize -m "$model" --format json "$prompt" | python3 -c 'import json,sys; print(len(json.loads(sys.stdin.readline())["input_ids"]))')
+n_tokens=$("$build/tokprob" tokenize -m "$model" --format json "$prompt" | python3 -c 'import json,sys; print(len(json.loads(sys.stdin.readline())["ids"]))')
 [ "$n_tokens" = 512 ] || { echo "compare.sh: the prompt is $n_tokens tokens, not 512" >&2; exit 1; }
 
 export TOKPROB_WEIGHT_CACHE=$out/tokprob-weight-cache  # converted weights, filled by the warm-up runs
@@ -78,7 +79,7 @@ llama_bench_ts() {  # $1 dtype, $2 threads, $3 -p, $4 -n
 }
 
 for threads in $threads_list; do
-  for dtype in fp32 bf16 int8; do
+  for dtype in ${DTYPES:-fp32 bf16 int8}; do
     echo "threads $threads, $dtype: load $(load1)" >&2
     # Unmeasured: page cache, tokprob's converted weights.
     llama_cli "$dtype" "$threads" >/dev/null 2>&1
