@@ -42,6 +42,10 @@ struct TokenizerOptions {
   // false: tokenizer(text, add_special_tokens=False) everywhere, whatever encode() is asked for
   // (no BOS, CLS/SEP or EOS from the post-processor).
   bool add_special_tokens = true;
+  // Where a parsed tokenizer.json is kept for the next load (beside converted weights: see
+  // load_options.hpp); empty: parsed at every load. tokprob::load() fills it from the environment
+  // when unset. A damaged or stale file is rebuilt.
+  std::filesystem::path cache_dir;
 };
 
 class Tokenizer {
