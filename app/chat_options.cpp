@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "chat/content_parts.hpp"
 #include "tokprob/chat_template.hpp"
 #include "tokprob/error.hpp"
 
@@ -47,6 +48,11 @@ nlohmann::ordered_json file_messages(const std::string& file) {
     if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
       usage_error("--messages: message " + std::to_string(i) + " of " + file + " needs a string 'role'");
     if (!m.contains("content")) usage_error("--messages: message " + std::to_string(i) + " of " + file + " has no 'content'");
+    try {
+      if (m["content"].is_array()) check_text_parts(m["content"], i);
+    } catch (const OptionError& e) {
+      usage_error("--messages: " + file + ": " + e.what());
+    }
   }
   return j;
 }

@@ -46,11 +46,17 @@ void add_dtype_option(CLI::App& sub, std::string& dtype) {
       ->capture_default_str();
 }
 
+TokenizerOptions tokenizer_options(const CommonOptions& options) {
+  TokenizerOptions t = options.tokenizer;
+  t.cache_dir = weight_cache_dir_from_environment();
+  return t;
+}
+
 LoadOptions load_options(const CommonOptions& options) {
   LoadOptions load;
   load.weights = parse_weight_format(options.dtype);
   load.weight_cache_dir = weight_cache_dir_from_environment();
-  load.tokenizer = options.tokenizer;
+  load.tokenizer = tokenizer_options(options);
   return load;
 }
 

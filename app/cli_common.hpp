@@ -31,6 +31,8 @@ void add_common_options(CLI::App& sub, CommonOptions& options);
 // Adds --add-prefix-space / --no-add-prefix-space and --no-special-tokens (the from_pretrained
 // options that change ids) to a subcommand.
 void add_tokenizer_options(CLI::App& sub, TokenizerOptions& options);
+// The options' tokenizer options, with the cache directory of the environment (TOKPROB_WEIGHT_CACHE).
+TokenizerOptions tokenizer_options(const CommonOptions& options);
 
 // Adds --dtype (the weight format of the matrix products) to a subcommand.
 void add_dtype_option(CLI::App& sub, std::string& dtype);

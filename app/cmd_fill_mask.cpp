@@ -40,7 +40,7 @@ Runner add_fill_mask_command(CLI::App& app) {
     const bool file = reads_input_file(*sub, st->job, st->texts);
     const auto dir = prepare(st->common);
     const Config config = read_model_config(dir);
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, tokenizer_options(st->common));
     // In "--targets a b TEXT" each --targets takes one value, so `b` arrives as a text without a
     // mask: say so rather than only that the text has no mask.
     if (const auto mask = tokenizer.special_tokens().mask; mask && !st->targets.empty())

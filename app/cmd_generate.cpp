@@ -103,7 +103,7 @@ Runner add_generate_command(CLI::App& app) {
     const Config config = read_model_config(dir);
     // The tokenizer first, as tokprob::load_folder does: its parse's passing heap (megabytes
     // for a 50k vocabulary) then comes before the weights, not on top of them.
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, tokenizer_options(st->common));
     auto model = load_causal_lm(dir, config, load_options(st->common));
     if (auto eos = read_eos_token_ids(dir); !eos.empty()) g.eos_token_ids = eos;
 

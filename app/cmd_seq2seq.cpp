@@ -41,7 +41,7 @@ Runner add_seq2seq_command(CLI::App& app) {
     const Config config = read_model_config(dir);
     // The tokenizer first, as tokprob::load_folder does: its parse's passing heap (megabytes
     // for a 50k vocabulary) then comes before the weights, not on top of them.
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->common.tokenizer);
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, tokenizer_options(st->common));
     auto model = load_seq2seq_lm(dir, config, load_options(st->common));
     if (file)
       return run_file_job(st->job, [&](std::span<const corpus::InputLine> lines) {

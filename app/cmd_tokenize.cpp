@@ -6,6 +6,7 @@
 #include "format/table.hpp"
 #include "format/text_cells.hpp"
 #include "format/token_json.hpp"
+#include "io/cache_home.hpp"
 #include "io/hub.hpp"
 #include "tokprob/error.hpp"
 
@@ -35,7 +36,9 @@ Runner add_tokenize_command(CLI::App& app) {
     if (!sub->parsed()) return -1;
     const OutputFormat format = parse_output_format(st->format);
     const std::filesystem::path dir = resolve_model(st->model, HubFiles::tokenizer);
-    const Tokenizer tokenizer = Tokenizer::from_folder(dir, st->tokenizer);
+    TokenizerOptions options = st->tokenizer;
+    options.cache_dir = weight_cache_dir_from_environment();
+    const Tokenizer tokenizer = Tokenizer::from_folder(dir, options);
     if (format == OutputFormat::csv) std::cout << "text,index,id,token,begin,end\n";
     for (size_t i = 0; i < st->texts.size(); ++i) {
       const auto& text = st->texts[i];

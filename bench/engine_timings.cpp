@@ -131,7 +131,8 @@ int run_peak_rss_launcher(char** argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-LoadBreakdown load_breakdown(const std::filesystem::path& model_dir, const std::string& prompt) {
+LoadBreakdown load_breakdown(const std::filesystem::path& model_dir, const std::string& prompt,
+                             const std::filesystem::path& tokenizer_cache) {
   auto timed = [](auto&& fn) {
     const double cpu = process_cpu_seconds();
     const auto start = Clock::now();
@@ -141,6 +142,10 @@ LoadBreakdown load_breakdown(const std::filesystem::path& model_dir, const std::
   LoadBreakdown b;
   std::optional<Tokenizer> tokenizer;
   std::unique_ptr<CausalLM> model;
+  TokenizerOptions cached;
+  cached.cache_dir = tokenizer_cache;
+  Tokenizer::from_folder(model_dir, cached);  // writes the cache file
+  b.tokenizer_cached = timed([&] { tokenizer.emplace(Tokenizer::from_folder(model_dir, cached)); });
   b.tokenizer = timed([&] { tokenizer.emplace(Tokenizer::from_folder(model_dir)); });
   b.model = timed([&] { model = load_causal_lm(model_dir, read_model_config(model_dir)); });
   const std::string texts[] = {prompt};

@@ -43,12 +43,15 @@ struct LoadBreakdown {
   struct Part {
     double wall_s = 0, cpu_s = 0;
   };
-  Part tokenizer;      // Tokenizer::from_folder
+  Part tokenizer;         // Tokenizer::from_folder, parsing tokenizer.json
+  Part tokenizer_cached;  // the same from its cache file (loaded once before, to write it)
   Part model;          // read_model_config + load_causal_lm (maps the weights)
   Part first_answer;   // first next_token_distribution: faults the mapped weights in
   Part second_answer;  // the same again, pages now mapped
 };
-LoadBreakdown load_breakdown(const std::filesystem::path& model_dir, const std::string& prompt);
+// `tokenizer_cache`: an empty folder for the cache file of the parsed tokenizer.
+LoadBreakdown load_breakdown(const std::filesystem::path& model_dir, const std::string& prompt,
+                             const std::filesystem::path& tokenizer_cache);
 
 // next_token_distribution (top-10) on one prompt with model and tokenizer loaded.
 Summary warm_next_latency(const CausalLM& model, const Tokenizer& tokenizer, const std::string& prompt, int repeats);

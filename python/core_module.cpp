@@ -74,7 +74,10 @@ NB_MODULE(_core, m) {
       .def_static(
           "from_folder",
           [](const std::filesystem::path& folder, std::optional<bool> add_prefix_space, bool add_special_tokens) {
-            return Tokenizer::from_folder(folder, TokenizerOptions{add_prefix_space, add_special_tokens});
+            TokenizerOptions options;
+            options.add_prefix_space = add_prefix_space;
+            options.add_special_tokens = add_special_tokens;
+            return Tokenizer::from_folder(folder, options);
           },
           "folder"_a, "add_prefix_space"_a = nb::none(), "add_special_tokens"_a = true, Release())
       .def("encode", &Tokenizer::encode, "text"_a, "add_special_tokens"_a = true, Release())

@@ -12,6 +12,14 @@ elif [ ! -d "$TOKPROB_FIXTURES" ]; then
   echo "WARNING: fixtures not found at $TOKPROB_FIXTURES: golden tests will be SKIPPED (set TOKPROB_FIXTURES)" >&2
 fi
 
+# Converted weights and parsed tokenizers the tests cache go to a folder of this run's own, not to
+# the user's ~/.cache/tokprob (the tests load hundreds of temporary model folders).
+if [ -z "${TOKPROB_WEIGHT_CACHE:-}" ]; then
+  TOKPROB_WEIGHT_CACHE=$(mktemp -d)
+  export TOKPROB_WEIGHT_CACHE
+  trap 'rm -rf "$TOKPROB_WEIGHT_CACHE"' EXIT
+fi
+
 # The Python environment of the package's tests (pinned; torch is the CPU build on disk).
 PY=$(bash scripts/python-env.sh)
 seconds() { echo $(( $(date +%s) - $1 )); }

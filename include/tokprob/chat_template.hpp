@@ -39,9 +39,14 @@ class ChatTemplate {
   // apply_chat_template(messages, add_generation_prompt=..., tokenize=False). Throws
   // tokprob::Error when the template fails or refuses the conversation (raise_exception).
   std::string render(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
-  // The same over messages given as JSON: an array of objects with any fields (content may be
-  // a list of parts, tool_calls, reasoning_content, ...), plus further template variables as a
-  // JSON object (apply_chat_template's extra keyword arguments, e.g. {"enable_thinking": false}).
+  // The same over messages given as JSON: an array of objects with any fields (tool_calls,
+  // reasoning_content, ...), plus further template variables as a JSON object
+  // (apply_chat_template's extra keyword arguments, e.g. {"enable_thinking": false}).
+  // A content may be OpenAI's list of parts, [{"type": "text", "text": ...}, ...], read as an
+  // OpenAI-compatible server (vLLM) reads it: text parts only (any other part is an OptionError
+  // naming it, "messages[1].content[0].type"); a template that loops over a message's content
+  // gets the list as given, any other template the texts joined with "\n" (where
+  // apply_chat_template would give it the list, written as Python writes a list).
   std::string render_json(std::string_view messages_json, bool add_generation_prompt,
                           std::string_view variables_json = "{}") const;
 

@@ -42,6 +42,10 @@ struct TokenizerOptions {
   // false: tokenizer(text, add_special_tokens=False) everywhere, whatever encode() is asked for
   // (no BOS, CLS/SEP or EOS from the post-processor).
   bool add_special_tokens = true;
+  // Where a parsed tokenizer.json is kept for the next load (beside converted weights: see
+  // load_options.hpp); empty: parsed at every load. tokprob::load() fills it from the environment
+  // when unset. A damaged or stale file is rebuilt.
+  std::filesystem::path cache_dir;
 };
 
 class Tokenizer {
@@ -67,6 +71,11 @@ class Tokenizer {
   Encoding encode(std::string_view text, bool add_special_tokens = true) const;
   Encoding encode_pair(std::string_view first, std::string_view second,
                        bool add_special_tokens = true) const;
+  // A seq2seq target as the reference tokenizes labels (tokenizer(text_target=...)): through the
+  // target side where the tokenizer has one (Marian's target.spm), else as encode().
+  Encoding encode_target(std::string_view text, bool add_special_tokens = true) const;
+  // Ids are read on the output side: the target vocabulary where the tokenizer has one (Marian's
+  // separate vocabularies), as the reference's decode and convert_ids_to_tokens read them.
   std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false) const;
 
   // The vocabulary string of one id ("Ġgo"); throws for an id outside the vocabulary.

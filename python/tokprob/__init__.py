@@ -174,7 +174,11 @@ class ChatTemplate:
 
     def render(self, messages: Sequence[dict[str, Any]], add_generation_prompt: bool = False,
                **variables: Any) -> str:
-        """``apply_chat_template(messages, add_generation_prompt=..., tokenize=False, **variables)``."""
+        """``apply_chat_template(messages, add_generation_prompt=..., tokenize=False, **variables)``.
+
+        A content given as OpenAI's list of parts (``[{"type": "text", "text": ...}]``) is read as
+        vLLM's OpenAI server reads it: a template that loops over a message's content gets the list,
+        any other the texts joined by newlines; a part other than text raises Error naming it."""
         return self._core.render_json(json.dumps(list(messages)), add_generation_prompt, json.dumps(variables))
 
     def encode(self, tokenizer: Tokenizer, messages: Sequence[dict[str, Any]], add_generation_prompt: bool = False,

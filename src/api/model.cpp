@@ -115,12 +115,13 @@ Model load_folder(const std::filesystem::path& folder, const LoadOptions& option
   if (options.threads < 0) option_error("threads", "must be 0 (all cores) or more");
   const Config config = read_model_config(folder);
   const ModelKind kind = options.kind ? *options.kind : model_kind(config);
-  // The tokenizer first: a broken tokenizer file fails before the weights are read.
-  std::optional<Tokenizer> tokenizer;
-  if (Tokenizer::folder_has_tokenizer(folder)) tokenizer = Tokenizer::from_folder(folder, options.tokenizer);
-  if (options.threads > 0) set_num_threads(options.threads);
   LoadOptions load = options;
   if (load.weight_cache_dir.empty()) load.weight_cache_dir = weight_cache_dir_from_environment();
+  if (load.tokenizer.cache_dir.empty()) load.tokenizer.cache_dir = load.weight_cache_dir;
+  // The tokenizer first: a broken tokenizer file fails before the weights are read.
+  std::optional<Tokenizer> tokenizer;
+  if (Tokenizer::folder_has_tokenizer(folder)) tokenizer = Tokenizer::from_folder(folder, load.tokenizer);
+  if (options.threads > 0) set_num_threads(options.threads);
 
   auto impl = std::make_shared<Model::Impl>(folder, kind, std::move(tokenizer));
   impl->architecture = config.first_architecture();

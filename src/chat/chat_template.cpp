@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat/content_parts.hpp"
+#include "chat/jinja_content_loops.hpp"
 #include "chat/jinja_parser.hpp"
 #include "chat/jinja_renderer.hpp"
 #include "tokprob/error.hpp"
@@ -16,6 +18,7 @@ using json = nlohmann::ordered_json;
 struct ChatTemplate::Impl {
   std::string source;
   jinja::Template parsed;
+  bool reads_content_parts = false;
   std::vector<std::pair<std::string, std::string>> special_tokens;
 };
 
@@ -142,6 +145,7 @@ ChatTemplate::ChatTemplate(std::string_view source, std::vector<std::pair<std::s
   impl->source = std::string(source);
   impl->parsed = jinja::parse_template(source);
   jinja::check_template_names(impl->parsed);
+  impl->reads_content_parts = jinja::loops_over_message_content(impl->parsed);
   impl->special_tokens = std::move(special_tokens);
   impl_ = std::move(impl);
 }
@@ -168,6 +172,13 @@ std::string ChatTemplate::render_json(std::string_view messages_json, bool add_g
     json message = json::object();
     for (const auto& [key, value] : messages[i].items())
       if (!value.is_null()) message[key] = value;
+    // OpenAI's content parts: text only, as a list to a template that loops over them, else as
+    // one text, which is what a client of an OpenAI-compatible server expects (transformers
+    // would hand the list to any template, which then writes it as a Python list or fails).
+    if (message.contains("content") && message["content"].is_array()) {
+      check_text_parts(message["content"], i);
+      if (!impl_->reads_content_parts) message["content"] = joined_text(message["content"]);
+    }
     chat.push_back(alias_reasoning(to_value(message)));
   }
   json extra = json::parse(variables_json, nullptr, false);

@@ -1,7 +1,6 @@
 #include "format/classify_output.hpp"
 
-#include <cstdio>
-
+#include "format/result_lists.hpp"
 #include "format/table.hpp"
 #include "format/text_cells.hpp"
 #include "format/token_json.hpp"
@@ -9,12 +8,6 @@
 namespace tokprob {
 
 namespace {
-
-std::string fixed4(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
-  return buf;
-}
 
 void write_table(std::ostream& out, const ClassifyResult& r, const TableStyle& style) {
   out << "\"" << r.text << "\"";
@@ -36,7 +29,7 @@ void write_table(std::ostream& out, const ClassifyResult& r, const TableStyle& s
   int rank = 1;
   for (const auto& l : r.labels) {
     std::vector<std::string> row = {std::to_string(rank++), l.label, std::to_string(l.id),
-                                    probabilities ? percent(l.prob) : fixed4(l.prob), fixed4(l.logit)};
+                                    probabilities ? percent(l.prob) : fixed(l.prob, 4), fixed(l.logit, 4)};
     if (style.bars && probabilities) {
       std::string b = bar(l.prob, 30);
       row.push_back(style.color ? "\033[36m" + b + "\033[0m" : b);
@@ -71,10 +64,10 @@ void write_classify(std::ostream& out, std::span<const ClassifyResult> results, 
                     const TableStyle& style) {
   switch (format) {
     case OutputFormat::json:
-      for (const auto& r : results) out << dump_json_line(to_json(r)) << '\n';
+      write_json_lines(out, results);
       break;
     case OutputFormat::csv: {
-      const auto precision = out.precision(9);
+      const CsvPrecision csv_precision(out);
       out << "text,pair,function,rank,label,id,prob,logit\n";
       for (const auto& r : results) {
         int rank = 1;
@@ -82,14 +75,10 @@ void write_classify(std::ostream& out, std::span<const ClassifyResult> results, 
           out << csv_field(r.text) << ',' << csv_field(r.pair.value_or("")) << ',' << score_function_name(r.function)
               << ',' << rank++ << ',' << csv_field(l.label) << ',' << l.id << ',' << l.prob << ',' << l.logit << '\n';
       }
-      out.precision(precision);
       break;
     }
     case OutputFormat::table:
-      for (size_t i = 0; i < results.size(); ++i) {
-        if (i) out << '\n';
-        write_table(out, results[i], style);
-      }
+      write_tables(out, results, [&](const auto& r) { write_table(out, r, style); });
       break;
   }
 }

@@ -1,8 +1,8 @@
 #include "format/compare_output.hpp"
 
 #include <cmath>
-#include <cstdio>
 
+#include "format/result_lists.hpp"
 #include "format/table.hpp"
 #include "format/text_cells.hpp"
 #include "format/token_json.hpp"
@@ -14,12 +14,7 @@ namespace {
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 nlohmann::json number(const std::optional<double>& v) { return v ? number(*v) : nlohmann::json(nullptr); }
 
-std::string fixed(const std::optional<double>& v) {
-  if (!v || std::isnan(*v)) return "-";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.4f", *v);
-  return buf;
-}
+std::string fixed4_or_dash(const std::optional<double>& v) { return !v || std::isnan(*v) ? "-" : fixed(*v, 4); }
 
 }  // namespace
 
@@ -44,10 +39,10 @@ nlohmann::json to_json(const CompareResult& r) {
 void write_compare(std::ostream& out, std::span<const CompareResult> results, OutputFormat format) {
   switch (format) {
     case OutputFormat::json:
-      for (const auto& r : results) out << dump_json_line(to_json(r)) << '\n';
+      write_json_lines(out, results);
       break;
     case OutputFormat::csv: {
-      const auto precision = out.precision(9);
+      const CsvPrecision csv_precision(out);
       out << "text,index,id,token,token_text,observer_logprob,performer_logprob,cross_entropy\n";
       for (const auto& r : results)
         for (size_t i = 0; i < r.tokens.size(); ++i) {
@@ -59,13 +54,10 @@ void write_compare(std::ostream& out, std::span<const CompareResult> results, Ou
           }
           out << '\n';
         }
-      out.precision(precision);
       break;
     }
     case OutputFormat::table:
-      for (size_t k = 0; k < results.size(); ++k) {
-        const auto& r = results[k];
-        if (k) out << '\n';
+      write_tables(out, results, [&](const CompareResult& r) {
         out << "\"" << r.text << "\"\n";
         Table t;
         t.add_column("index", Table::Align::right);
@@ -75,14 +67,14 @@ void write_compare(std::ostream& out, std::span<const CompareResult> results, Ou
         t.add_column("cross-entropy", Table::Align::right);
         for (size_t i = 0; i < r.tokens.size(); ++i) {
           const auto& tok = r.tokens[i];
-          t.add_row({std::to_string(i), shown_token(tok.token, tok.text), fixed(tok.observer_logprob),
-                     fixed(tok.performer_logprob), fixed(tok.cross_entropy)});
+          t.add_row({std::to_string(i), shown_token(tok.token, tok.text), fixed4_or_dash(tok.observer_logprob),
+                     fixed4_or_dash(tok.performer_logprob), fixed4_or_dash(tok.cross_entropy)});
         }
         t.write(out);
-        out << "  log-perplexity: observer " << fixed(r.observer_log_perplexity) << ", performer "
-            << fixed(r.performer_log_perplexity) << "; cross-entropy (observer against performer) "
-            << fixed(r.cross_entropy) << "; Binoculars " << fixed(r.binoculars) << '\n';
-      }
+        out << "  log-perplexity: observer " << fixed4_or_dash(r.observer_log_perplexity) << ", performer "
+            << fixed4_or_dash(r.performer_log_perplexity) << "; cross-entropy (observer against performer) "
+            << fixed4_or_dash(r.cross_entropy) << "; Binoculars " << fixed4_or_dash(r.binoculars) << '\n';
+      });
       break;
   }
 }

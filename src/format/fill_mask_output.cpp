@@ -1,7 +1,6 @@
 #include "format/fill_mask_output.hpp"
 
-#include <cstdio>
-
+#include "format/result_lists.hpp"
 #include "format/table.hpp"
 #include "format/text_cells.hpp"
 #include "format/token_json.hpp"
@@ -14,12 +13,6 @@ nlohmann::json fill_json(const MaskFill& f) {
   nlohmann::json j = to_json(f.score);
   j["sequence"] = f.sequence;
   return j;
-}
-
-std::string fixed4(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
-  return buf;
 }
 
 void write_table(std::ostream& out, const FillMaskResult& r, const TableStyle& style) {
@@ -41,7 +34,7 @@ void write_table(std::ostream& out, const FillMaskResult& r, const TableStyle& s
     int rank = 1;
     for (const auto& f : mask.top) {
       std::vector<std::string> row = {std::to_string(rank++), shown_token(f.score.token, f.score.text), std::to_string(f.score.id),
-                                      percent(f.score.prob), fixed4(f.score.logprob)};
+                                      percent(f.score.prob), fixed(f.score.logprob, 4)};
       if (style.bars) {
         std::string b = bar(top_prob > 0 ? f.score.prob / top_prob : 0, 20);
         row.push_back(style.color ? "\033[36m" + b + "\033[0m" : b);
@@ -63,7 +56,7 @@ void write_table(std::ostream& out, const FillMaskResult& r, const TableStyle& s
           if (!pieces.empty()) pieces += ' ';
           pieces += visible_token(p);
         }
-        tt.add_row({visible_token(tg.target), pieces, percent(tg.fill.score.prob), fixed4(tg.fill.score.logprob),
+        tt.add_row({visible_token(tg.target), pieces, percent(tg.fill.score.prob), fixed(tg.fill.score.logprob, 4),
                     tg.whole_word ? "word"
                                   : "first piece only (" + std::to_string(tg.pieces.size()) + " pieces)"});
       }
@@ -99,10 +92,10 @@ void write_fill_mask(std::ostream& out, std::span<const FillMaskResult> results,
                      const TableStyle& style) {
   switch (format) {
     case OutputFormat::json:
-      for (const auto& r : results) out << dump_json_line(to_json(r)) << '\n';
+      write_json_lines(out, results);
       break;
     case OutputFormat::csv: {
-      const auto precision = out.precision(9);
+      const CsvPrecision csv_precision(out);
       out << "text,mask_position,kind,target,rank,id,token,token_text,prob,logprob,logit,sequence,whole_word\n";
       auto row = [&](const FillMaskResult& r, const MaskPrediction& m, const char* kind, const std::string& target,
                      const std::string& rank, const MaskFill& f, const char* whole) {
@@ -117,14 +110,10 @@ void write_fill_mask(std::ostream& out, std::span<const FillMaskResult> results,
           for (const auto& f : m.top) row(r, m, "top", "", std::to_string(rank++), f, "");
           for (const auto& tg : m.targets) row(r, m, "target", tg.target, "", tg.fill, tg.whole_word ? "true" : "false");
         }
-      out.precision(precision);
       break;
     }
     case OutputFormat::table:
-      for (size_t i = 0; i < results.size(); ++i) {
-        if (i) out << '\n';
-        write_table(out, results[i], style);
-      }
+      write_tables(out, results, [&](const auto& r) { write_table(out, r, style); });
       break;
   }
 }

@@ -1,8 +1,8 @@
 #include "format/generate_output.hpp"
 
 #include <cmath>
-#include <cstdio>
 
+#include "format/result_lists.hpp"
 #include "format/table.hpp"
 #include "format/text_cells.hpp"
 #include "format/token_json.hpp"
@@ -19,13 +19,6 @@ nlohmann::json step_json(const GeneratedToken& t) {
           {"prob", std::exp(t.logprob)},
           {"processed_logprob", t.processed_logprob},
           {"top", to_json(t.top)}};
-}
-
-std::string fixed(double v, int digits) {
-  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
 }
 
 void write_steps(std::ostream& out, const GeneratedText& s) {
@@ -87,7 +80,7 @@ void write_generate(std::ostream& out, const GenerateResult& r, OutputFormat for
       out << dump_json_line(to_json(r)) << '\n';
       break;
     case OutputFormat::csv: {
-      const auto precision = out.precision(9);
+      const CsvPrecision csv_precision(out);
       for (size_t s = 0; s < r.sequences.size(); ++s) {
         const std::string lead = csv_field(r.text) + ',' + csv_field(r.sequences[s].text) + ',' + std::to_string(s);
         for (size_t i = 0; i < r.sequences[s].steps.size(); ++i) {
@@ -99,7 +92,6 @@ void write_generate(std::ostream& out, const GenerateResult& r, OutputFormat for
                 << ',' << csv_field(st.top[k].text) << ',' << st.top[k].logprob << ",\n";
         }
       }
-      out.precision(precision);
       break;
     }
     case OutputFormat::table: {

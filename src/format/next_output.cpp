@@ -1,8 +1,6 @@
 #include "format/next_output.hpp"
 
-#include <cmath>
-#include <cstdio>
-
+#include "format/result_lists.hpp"
 #include "format/table.hpp"
 #include "format/text_cells.hpp"
 #include "format/token_json.hpp"
@@ -23,13 +21,6 @@ nlohmann::json to_json(const NextResult& r) {
 }
 
 namespace {
-
-std::string fixed(double v, int digits) {
-  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
 
 void write_table(std::ostream& out, const NextResult& r, const TableStyle& style) {
   const bool last = r.position + 1 == static_cast<int64_t>(r.input_ids.size());
@@ -86,10 +77,10 @@ void write_table(std::ostream& out, const NextResult& r, const TableStyle& style
 void write_next(std::ostream& out, std::span<const NextResult> results, OutputFormat format, const TableStyle& style) {
   switch (format) {
     case OutputFormat::json:
-      for (const auto& r : results) out << dump_json_line(to_json(r)) << '\n';
+      write_json_lines(out, results);
       break;
     case OutputFormat::csv: {
-      const auto precision = out.precision(9);
+      const CsvPrecision csv_precision(out);
       out << "text,position,kind,target,rank,id,token,token_text,prob,logprob,logit\n";
       auto row = [&](const NextResult& r, int64_t position, const char* kind, const std::string& target,
                      const std::string& rank, const TokenScore& t) {
@@ -109,14 +100,10 @@ void write_next(std::ostream& out, std::span<const NextResult> results, OutputFo
               << csv_field(tg.target) << ',' << tg.prob << ',' << tg.logprob << ",\n";
         }
       }
-      out.precision(precision);
       break;
     }
     case OutputFormat::table:
-      for (size_t i = 0; i < results.size(); ++i) {
-        if (i) out << '\n';
-        write_table(out, results[i], style);
-      }
+      write_tables(out, results, [&](const auto& r) { write_table(out, r, style); });
       break;
   }
 }

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <optional>
 
 #include "format/counted.hpp"
+#include "format/result_lists.hpp"
 #include "format/table.hpp"
 #include "format/text_cells.hpp"
 #include "format/token_json.hpp"
@@ -14,13 +14,8 @@ namespace tokprob {
 
 namespace {
 
-std::string fixed(double v, int digits) {
-  if (std::isnan(v)) return "-";
-  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
+// A number not computed (NaN) reads "-".
+std::string nan_dash_fixed(double v, int digits) { return std::isnan(v) ? "-" : fixed(v, digits); }
 
 nlohmann::json optional_number(const std::optional<double>& v) {
   return v && std::isfinite(*v) ? nlohmann::json(*v) : nlohmann::json(nullptr);
@@ -70,7 +65,7 @@ std::string alternatives_cell(const std::vector<TokenScore>& top) {
 }
 
 std::string fixed_or_dash(const std::optional<double>& v, double scale, int digits) {
-  return v ? fixed(*v * scale, digits) : "-";
+  return v ? nan_dash_fixed(*v * scale, digits) : "-";
 }
 
 void write_words_csv(std::ostream& out, std::span<const ScoreResult> results) {
@@ -90,9 +85,7 @@ void write_words_csv(std::ostream& out, std::span<const ScoreResult> results) {
 }
 
 void write_words_table(std::ostream& out, std::span<const ScoreResult> results) {
-  for (size_t k = 0; k < results.size(); ++k) {
-    const auto& r = results[k];
-    if (k) out << '\n';
+  write_tables(out, results, [&](const ScoreResult& r) {
     out << "\"" << r.text << "\"\n";
     Table t;
     t.add_column("index", Table::Align::right);
@@ -112,7 +105,7 @@ void write_words_table(std::ostream& out, std::span<const ScoreResult> results) 
     t.write(out);
     out << "  logprob: the word's probability, with the word's end read from the tokens after it (Pimentel & "
            "Meister 2024); naive: the sum of its tokens' logprobs\n";
-  }
+  });
 }
 
 }  // namespace
@@ -145,10 +138,10 @@ nlohmann::json to_json(const ScoreResult& r) {
 void write_score(std::ostream& out, std::span<const ScoreResult> results, OutputFormat format, const TableStyle& style) {
   switch (format) {
     case OutputFormat::json:
-      for (const auto& r : results) out << dump_json_line(to_json(r)) << '\n';
+      write_json_lines(out, results);
       break;
     case OutputFormat::csv: {
-      const auto precision = out.precision(9);
+      const CsvPrecision csv_precision(out);
       if (!results.empty() && results.front().words) {
         write_words_csv(out, results);
       } else {
@@ -180,7 +173,6 @@ void write_score(std::ostream& out, std::span<const ScoreResult> results, Output
             out << '\n';
           }
       }
-      out.precision(precision);
       break;
     }
     case OutputFormat::table:
@@ -188,9 +180,7 @@ void write_score(std::ostream& out, std::span<const ScoreResult> results, Output
         write_words_table(out, results);
         break;
       }
-      for (size_t k = 0; k < results.size(); ++k) {
-        const auto& r = results[k];
-        if (k) out << '\n';
+      write_tables(out, results, [&](const ScoreResult& r) {
         out << "\"" << r.text << "\"\n";
         const bool stats = has_token_stats(results);
         const int64_t top = top_count(results);
@@ -210,9 +200,9 @@ void write_score(std::ostream& out, std::span<const ScoreResult> results, Output
           const auto& tok = r.tokens[i];
           const double p = tok.logprob ? std::exp(*tok.logprob) : NAN;
           std::vector<std::string> row = {std::to_string(i), shown_token(tok.token, tok.text), std::to_string(tok.id),
-                                          tok.logprob ? percent(p) : "-", tok.logprob ? fixed(*tok.logprob, 4) : "-"};
+                                          tok.logprob ? percent(p) : "-", tok.logprob ? nan_dash_fixed(*tok.logprob, 4) : "-"};
           if (stats) {
-            row.push_back(tok.entropy ? fixed(*tok.entropy, 4) : "-");
+            row.push_back(tok.entropy ? nan_dash_fixed(*tok.entropy, 4) : "-");
             row.push_back(tok.rank ? std::to_string(*tok.rank) : "-");
           }
           if (top > 0) row.push_back(alternatives_cell(tok.alternatives));
@@ -227,9 +217,9 @@ void write_score(std::ostream& out, std::span<const ScoreResult> results, Output
           out << "  nothing scored: the first token has no token before it to predict it "
                  "(--score-first-token conditions it on the BOS token)\n";
         else
-          out << "  total logprob " << fixed(r.total_logprob, 4) << " over " << counted(r.scored_tokens, "token")
-              << ", perplexity " << fixed(r.perplexity, 4) << '\n';
-      }
+          out << "  total logprob " << nan_dash_fixed(r.total_logprob, 4) << " over " << counted(r.scored_tokens, "token")
+              << ", perplexity " << nan_dash_fixed(r.perplexity, 4) << '\n';
+      });
       break;
   }
 }

@@ -1,8 +1,6 @@
 #include "format/seq2seq_output.hpp"
 
-#include <cmath>
-#include <cstdio>
-
+#include "format/result_lists.hpp"
 #include "format/table.hpp"
 #include "format/text_cells.hpp"
 #include "format/token_json.hpp"
@@ -29,13 +27,6 @@ nlohmann::json to_json(const Seq2SeqResult& r) {
 }
 
 namespace {
-
-std::string fixed(double v, int digits) {
-  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
 
 // A table row lists this many alternatives; JSON and CSV carry all top_k of them.
 constexpr size_t kTableAlternatives = 3;
@@ -78,10 +69,10 @@ void write_seq2seq(std::ostream& out, std::span<const Seq2SeqResult> results, Ou
                    const TableStyle& style) {
   switch (format) {
     case OutputFormat::json:
-      for (const auto& r : results) out << dump_json_line(to_json(r)) << '\n';
+      write_json_lines(out, results);
       break;
     case OutputFormat::csv: {
-      const auto precision = out.precision(9);
+      const CsvPrecision csv_precision(out);
       out << "text,step,kind,rank,id,token,token_text,prob,logprob,logit\n";
       auto row = [&](const Seq2SeqResult& r, int64_t step, const char* kind, int64_t rank, const TokenScore& t) {
         out << csv_field(r.text) << ',' << step << ',' << kind << ',' << rank << ',' << t.id << ','
@@ -94,14 +85,10 @@ void write_seq2seq(std::ostream& out, std::span<const Seq2SeqResult> results, Ou
           int64_t rank = 1;
           for (const auto& t : s.top) row(r, s.step, "top", rank++, t);
         }
-      out.precision(precision);
       break;
     }
     case OutputFormat::table:
-      for (size_t i = 0; i < results.size(); ++i) {
-        if (i) out << '\n';
-        write_table(out, results[i], style);
-      }
+      write_tables(out, results, [&](const auto& r) { write_table(out, r, style); });
       break;
   }
 }

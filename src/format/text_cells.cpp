@@ -77,6 +77,13 @@ std::string csv_field(std::string_view text) {
   return out + "\"";
 }
 
+std::string fixed(double v, int digits) {
+  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
 std::string percent(double prob) {
   char buf[32];
   const double pct = prob * 100.0;

@@ -24,6 +24,9 @@ std::string bar(double fraction, int width);
 // One CSV field (RFC 4180 quoting).
 std::string csv_field(std::string_view text);
 
+// A number with `digits` decimals, as printf's "%.*f" writes it ("-inf", "inf" for infinities).
+std::string fixed(double v, int digits);
+
 // A probability as a percentage with enough digits to tell small values apart: "12.34%", "0.0012%".
 std::string percent(double prob);
 

@@ -66,8 +66,12 @@ void linear(const float* x, int64_t rows, const LinearWeights& w, float* y, bool
   thread_local Int8Rows quantized_here;
   Int8Rows* const quantized = &quantized_here;
   if (integer) quantize_rows_int8(x, rows, w.in, *quantized);
-  // Each thread takes whole column blocks; the BLAS library runs single-threaded inside them.
-  parallel_for(blocks, rows <= kSkinnyMaxRows ? 8 : 4, [&](int64_t b0, int64_t b1) {
+  // Each thread takes whole column blocks; the BLAS library runs single-threaded inside them. A few
+  // rows (decoding) are memory-bound and cut into several chunks per thread, taken by whichever
+  // thread is free: with one chunk each, a worker the OS had descheduled for a moment held up
+  // every matrix of the step. Each column's sum is the same however the columns are cut.
+  const auto split = rows <= kSkinnyMaxRows ? parallel_for_balanced : parallel_for;
+  split(blocks, rows <= kSkinnyMaxRows ? 8 : 4, [&](int64_t b0, int64_t b1) {
     const int64_t c0 = b0 * kColumnAlign, c1 = std::min(w.out, b1 * kColumnAlign);
     const bool packed = w.format != WeightFormat::f32;
     if (rows <= kSkinnyMaxRows && packed)

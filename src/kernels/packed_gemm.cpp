@@ -27,25 +27,34 @@ namespace tokprob {
 
 namespace {
 
-// 16 lanes: one AVX-512 register, split by GCC into two AVX2 or four SSE registers elsewhere.
+// 16 lanes: one AVX-512 register; the portable variant lets GCC split it into SSE registers.
 typedef float v16 __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
 typedef int16_t v32s __attribute__((vector_size(64)));
 
-// Widening to fp32 is done with each variant's own instructions: GCC's generic vector conversions
-// from 8- and 16-bit lanes come out as scalar code.
+// The kernels (packed_gemm_kernels.inc) work on 16 fp32 lanes (`vf`), 16 int32 lanes (`vi`) and 32
+// int16 lanes (`vw`), loaded and stored with load/store, summed with hsum (lane 0 first) and
+// converted with to_float; each variant says what these are. Widening to fp32 is done with each
+// variant's own instructions: GCC's generic vector conversions from 8- and 16-bit lanes come out
+// as scalar code.
 [[gnu::always_inline]] inline v16 load(const float* p) {
   v16 v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
+[[gnu::always_inline]] inline void store(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
 [[gnu::always_inline]] inline float hsum(v16 v) {
   float s = 0;
   for (int i = 0; i < 16; ++i) s += v[i];
   return s;
 }
+[[gnu::always_inline]] inline v16 to_float(v16i v) { return __builtin_convertvector(v, v16); }
 
 namespace portable {
+
+using vf = v16;
+using vi = v16i;
+using vw = v32s;
 
 [[gnu::always_inline]] inline v16 widen_bf16x16(const uint16_t* p) {
   v16 v;
@@ -90,42 +99,87 @@ namespace avx512 = portable;
 #pragma GCC target("arch=x86-64-v3")
 namespace avx2 {
 
-// Two 8-lane halves joined into one 16-lane type (GCC keeps them in two ymm registers).
-template <class V, class H>
-[[gnu::always_inline]] inline V join_halves(H lo, H hi) {
-  V v;
-  std::memcpy(&v, &lo, sizeof lo);
-  std::memcpy(reinterpret_cast<char*>(&v) + sizeof lo, &hi, sizeof hi);
-  return v;
+// The 16 lanes as two native 8-lane halves, lanes 0-7 and 8-15. A 64-byte vector type, which
+// this target has no register for, lived on the stack: every kernel spilled and reloaded its sums
+// and widened weights around each instruction, and decoding was compute-bound on it. The halves do
+// lane for lane what the 64-byte type did, so the results are the same bits.
+typedef float v8 __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef int16_t v16s __attribute__((vector_size(32)));
+
+template <class H>
+struct Halves {
+  H lo, hi;
+  [[gnu::always_inline]] Halves& operator+=(Halves o) {
+    lo += o.lo;
+    hi += o.hi;
+    return *this;
+  }
+  template <class S>
+  [[gnu::always_inline]] Halves& operator*=(S s) {
+    lo *= s;
+    hi *= s;
+    return *this;
+  }
+};
+template <class H>
+[[gnu::always_inline]] inline Halves<H> operator*(Halves<H> a, Halves<H> b) {
+  return {a.lo * b.lo, a.hi * b.hi};
 }
-[[gnu::always_inline]] inline __m256 bf16x8(const uint16_t* p) {
+template <class H>
+[[gnu::always_inline]] inline Halves<H> operator*(Halves<H> a, float s) {
+  return {a.lo * s, a.hi * s};
+}
+
+using vf = Halves<v8>;
+using vi = Halves<v8i>;
+using vw = Halves<v16s>;
+
+[[gnu::always_inline]] inline vf load(const float* p) {
+  return {reinterpret_cast<v8>(_mm256_loadu_ps(p)), reinterpret_cast<v8>(_mm256_loadu_ps(p + 8))};
+}
+[[gnu::always_inline]] inline void store(float* p, vf v) {
+  _mm256_storeu_ps(p, reinterpret_cast<__m256>(v.lo));
+  _mm256_storeu_ps(p + 8, reinterpret_cast<__m256>(v.hi));
+}
+[[gnu::always_inline]] inline float hsum(vf v) {
+  float s = 0;
+  for (int i = 0; i < 8; ++i) s += v.lo[i];
+  for (int i = 0; i < 8; ++i) s += v.hi[i];
+  return s;
+}
+[[gnu::always_inline]] inline vf to_float(vi v) {
+  return {__builtin_convertvector(v.lo, v8), __builtin_convertvector(v.hi, v8)};
+}
+[[gnu::always_inline]] inline v8 bf16x8(const uint16_t* p) {
   const __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
+  return reinterpret_cast<v8>(_mm256_slli_epi32(u, 16));
 }
-[[gnu::always_inline]] inline v16 widen_bf16x16(const uint16_t* p) { return join_halves<v16>(bf16x8(p), bf16x8(p + 8)); }
-[[gnu::always_inline]] inline v16 widen_f16x16(const uint16_t* p) {
-  return join_halves<v16>(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
-              _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8))));
+[[gnu::always_inline]] inline vf widen_bf16x16(const uint16_t* p) { return {bf16x8(p), bf16x8(p + 8)}; }
+[[gnu::always_inline]] inline v8 f16x8(const uint16_t* p) {
+  return reinterpret_cast<v8>(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
+[[gnu::always_inline]] inline vf widen_f16x16(const uint16_t* p) { return {f16x8(p), f16x8(p + 8)}; }
 [[gnu::always_inline]] inline void narrow_f16x16(const float* p, uint16_t* out) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_cvtps_ph(_mm256_loadu_ps(p), _MM_FROUND_TO_NEAREST_INT));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8),
                    _mm256_cvtps_ph(_mm256_loadu_ps(p + 8), _MM_FROUND_TO_NEAREST_INT));
 }
-[[gnu::always_inline]] inline __m256 i8x8(const int8_t* p) {
-  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+[[gnu::always_inline]] inline v8 i8x8(const int8_t* p) {
+  return reinterpret_cast<v8>(
+      _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)))));
 }
-[[gnu::always_inline]] inline v16 widen_i8x16(const int8_t* p) { return join_halves<v16>(i8x8(p), i8x8(p + 8)); }
-[[gnu::always_inline]] inline v32s widen_i8_to_i16x32(const int8_t* p) {
-  return join_halves<v32s>(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
-                           _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16))));
+[[gnu::always_inline]] inline vf widen_i8x16(const int8_t* p) { return {i8x8(p), i8x8(p + 8)}; }
+[[gnu::always_inline]] inline v16s i8_to_i16x16(const int8_t* p) {
+  return reinterpret_cast<v16s>(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
-[[gnu::always_inline]] inline v16i madd_i16x32(v32s w, const int16_t* x) {
-  __m256i w_lo, w_hi;
-  std::memcpy(&w_lo, &w, sizeof w_lo);
-  std::memcpy(&w_hi, reinterpret_cast<const char*>(&w) + sizeof w_lo, sizeof w_hi);
-  return join_halves<v16i>(_mm256_madd_epi16(w_lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x))),
-                           _mm256_madd_epi16(w_hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16))));
+[[gnu::always_inline]] inline vw widen_i8_to_i16x32(const int8_t* p) { return {i8_to_i16x16(p), i8_to_i16x16(p + 16)}; }
+[[gnu::always_inline]] inline v8i madd_i16x16(v16s w, const int16_t* x) {
+  return reinterpret_cast<v8i>(
+      _mm256_madd_epi16(reinterpret_cast<__m256i>(w), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x))));
+}
+[[gnu::always_inline]] inline vi madd_i16x32(vw w, const int16_t* x) {
+  return {madd_i16x16(w.lo, x), madd_i16x16(w.hi, x + 16)};
 }
 
 #include "kernels/packed_gemm_kernels.inc"
@@ -136,6 +190,10 @@ template <class V, class H>
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4")
 namespace avx512 {
+
+using vf = v16;
+using vi = v16i;
+using vw = v32s;
 
 [[gnu::always_inline]] inline v16 widen_bf16x16(const uint16_t* p) {
   const __m512i u = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));

@@ -3,20 +3,19 @@
 // fp32 weight and writes the converted copy into fresh pages: on distilgpt2 that was as long as
 // the rest of a cold start together. Mapped, the converted weights cost one read of their bytes.
 //
-// One file per checkpoint and format, named by a digest of the checkpoint's identity (each of its
-// weight files' resolved path, size, modification time and inode; and its configuration, which
-// decides which tensor a name is), the running program's (another build may convert differently)
-// and the format: a changed checkpoint or program gets a new file. Files are written whole under a temporary name and renamed, so a
-// reader never sees a partial one; one that fails any check is ignored and replaced.
+// One file per checkpoint and format (io/cache_file.hpp), whose identity is the checkpoint's weight
+// files, its configuration (which decides which tensor a name is) and the format.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "io/cache_file.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/weight_format.hpp"
 
@@ -41,16 +40,12 @@ class PackedWeightCache {
   void add(const std::string& name, const LinearWeights& packed);
 
   // Writes the file when add() was called since it was read (weights found are kept in it, others
-  // dropped), then removes the least recently used files beyond the size cap. The cache only
+  // dropped), then removes the least recently used files beyond kMaxCacheBytes. The cache only
   // saves time, so a failure (read-only or full disk) is no error: it returns false.
   bool save();
 
   // The file this cache reads and writes.
   const std::filesystem::path& file() const { return file_; }
-
-  // Total bytes of cache files kept in a directory; the least recently used beyond it are
-  // removed after a save (the file just written never is).
-  static constexpr uint64_t kMaxBytes = uint64_t{32} << 30;
 
  private:
   struct Entry {
@@ -59,13 +54,11 @@ class PackedWeightCache {
     const float* scales = nullptr;
   };
   void read();
-  void prune() const;
 
   std::filesystem::path dir_, file_;
   std::string identity_;
   WeightFormat format_;
-  const uint8_t* map_ = nullptr;  // the file read, mapped
-  size_t map_bytes_ = 0;
+  std::unique_ptr<MappedCacheFile> file_map_;  // the file read
   std::map<std::string, Entry> stored_;  // in the mapped file, by weight name
   std::map<std::string, Entry> kept_;    // to write: found in the file or added
   bool changed_ = false;

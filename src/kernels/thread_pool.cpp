@@ -156,15 +156,32 @@ int pool_threads() {
   return pool().size();
 }
 
-void parallel_for(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn) {
-  if (n <= 0) return;
-  const int64_t threads = pool_threads();
-  const int64_t chunks = std::max<int64_t>(1, std::min(threads, n / std::max<int64_t>(1, min_chunk)));
+namespace {
+
+void run_chunks(int64_t n, int64_t chunks, const std::function<void(int64_t, int64_t)>& fn) {
   const int64_t per = (n + chunks - 1) / chunks;
   pool().run(chunks, [&](int64_t c) {
     const int64_t b = c * per, e = std::min(n, b + per);
     if (b < e) fn(b, e);
   });
+}
+
+}  // namespace
+
+void parallel_for(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  const int64_t threads = pool_threads();
+  run_chunks(n, std::max<int64_t>(1, std::min(threads, n / std::max<int64_t>(1, min_chunk))), fn);
+}
+
+void parallel_for_balanced(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  const int64_t threads = pool_threads();
+  const int64_t most = std::max<int64_t>(1, n / std::max<int64_t>(1, min_chunk));
+  // A whole number of chunks per thread where there are enough, so that threads that all run do
+  // equal work.
+  const int64_t chunks = most < threads ? most : std::min(most / threads, kBalancedChunksPerThread) * threads;
+  run_chunks(n, chunks, fn);
 }
 
 }  // namespace tokprob

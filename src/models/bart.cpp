@@ -7,6 +7,7 @@
 #include "kernels/linear_packer.hpp"
 #include "models/blocks/feed_forward.hpp"
 #include "models/blocks/norm.hpp"
+#include "models/blocks/sinusoidal_positions.hpp"
 #include "models/blocks/stored_linear.hpp"
 #include "models/encoder_decoder.hpp"
 #include "tokprob/error.hpp"
@@ -32,15 +33,25 @@ struct BartLayer {
 struct BartStack {
   int64_t heads = 0;
   const float* embed_tokens = nullptr;  // [vocab, d_model]
-  const float* positions = nullptr;  // [max_position_embeddings + 2, d_model]
-  Norm embed_norm;                   // layernorm_embedding
+  const float* positions = nullptr;  // [max_position_embeddings + offset, d_model]
+  Norm embed_norm;                   // layernorm_embedding; unset for Marian
   Norm final_norm;                   // mBART's layer_norm; unset for BART
   std::vector<BartLayer> layers;
 };
 
-std::optional<int32_t> optional_id(const Config& config, const std::string& key) {
-  if (!config.has(key)) return std::nullopt;
+// The key's id (null: none); an absent key takes the config class's default (BartConfig's are
+// written out by every save; MarianConfig's are Helsinki-NLP's 58100-word vocabulary's).
+std::optional<int32_t> optional_id(const Config& config, const std::string& key,
+                                   std::optional<int32_t> absent = std::nullopt) {
+  if (!config.has(key)) return config.json().contains(key) ? std::nullopt : absent;
   return static_cast<int32_t>(config.get_int(key));
+}
+
+// MarianConfig's defaults of the ids its config.json may leave out.
+std::optional<int32_t> marian_default(const std::string& key) {
+  if (key == "pad_token_id" || key == "decoder_start_token_id") return 58100;
+  if (key == "eos_token_id" || key == "forced_eos_token_id") return 0;
+  return std::nullopt;
 }
 
 class Bart final : public Seq2SeqLayers {
@@ -50,6 +61,9 @@ class Bart final : public Seq2SeqLayers {
     const std::string file = config.file().string();
     const std::string type = config.model_type();
     pre_norm_ = type == "mbart";
+    marian_ = type == "marian";
+    // BART's learned positions start at row 2; Marian's sinusoidal table at row 0.
+    position_offset_ = marian_ ? 0 : 2;
     d_ = config.get_size("d_model");
     const int64_t vocab = config.get_size("vocab_size");
     max_positions_ = config.get_size("max_position_embeddings");
@@ -57,57 +71,57 @@ class Bart final : public Seq2SeqLayers {
     // math.sqrt(d_model) of the reference, multiplied in float32.
     embed_scale_ = config.get_bool("scale_embedding", false) ? static_cast<float>(std::sqrt(static_cast<double>(d_)))
                                                              : 1.0f;
+    const auto id = [&](const std::string& key) {
+      return marian_ ? optional_id(config, key, marian_default(key)) : optional_id(config, key);
+    };
+
+    // BartModel's tensors sit under "model."; a bare BartModel checkpoint has none.
+    p_ = weights_.has("model.shared.weight") || weights_.has("model.encoder.embed_positions.weight") ||
+                 weights_.has("model.encoder.embed_tokens.weight")
+             ? "model."
+             : "";
+    const bool tied = config.get_bool("tie_word_embeddings", true);
+    const Embeddings e = marian_ ? marian_embeddings(config, vocab, tied) : bart_embeddings(vocab, tied);
+    const int64_t target_vocab = e.head_rows;
 
     Seq2SeqInfo& info = spec.info;
     info.model_type = type;
     info.architecture = config.first_architecture();
-    info.vocab_size = vocab;
+    info.vocab_size = target_vocab;
     info.max_positions = max_positions_;
     info.hidden_size = d_;
-    info.bos_token_id = optional_id(config, "bos_token_id");
-    info.eos_token_id = optional_id(config, "eos_token_id");
-    info.pad_token_id = optional_id(config, "pad_token_id");
-    info.forced_bos_token_id = optional_id(config, "forced_bos_token_id");
-    info.forced_eos_token_id = optional_id(config, "forced_eos_token_id");
+    info.bos_token_id = id("bos_token_id");
+    info.eos_token_id = id("eos_token_id");
+    info.pad_token_id = id("pad_token_id");
+    info.forced_bos_token_id = id("forced_bos_token_id");
+    info.forced_eos_token_id = id("forced_eos_token_id");
     // generate() starts with decoder_start_token_id, else bos_token_id (mBART's config has none).
-    const auto start = config.has("decoder_start_token_id") ? optional_id(config, "decoder_start_token_id")
-                                                            : info.bos_token_id;
+    const auto start = config.has("decoder_start_token_id") || marian_ ? id("decoder_start_token_id") : info.bos_token_id;
     if (!start) fail(file + ": neither decoder_start_token_id nor bos_token_id is set");
     info.decoder_start_token_id = *start;
-    for (const auto& [key, id] : {std::pair{"decoder_start_token_id", start}, {"forced_bos_token_id", info.forced_bos_token_id},
-                                  {"forced_eos_token_id", info.forced_eos_token_id}})
-      if (id && (*id < 0 || *id >= vocab))
-        fail(file + ": " + key + " " + std::to_string(*id) + " is outside the vocabulary (vocab_size " +
-             std::to_string(vocab) + ")");
+    for (const auto& [key, token] : {std::pair{"decoder_start_token_id", start}, {"forced_bos_token_id", info.forced_bos_token_id},
+                                     {"forced_eos_token_id", info.forced_eos_token_id}})
+      if (token && (*token < 0 || *token >= target_vocab))
+        fail(file + ": " + key + " " + std::to_string(*token) + " is outside the vocabulary (" +
+             (target_vocab == vocab ? "vocab_size " : "decoder_vocab_size ") + std::to_string(target_vocab) + ")");
 
-    // BartModel's tensors sit under "model."; a bare BartModel checkpoint has none.
-    p_ = weights_.has("model.shared.weight") || weights_.has("model.encoder.embed_positions.weight") ? "model." : "";
-    const std::string embed_name = weights_.has(p_ + "shared.weight")                 ? p_ + "shared.weight"
-                                   : weights_.has(p_ + "encoder.embed_tokens.weight") ? p_ + "encoder.embed_tokens.weight"
-                                                                                      : p_ + "shared.weight";
-    const bool tied = config.get_bool("tie_word_embeddings", true);
-    const float* shared = weights_.f32(embed_name, {vocab, d_});
-    // Untied, each stack reads its own embed_tokens (the reference unties those too), where stored.
-    const auto stack_embed = [&](const std::string& stack) {
-      const std::string own = p_ + stack + ".embed_tokens.weight";
-      return !tied && weights_.has(own) ? weights_.f32(own, {vocab, d_}) : shared;
-    };
-    if (!tied || weights_.has("lm_head.weight"))
-      spec.head = read_linear(weights_, packer_, {"lm_head.weight", "", d_, vocab, false, ""});
+    if (e.head == "lm_head.weight")
+      spec.head = read_linear(weights_, packer_, {"lm_head.weight", "", d_, target_vocab, false, ""});
     else  // the head packs the embedding's stored bytes; the embedding itself stays fp32
-      spec.head = read_linear(weights_, packer_, {embed_name, "", d_, vocab, false, "lm_head.weight"});
+      spec.head = read_linear(weights_, packer_, {e.head, "", d_, target_vocab, false, "lm_head.weight"});
     // A checkpoint may leave the (zero-initialised) bias out; the reference loads it as zeros then.
-    if (weights_.has("final_logits_bias")) spec.logits_bias = weights_.f32("final_logits_bias", {1, vocab});
+    if (weights_.has("final_logits_bias")) spec.logits_bias = weights_.f32("final_logits_bias", {1, target_vocab});
 
     encoder_ = read_stack(config, "encoder", false);
     decoder_ = read_stack(config, "decoder", true);
-    encoder_.embed_tokens = stack_embed("encoder");
-    decoder_.embed_tokens = stack_embed("decoder");
+    encoder_.embed_tokens = weights_.f32(e.encoder, {vocab, d_});
+    decoder_.embed_tokens = weights_.f32(e.decoder, {e.decoder_rows, d_});
     spec.encoder_layers = static_cast<int64_t>(encoder_.layers.size());
     spec.decoder_layers = static_cast<int64_t>(decoder_.layers.size());
     spec.self_kv_dim = spec.cross_kv_dim = d_;
     spec.max_source_positions = spec.max_target_positions = max_positions_;
     spec.max_positions_key = "max_position_embeddings";
+    spec.source_vocab_size = vocab;
   }
 
   // The self-attention sublayer of either stack (norm placement, q/k/v/o, residual); `attend`
@@ -169,6 +183,42 @@ class Bart final : public Seq2SeqLayers {
   }
 
  private:
+  // Which tensors hold each stack's token embeddings and the LM head, and their rows.
+  struct Embeddings {
+    std::string encoder, decoder, head;
+    int64_t decoder_rows = 0, head_rows = 0;
+  };
+
+  Embeddings bart_embeddings(int64_t vocab, bool tied) const {
+    const std::string shared = weights_.has(p_ + "shared.weight")                 ? p_ + "shared.weight"
+                               : weights_.has(p_ + "encoder.embed_tokens.weight") ? p_ + "encoder.embed_tokens.weight"
+                                                                                  : p_ + "shared.weight";
+    // Untied, each stack reads its own embed_tokens (the reference unties those too), where stored.
+    const auto own = [&](const std::string& stack) {
+      const std::string name = p_ + stack + ".embed_tokens.weight";
+      return !tied && weights_.has(name) ? name : shared;
+    };
+    return {own("encoder"), own("decoder"), !tied || weights_.has("lm_head.weight") ? "lm_head.weight" : shared, vocab,
+            vocab};
+  }
+
+  // MarianMTModel: with share_encoder_decoder_embeddings, `shared` serves both stacks and the head
+  // when tied; untied, each stack and the head have their own. Without sharing, the decoder and
+  // the head have decoder_vocab_size rows and the head is tied to the decoder's embeddings.
+  Embeddings marian_embeddings(const Config& config, int64_t vocab, bool tied) const {
+    const std::string file = config.file().string();
+    const bool share = config.get_bool("share_encoder_decoder_embeddings", true);
+    const int64_t decoder_vocab = config.has("decoder_vocab_size") ? config.get_size("decoder_vocab_size") : vocab;
+    if (share && !tied && decoder_vocab != vocab)
+      fail(file + ": decoder_vocab_size " + std::to_string(decoder_vocab) + " differs from vocab_size " +
+           std::to_string(vocab) + " with shared but untied embeddings (the head would give ids the decoder cannot read); not supported");
+    const std::string shared = p_ + "shared.weight", enc = p_ + "encoder.embed_tokens.weight",
+                      dec = p_ + "decoder.embed_tokens.weight";
+    if (share && tied) return {shared, shared, shared, vocab, vocab};
+    if (share) return {enc, dec, "lm_head.weight", vocab, vocab};
+    return {enc, dec, tied ? dec : "lm_head.weight", decoder_vocab, decoder_vocab};
+  }
+
   const float* w(const std::string& name, const std::vector<int64_t>& shape) { return weights_.f32(name, shape); }
 
   Norm layer_norm(const std::string& name) {
@@ -194,8 +244,15 @@ class Bart final : public Seq2SeqLayers {
            std::to_string(s.heads) + ")");
     const int64_t n = config.get_size(name + "_layers"), ffn = config.get_size(name + "_ffn_dim");
     const std::string p = p_ + name + ".";
-    s.positions = w(p + "embed_positions.weight", {max_positions_ + 2, d_});
-    s.embed_norm = layer_norm(p + "layernorm_embedding");
+    if (!marian_) {
+      s.positions = w(p + "embed_positions.weight", {max_positions_ + 2, d_});
+      s.embed_norm = layer_norm(p + "layernorm_embedding");
+    } else if (weights_.has(p + "embed_positions.weight")) {  // older checkpoints saved the table
+      s.positions = w(p + "embed_positions.weight", {max_positions_, d_});
+    } else {
+      if (sinusoids_.empty()) sinusoids_ = half_split_sinusoidal_positions(max_positions_, d_);
+      s.positions = sinusoids_.data();
+    }
     if (pre_norm_) s.final_norm = layer_norm(p + "layer_norm");
     for (int64_t l = 0; l < n; ++l) {
       const std::string lp = p + "layers." + std::to_string(l) + ".";
@@ -219,14 +276,15 @@ class Bart final : public Seq2SeqLayers {
     return {s.heads, s.heads, head_dim, static_cast<float>(std::pow(static_cast<double>(head_dim), -0.5)), causal};
   }
 
-  // x: [T, d_model] = shared(id) * embed_scale + positions(position + 2), then layernorm_embedding.
+  // x: [T, d_model] = shared(id) * embed_scale + positions(position + offset), then
+  // layernorm_embedding (none in Marian).
   void embed(const BartStack& s, const PackedRows& rows, float* x) const {
     for (int64_t r = 0; r < rows.count(); ++r) {
       const float* e = s.embed_tokens + static_cast<int64_t>(rows.id(r)) * d_;
-      const float* pos = s.positions + (rows.position(r) + 2) * d_;
+      const float* pos = s.positions + (rows.position(r) + position_offset_) * d_;
       for (int64_t c = 0; c < d_; ++c) x[r * d_ + c] = e[c] * embed_scale_ + pos[c];
     }
-    s.embed_norm.apply(x, rows.count(), d_, x);
+    if (s.embed_norm) s.embed_norm.apply(x, rows.count(), d_, x);
   }
 
   // The block's input: the normed stream (mBART) or the stream itself (BART).
@@ -252,8 +310,9 @@ class Bart final : public Seq2SeqLayers {
 
   Weights weights_;
   LinearPacker packer_;
-  bool pre_norm_ = false;
-  int64_t d_ = 0, max_positions_ = 0;
+  bool pre_norm_ = false, marian_ = false;
+  int64_t d_ = 0, max_positions_ = 0, position_offset_ = 2;
+  std::vector<float> sinusoids_;  // Marian's table, shared by both stacks, when not stored
   Activation act_ = Activation::gelu_erf;
   float embed_scale_ = 1.0f;
   std::string p_;

@@ -1,9 +1,10 @@
-// BART and mBART (BartForConditionalGeneration, MBartForConditionalGeneration): encoder-decoder with
-// learned positions (offset 2), embeddings scaled by sqrt(d_model) when scale_embedding, a LayerNorm
-// after the embeddings, biased q/k/v/out projections scaled by head_dim^-0.5, a two-layer
+// BART, mBART and Marian (BartForConditionalGeneration, MBartForConditionalGeneration,
+// MarianMTModel): encoder-decoder with learned positions (offset 2; Marian: a fixed sinusoidal
+// table from 0), embeddings scaled by sqrt(d_model) when scale_embedding, a LayerNorm after the
+// embeddings (none in Marian), biased q/k/v/out projections scaled by head_dim^-0.5, a two-layer
 // feed-forward with activation_function, LayerNorms after each block (BART) or before each block
 // with a final LayerNorm per stack (mBART), and an LM head (tied to the shared embeddings or not)
-// plus final_logits_bias.
+// plus final_logits_bias. Marian's decoder may have a vocabulary of its own (decoder_vocab_size).
 #pragma once
 
 #include <memory>

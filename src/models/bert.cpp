@@ -2,6 +2,7 @@
 
 #include <tuple>
 
+#include "models/encoder_info_config.hpp"
 #include "models/post_ln_encoder.hpp"
 #include "tokprob/error.hpp"
 
@@ -24,11 +25,8 @@ void read_bert_backbone(const Config& config, const EncoderTensors& r, const std
   if (config.get_bool("is_decoder", false))
     fail(file + ": is_decoder is true (a causal model); only the bidirectional encoder is supported");
 
-  EncoderInfo& I = s.info;
-  I.model_type = config.model_type();
-  I.architecture = config.first_architecture();
-  I.head = head;
-  const int64_t V = I.vocab_size = config.get_size("vocab_size");
+  EncoderInfo& I = s.info = encoder_info_from_config(config, head);
+  const int64_t V = I.vocab_size;
   I.max_positions = config.get_size("max_position_embeddings");
   I.type_vocab_size = config.get_size("type_vocab_size", 2);
   if (config.has("pad_token_id")) I.pad_token_id = static_cast<int32_t>(config.get_int("pad_token_id"));

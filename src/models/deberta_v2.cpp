@@ -10,6 +10,8 @@
 #include "kernels/linear.hpp"
 #include "kernels/norms.hpp"
 #include "models/blocks/stored_linear.hpp"
+#include "models/encoder_info_config.hpp"
+#include "models/head_size.hpp"
 #include "models/post_ln_encoder.hpp"
 #include "tokprob/error.hpp"
 
@@ -119,10 +121,7 @@ std::unique_ptr<EncoderModel> load_deberta_v2(const Config& config, Weights weig
   const int64_t n_layers = config.get_size("num_hidden_layers");
   s.eps = static_cast<float>(config.get_nonnegative("layer_norm_eps", 1e-7));
   s.act = parse_activation(config.get_string("hidden_act", "gelu"), file + " hidden_act");
-  if (C % H != 0)
-    fail(file + ": hidden_size (" + std::to_string(C) + ") is not a multiple of num_attention_heads (" +
-         std::to_string(H) + ")");
-  const int64_t D = C / H;
+  const int64_t D = even_head_size(file, C, H);
   // Settings the reference reads that change the computation and tokprob does not compute.
   if (config.get_int("conv_kernel_size", 0) > 0)
     fail(file + ": conv_kernel_size " + std::to_string(config.get_int("conv_kernel_size")) +
@@ -134,11 +133,8 @@ std::unique_ptr<EncoderModel> load_deberta_v2(const Config& config, Weights weig
     fail(file + ": pooler_hidden_size " + std::to_string(config.get_int("pooler_hidden_size")) +
          " is not supported (only hidden_size)");
 
-  EncoderInfo& I = s.info;
-  I.model_type = config.model_type();
-  I.architecture = config.first_architecture();
-  I.head = head;
-  const int64_t V = I.vocab_size = config.get_size("vocab_size");
+  EncoderInfo& I = s.info = encoder_info_from_config(config, head);
+  const int64_t V = I.vocab_size;
   I.max_positions = config.get_size("max_position_embeddings", 512);
   I.type_vocab_size = config.get_int("type_vocab_size", 0);
   if (I.type_vocab_size < 0) fail(file + ": type_vocab_size is negative");

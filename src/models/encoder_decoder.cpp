@@ -81,7 +81,7 @@ class EncoderDecoder final : public Seq2SeqLM {
     for (const auto& src : sources) {
       if (src.empty()) fail("empty source sequence: the " + s_.info.model_type + " encoder needs at least one token");
       check_length(static_cast<int64_t>(src.size()), s_.max_source_positions, "source");
-      check_ids(src);
+      check_ids(src, s_.source_vocab_size > 0 ? s_.source_vocab_size : s_.info.vocab_size);
     }
     const SourceRows rows(sources);
     const int64_t T = rows.count();
@@ -139,7 +139,7 @@ class EncoderDecoder final : public Seq2SeqLM {
       if (!dynamic_cast<EncoderDecoderState*>(ch.state))
         fail("internal: decoder state not made by this " + s_.info.model_type + " model's encode()");
       check_length(ch.state->length() + static_cast<int64_t>(ch.ids.size()), s_.max_target_positions, "decoder");
-      check_ids(ch.ids);
+      check_ids(ch.ids, s_.info.vocab_size);
       for (int64_t r : ch.logits_for)
         if (r < 0 || r >= static_cast<int64_t>(ch.ids.size())) fail("internal: logits row outside the chunk");
       R += static_cast<int64_t>(ch.logits_for.size());
@@ -165,8 +165,7 @@ class EncoderDecoder final : public Seq2SeqLM {
   }
 
  private:
-  void check_ids(std::span<const int32_t> ids) const {
-    const int64_t V = s_.info.vocab_size;
+  void check_ids(std::span<const int32_t> ids, int64_t V) const {
     for (int32_t id : ids)
       if (id < 0 || id >= V)
         fail("token id " + std::to_string(id) + " is outside the vocabulary (vocab_size " + std::to_string(V) + ")");

@@ -116,6 +116,7 @@ struct Seq2SeqSpec {
   // Longest source and decoder sequence (0: no limit) and the config key that sets it.
   int64_t max_source_positions = 0, max_target_positions = 0;
   std::string max_positions_key;
+  int64_t source_vocab_size = 0;      // rows of the encoder's embeddings; 0: info.vocab_size
   LinearWeights head;                 // [hidden] -> [vocab]
   const float* logits_bias = nullptr;  // [vocab] added to the logits (BART's final_logits_bias); null: none
 };

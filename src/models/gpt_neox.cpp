@@ -9,6 +9,7 @@
 #include "models/blocks/rope_config.hpp"
 #include "models/blocks/stored_linear.hpp"
 #include "models/decoder.hpp"
+#include "models/head_size.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -40,10 +41,7 @@ class GptNeoX final : public DecoderLayers {
     C_ = C;
     eps_ = static_cast<float>(config.get_nonnegative("layer_norm_eps", 1e-5));
     const Activation act = parse_activation(config.get_string("hidden_act", "gelu"), file + " hidden_act");
-    if (C % H != 0)
-      fail(file + ": hidden_size (" + std::to_string(C) + ") is not a multiple of num_attention_heads (" +
-           std::to_string(H) + ")");
-    const int64_t D = C / H;
+    const int64_t D = even_head_size(file, C, H);
     try {
       rope_ = std::make_unique<Rope>(read_rope_params(neox_rope_config(config), D));
     } catch (const Error& e) {

@@ -9,6 +9,7 @@
 #include "models/blocks/stored_linear.hpp"
 #include "models/blocks/rope_config.hpp"
 #include "models/decoder.hpp"
+#include "models/head_size.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -106,10 +107,7 @@ class Llama final : public DecoderLayers {
     } else if (family == Family::qwen3) {
       D = 128;  // Qwen3Config's default, whatever hidden_size / heads is
     } else {
-      if (C % H != 0)
-        fail(file + ": hidden_size (" + std::to_string(C) + ") is not a multiple of num_attention_heads (" +
-             std::to_string(H) + ")");
-      D = C / H;
+      D = even_head_size(file, C, H);
     }
     if (D % 2 != 0) fail(file + ": head_dim " + std::to_string(D) + " is odd; rotary needs pairs");
     if (H % KVH != 0)

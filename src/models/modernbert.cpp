@@ -15,6 +15,8 @@
 #include "models/blocks/norm.hpp"
 #include "models/blocks/stored_linear.hpp"
 #include "models/encoder_batch.hpp"
+#include "models/encoder_info_config.hpp"
+#include "models/head_size.hpp"
 #include "models/post_ln_encoder.hpp"
 #include "tokprob/error.hpp"
 
@@ -230,10 +232,7 @@ std::unique_ptr<EncoderModel> load_modernbert(const Config& config, Weights weig
   const int64_t C = s.hidden = config.get_size("hidden_size");
   const int64_t H = s.heads = config.get_size("num_attention_heads");
   const int64_t F = config.get_size("intermediate_size"), n_layers = config.get_size("num_hidden_layers");
-  if (C % H != 0)
-    fail(file + ": hidden_size (" + std::to_string(C) + ") is not a multiple of num_attention_heads (" +
-         std::to_string(H) + ")");
-  const int64_t D = s.head_dim = C / H;
+  const int64_t D = s.head_dim = even_head_size(file, C, H);
   if (D % 2 != 0) fail(file + ": the head size " + std::to_string(D) + " is odd; rotary embeddings need pairs");
   if (config.has("head_dim") && config.get_int("head_dim") != D)
     fail(file + ": head_dim " + std::to_string(config.get_int("head_dim")) +
@@ -254,11 +253,8 @@ std::unique_ptr<EncoderModel> load_modernbert(const Config& config, Weights weig
     fail(file + ": classifier_pooling '" + pooling + "' is not supported (cls, mean)");
   s.mean_pooling = pooling == "mean";
 
-  EncoderInfo& I = s.info;
-  I.model_type = config.model_type();
-  I.architecture = config.first_architecture();
-  I.head = head;
-  const int64_t V = I.vocab_size = config.get_size("vocab_size");
+  EncoderInfo& I = s.info = encoder_info_from_config(config, head);
+  const int64_t V = I.vocab_size;
   I.max_positions = config.get_size("max_position_embeddings", 8192);
   I.type_vocab_size = 0;
   if (config.has("pad_token_id")) I.pad_token_id = static_cast<int32_t>(config.get_int("pad_token_id"));

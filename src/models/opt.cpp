@@ -10,6 +10,7 @@
 #include "models/blocks/feed_forward.hpp"
 #include "models/blocks/stored_linear.hpp"
 #include "models/decoder.hpp"
+#include "models/head_size.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -44,10 +45,7 @@ class Opt final : public DecoderLayers {
     const bool affine = config.get_bool("layer_norm_elementwise_affine", true);
     const Activation act = parse_activation(config.get_string("activation_function", "relu"),
                                             file + " activation_function");
-    if (C % H != 0)
-      fail(file + ": hidden_size (" + std::to_string(C) + ") is not a multiple of num_attention_heads (" +
-           std::to_string(H) + ")");
-    const int64_t D = C / H;
+    const int64_t D = even_head_size(file, C, H);
 
     spec.info = read_decoder_info(config, vocab, positions);
     spec.max_positions_key = "max_position_embeddings";

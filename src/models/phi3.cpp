@@ -9,6 +9,7 @@
 #include "models/blocks/rope_config.hpp"
 #include "models/blocks/stored_linear.hpp"
 #include "models/decoder.hpp"
+#include "models/head_size.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob {
@@ -41,10 +42,7 @@ class Phi3 final : public DecoderLayers {
     C_ = C;
     eps_ = static_cast<float>(config.get_nonnegative("rms_norm_eps", 1e-5));
     const Activation act = parse_activation(config.get_string("hidden_act", "silu"), file + " hidden_act");
-    if (!config.has("head_dim") && C % H != 0)
-      fail(file + ": hidden_size (" + std::to_string(C) + ") is not a multiple of num_attention_heads (" +
-           std::to_string(H) + ")");
-    const int64_t D = config.has("head_dim") ? config.get_size("head_dim") : C / H;
+    const int64_t D = config.has("head_dim") ? config.get_size("head_dim") : even_head_size(file, C, H);
     if (H % KVH != 0)
       fail(file + ": num_attention_heads (" + std::to_string(H) + ") is not a multiple of num_key_value_heads (" +
            std::to_string(KVH) + ")");

@@ -52,6 +52,7 @@ using Seq2SeqLoader = std::function<std::unique_ptr<Seq2SeqLM>(const Config&, We
 const std::map<std::string, Seq2SeqLoader>& seq2seq_loaders() {
   static const std::map<std::string, Seq2SeqLoader> table = {
       {"bart", load_bart},
+      {"marian", load_bart},
       {"mbart", load_bart},
       {"mt5", load_t5},
       {"t5", load_t5},
@@ -105,7 +106,18 @@ std::string encoder_command_hint(const std::string& architecture) {
   return " (it is an encoder model: use fill-mask or classify)";
 }
 
+template <class Table>
+std::vector<std::string> keys(const Table& t) {
+  std::vector<std::string> out;
+  for (auto& [k, v] : t) out.push_back(k);
+  return out;
+}
+
 }  // namespace
+
+SupportedModelTypes supported_model_types() {
+  return {keys(causal_loaders()), keys(encoder_loaders()), keys(seq2seq_loaders())};
+}
 
 ModelKind model_kind(const Config& config) {
   const std::string arch = config.first_architecture();

@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "io/config.hpp"
 #include "models/causal_lm.hpp"
@@ -11,6 +13,12 @@
 #include "models/seq2seq_lm.hpp"
 
 namespace tokprob {
+
+// The model_types the registry loads, per kind of model, sorted (README.md lists the same).
+struct SupportedModelTypes {
+  std::vector<std::string> causal, encoder, seq2seq;
+};
+SupportedModelTypes supported_model_types();
 
 // Checks that `dir` is a model folder and reads its config.json.
 Config read_model_config(const std::filesystem::path& dir);

@@ -23,6 +23,8 @@ std::string render_or_refuse(const ChatTemplate& chat_template, const std::strin
                              const ChatRendering& how) {
   try {
     return chat_template.render_json(messages_json, how.add_generation_prompt, how.variables_json);
+  } catch (const OptionError& e) {
+    usage_error("field '" + e.field() + "' " + e.requirement());
   } catch (const Error& e) {
     usage_error(std::string("field 'messages': ") + e.what());
   }

@@ -81,7 +81,7 @@ std::vector<Seq2SeqResult> seq2seq_step_distributions(const Seq2SeqLM& model, co
   if (options.target) {
     // Teacher forcing: the decoder reads the start token and the target shifted right, and every
     // row's distribution scores the next target token; one pass for all texts.
-    const auto target_ids = tokenizer.encode(*options.target, /*add_special_tokens=*/true).ids;
+    const auto target_ids = tokenizer.encode_target(*options.target, /*add_special_tokens=*/true).ids;
     if (target_ids.empty()) usage_error("target " + quoted_excerpt(*options.target) + " has no tokens");
     check_in_vocabulary(target_ids, V, "target " + quoted_excerpt(*options.target));
     std::vector<int32_t> decoder_input = {info.decoder_start_token_id};

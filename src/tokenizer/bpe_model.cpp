@@ -12,11 +12,6 @@ namespace {
 
 uint64_t pair_key(int32_t a, int32_t b) { return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b); }
 
-struct Merge {
-  int32_t rank = 0;
-  int32_t new_id = 0;
-};
-
 struct Symbol {
   int32_t id;
   int prev, next;
@@ -34,24 +29,25 @@ class BpeModel : public Model {
            const std::string& where)
       : vocab_(std::move(vocab)), o_(o) {
     merges_.reserve(merges.size());
-    const size_t prefix_len = o_.continuing_subword_prefix.size();
-    for (size_t rank = 0; rank < merges.size(); ++rank) {
-      const auto& [a, b] = merges[rank];
-      const auto ia = vocab_.find(a), ib = vocab_.find(b);
-      if (!ia || !ib) fail(where + ": merge \"" + a + " " + b + "\" uses a token missing from the vocabulary");
-      std::string merged = a;
-      merged += prefix_len && b.compare(0, prefix_len, o_.continuing_subword_prefix) == 0 ? b.substr(prefix_len) : b;
-      const auto im = vocab_.find(merged);
-      if (!im) fail(where + ": merge \"" + a + " " + b + "\" makes a token missing from the vocabulary");
-      merges_.emplace(pair_key(*ia, *ib), Merge{static_cast<int32_t>(rank), *im});
-    }
-    if (o_.unk_token && !vocab_.find(*o_.unk_token)) {
-      // `tokenizers` only complains when an unknown token is actually needed; so do we.
-    }
+    resolve(merges, where);
+  }
+
+  BpeModel(Vocab vocab, BpeMergeTable merges, const BpeOptions& o, const std::string& where)
+      : vocab_(std::move(vocab)), o_(o), merges_(std::move(merges)) {
+    // merge_all() looks the ids it makes up in the vocabulary.
+    for (size_t i = 0; i < merges_.raw_keys().size(); ++i)
+      if (merges_.raw_keys()[i] != ~uint64_t{0} && !vocab_.token(merges_.raw_values()[i].new_id))
+        fail(where + ": a merge makes an id missing from the vocabulary");
   }
 
   const Vocab& vocab() const override { return vocab_; }
   bool is_bpe() const override { return true; }
+  std::optional<ModelTables> tables() const override {
+    ModelTables t;
+    t.vocab = vocab_;
+    t.merge_table = merges_;
+    return t;
+  }
 
   std::vector<ModelToken> tokenize(const std::string& piece) const override {
     std::vector<ModelToken> out;
@@ -76,6 +72,21 @@ class BpeModel : public Model {
 
  private:
   static constexpr size_t kCacheCapacity = 10000;
+
+  void resolve(const std::vector<std::pair<std::string, std::string>>& merges, const std::string& where) {
+    const size_t prefix_len = o_.continuing_subword_prefix.size();
+    for (size_t rank = 0; rank < merges.size(); ++rank) {
+      const auto& [a, b] = merges[rank];
+      const auto ia = vocab_.find(a), ib = vocab_.find(b);
+      if (!ia || !ib) fail(where + ": merge \"" + a + " " + b + "\" uses a token missing from the vocabulary");
+      std::string merged = a;
+      merged += prefix_len && b.compare(0, prefix_len, o_.continuing_subword_prefix) == 0 ? b.substr(prefix_len) : b;
+      const auto im = vocab_.find(merged);
+      if (!im) fail(where + ": merge \"" + a + " " + b + "\" makes a token missing from the vocabulary");
+      merges_.emplace(pair_key(*ia, *ib), BpeMerge{static_cast<int32_t>(rank), *im});
+    }
+    // `tokenizers` only complains about a missing unknown token when one is needed; so do we.
+  }
   static constexpr size_t kCacheWordBytes = 256;
 
   std::vector<CachedToken> merge_word(const std::string& w) const {
@@ -145,16 +156,16 @@ class BpeModel : public Model {
       bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
     };
     std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
-    auto lookup = [&](int32_t a, int32_t b) -> const Merge* { return merges_.find(pair_key(a, b)); };
+    auto lookup = [&](int32_t a, int32_t b) -> const BpeMerge* { return merges_.find(pair_key(a, b)); };
     for (size_t k = 0; k + 1 < symbols.size(); ++k)
-      if (const Merge* m = lookup(symbols[k].id, symbols[k + 1].id)) queue.push({m->rank, static_cast<int>(k), m->new_id});
+      if (const BpeMerge* m = lookup(symbols[k].id, symbols[k + 1].id)) queue.push({m->rank, static_cast<int>(k), m->new_id});
     while (!queue.empty()) {
       const Candidate top = queue.top();
       queue.pop();
       Symbol& cur = symbols[static_cast<size_t>(top.pos)];
       if (cur.len == 0 || cur.next == -1) continue;
       Symbol& right = symbols[static_cast<size_t>(cur.next)];
-      const Merge* m = lookup(cur.id, right.id);
+      const BpeMerge* m = lookup(cur.id, right.id);
       if (!m || m->new_id != top.new_id) continue;  // a stale entry
       cur.id = top.new_id;
       cur.len += right.len;
@@ -162,17 +173,17 @@ class BpeModel : public Model {
       cur.next = right.next;
       if (cur.next != -1) symbols[static_cast<size_t>(cur.next)].prev = top.pos;
       if (cur.prev >= 0)
-        if (const Merge* pm = lookup(symbols[static_cast<size_t>(cur.prev)].id, cur.id))
+        if (const BpeMerge* pm = lookup(symbols[static_cast<size_t>(cur.prev)].id, cur.id))
           queue.push({pm->rank, cur.prev, pm->new_id});
       if (cur.next != -1)
-        if (const Merge* nm = lookup(cur.id, symbols[static_cast<size_t>(cur.next)].id))
+        if (const BpeMerge* nm = lookup(cur.id, symbols[static_cast<size_t>(cur.next)].id))
           queue.push({nm->rank, top.pos, nm->new_id});
     }
   }
 
   Vocab vocab_;
   BpeOptions o_;
-  U64Map<Merge> merges_;
+  BpeMergeTable merges_;
   mutable std::mutex cache_mutex_;
   mutable std::unordered_map<std::string, std::vector<CachedToken>> cache_;
 };
@@ -182,6 +193,10 @@ class BpeModel : public Model {
 std::unique_ptr<Model> make_bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges,
                                 const BpeOptions& options, const std::string& where) {
   return std::make_unique<BpeModel>(std::move(vocab), merges, options, where);
+}
+
+std::unique_ptr<Model> make_bpe(Vocab vocab, BpeMergeTable merges, const BpeOptions& options, const std::string& where) {
+  return std::make_unique<BpeModel>(std::move(vocab), std::move(merges), options, where);
 }
 
 }  // namespace tokprob::tok

@@ -6,7 +6,9 @@
 
 #include "tokenizer/deberta_spm.hpp"
 #include "tokenizer/json_fields.hpp"
+#include "tokenizer/marian_spm.hpp"
 #include "tokenizer/sentencepiece_model.hpp"
+#include "tokenizer/tiktoken_file.hpp"
 #include "tokenizer/pipeline.hpp"
 #include "tokenizer/tokenizer_json_reader.hpp"
 #include "tokprob/error.hpp"
@@ -291,6 +293,10 @@ static std::unique_ptr<Pipeline> load_legacy_files_unguarded(const fs::path& dir
 
 std::unique_ptr<Pipeline> load_legacy_files(const fs::path& dir, const TokenizerOptions& options) {
   try {
+    if (is_marian_folder(dir)) return load_marian(dir, options);
+    if (auto tiktoken = tiktoken_file_of(dir))
+      return load_tokenizer_document(tiktoken_document(*tiktoken, read_optional_json(dir / "tokenizer_config.json")),
+                                     tiktoken->string(), dir, options);
     // DeBERTa-v2/v3 ship spm.model, which only their tokenizer class reads.
     if (file_exists(dir / "spm.model") && !file_exists(dir / "vocab.txt") && !file_exists(dir / "spiece.model") &&
         !file_exists(dir / "tokenizer.model") && !(file_exists(dir / "vocab.json") && file_exists(dir / "merges.txt")))

@@ -16,6 +16,11 @@ class WordLevelModel : public Model {
  public:
   WordLevelModel(Vocab vocab, std::string unk) : vocab_(std::move(vocab)), unk_(std::move(unk)) {}
   const Vocab& vocab() const override { return vocab_; }
+  std::optional<ModelTables> tables() const override {
+    ModelTables t;
+    t.vocab = vocab_;
+    return t;
+  }
   std::vector<ModelToken> tokenize(const std::string& piece) const override {
     if (auto id = vocab_.find(piece)) return {ModelToken{*id, piece, 0, piece.size()}};
     auto unk = vocab_.find(unk_);
@@ -53,8 +58,8 @@ std::unique_ptr<Model> make_model(const json& j, const std::string& where, Model
   const bool has_vocab = tables.vocab || tables.scored || j.contains("vocab");
   if (type.empty()) {
     const auto vocab = j.find("vocab");
-    if (tables.scored || (vocab != j.end() && vocab->is_array())) type = "Unigram";
-    else if (tables.merges || j.contains("merges")) type = "BPE";
+    if (tables.scored || tables.scores || (vocab != j.end() && vocab->is_array())) type = "Unigram";
+    else if (tables.merges || tables.merge_table || j.contains("merges")) type = "BPE";
     else if (j.contains("max_input_chars_per_word") || j.contains("continuing_subword_prefix")) type = "WordPiece";
     else if (has_vocab) type = "WordLevel";
     else fail(where + ": cannot tell the model type (no \"type\", no vocabulary)");
@@ -66,7 +71,15 @@ std::unique_ptr<Model> make_model(const json& j, const std::string& where, Model
   };
   try {
     if (type == "BPE") {
+      BpeOptions o;
+      if (j.contains("unk_token") && j["unk_token"].is_string()) o.unk_token = j["unk_token"].get<std::string>();
+      o.continuing_subword_prefix = json_string(j, "continuing_subword_prefix", "");
+      o.end_of_word_suffix = json_string(j, "end_of_word_suffix", "");
+      o.fuse_unk = json_bool(j, "fuse_unk", false);
+      o.byte_fallback = json_bool(j, "byte_fallback", false);
+      o.ignore_merges = json_bool(j, "ignore_merges", false);
       Vocab vocab = take_vocab();
+      if (tables.merge_table) return make_bpe(std::move(vocab), std::move(*tables.merge_table), o, where);
       std::vector<std::pair<std::string, std::string>> merges;
       if (tables.merges) merges = std::move(*tables.merges);
       const json no_merges = json::array();
@@ -85,13 +98,6 @@ std::unique_ptr<Model> make_model(const json& j, const std::string& where, Model
           fail(where + ": a merge must be \"a b\" or [\"a\", \"b\"]");
         }
       }
-      BpeOptions o;
-      if (j.contains("unk_token") && j["unk_token"].is_string()) o.unk_token = j["unk_token"].get<std::string>();
-      o.continuing_subword_prefix = json_string(j, "continuing_subword_prefix", "");
-      o.end_of_word_suffix = json_string(j, "end_of_word_suffix", "");
-      o.fuse_unk = json_bool(j, "fuse_unk", false);
-      o.byte_fallback = json_bool(j, "byte_fallback", false);
-      o.ignore_merges = json_bool(j, "ignore_merges", false);
       return make_bpe(std::move(vocab), merges, o, where);
     }
     if (type == "WordPiece") {
@@ -102,6 +108,11 @@ std::unique_ptr<Model> make_model(const json& j, const std::string& where, Model
     if (type == "WordLevel")
       return std::make_unique<WordLevelModel>(take_vocab(), json_string(j, "unk_token", "<unk>"));
     if (type == "Unigram") {
+      std::optional<int32_t> unk_id;
+      if (j.contains("unk_id") && j["unk_id"].is_number_integer()) unk_id = j["unk_id"].get<int32_t>();
+      if (tables.scores && tables.vocab)
+        return make_unigram(std::move(*tables.vocab), std::move(*tables.scores), unk_id, json_bool(j, "byte_fallback", false),
+                            where);
       std::vector<std::pair<std::string, double>> pieces;
       if (tables.scored) pieces = std::move(*tables.scored);
       const json no_pieces = json::array();
@@ -113,8 +124,6 @@ std::unique_ptr<Model> make_model(const json& j, const std::string& where, Model
           fail(where + ": Unigram vocab entries must be [piece, score]");
         pieces.emplace_back(e[0].get<std::string>(), e[1].get<double>());
       }
-      std::optional<int32_t> unk_id;
-      if (j.contains("unk_id") && j["unk_id"].is_number_integer()) unk_id = j["unk_id"].get<int32_t>();
       return make_unigram(std::move(pieces), unk_id, json_bool(j, "byte_fallback", false), where);
     }
   } catch (const json::exception& e) {

@@ -32,6 +32,9 @@ struct Pipeline {
   bool bpe_model = false;
   // TokenizerOptions::add_special_tokens: false turns special tokens off in every encode.
   bool add_special_tokens = true;
+  // The pipeline of labels (tokenizer(text_target=...)) and of the ids decoded, where it differs
+  // from this one (Marian's target.spm); null: this one.
+  std::shared_ptr<const Pipeline> target;
 
   Encoding encode_one(std::string_view text) const;
   std::optional<int32_t> token_to_id(std::string_view token) const;

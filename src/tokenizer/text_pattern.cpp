@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tokenizer/regex_classes.hpp"
 #include "tokprob/error.hpp"
 
 namespace tokprob::tok {
@@ -50,9 +51,20 @@ TextPattern TextPattern::literal(std::string text) {
 TextPattern TextPattern::regex(const std::string& pattern) {
   int err = 0;
   PCRE2_SIZE err_offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+  const std::string spelled = with_reference_classes(pattern);
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(spelled.data()), spelled.size(),
                                    PCRE2_UTF | PCRE2_UCP, &err, &err_offset, nullptr);
   if (!code) {
+    // The message names an offset in the pattern as written, when that one fails too.
+    int written_err = 0;
+    PCRE2_SIZE written_offset = 0;
+    if (pcre2_code* as_written = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                               PCRE2_UTF | PCRE2_UCP, &written_err, &written_offset, nullptr)) {
+      pcre2_code_free(as_written);
+    } else {
+      err = written_err;
+      err_offset = written_offset;
+    }
     PCRE2_UCHAR msg[256];
     pcre2_get_error_message(err, msg, sizeof msg);
     fail("regular expression '" + pattern + "' does not compile at offset " +

@@ -1,6 +1,6 @@
 // The patterns tokenizer.json uses in Split, Replace and the decoders: either a literal string
 // ({"String": ...}) or a regular expression ({"Regex": ...}, Oniguruma syntax in `tokenizers`,
-// run here with PCRE2 in UTF + UCP mode, which agrees on the patterns models ship).
+// run here with PCRE2 in UTF + UCP mode, with the reference's character classes: regex_classes.hpp).
 #pragma once
 
 #include <memory>

@@ -29,7 +29,7 @@ Tokenizer Tokenizer::from_folder(const std::filesystem::path& dir, const Tokeniz
 
 bool Tokenizer::folder_has_tokenizer(const std::filesystem::path& dir) {
   std::error_code ec;
-  for (const char* f : {"tokenizer.json", "vocab.txt", "spiece.model", "tokenizer.model", "spm.model"})
+  for (const char* f : {"tokenizer.json", "vocab.txt", "spiece.model", "tokenizer.model", "spm.model", "tiktoken.model", "source.spm"})
     if (std::filesystem::exists(dir / f, ec)) return true;
   return std::filesystem::exists(dir / "vocab.json", ec) && std::filesystem::exists(dir / "merges.txt", ec);
 }
@@ -117,6 +117,15 @@ Encoding Tokenizer::encode(std::string_view text, bool add_special_tokens) const
   return tok::merge_encodings(parts);
 }
 
+Encoding Tokenizer::encode_target(std::string_view text, bool add_special_tokens) const {
+  if (!impl_->target) return encode(text, add_special_tokens);
+  const tok::Pipeline& t = *impl_->target;
+  std::vector<Encoding> parts;
+  parts.push_back(t.encode_one(text));
+  if (t.post_processor) t.post_processor->process(parts, add_special_tokens && t.add_special_tokens);
+  return tok::merge_encodings(parts);
+}
+
 Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second, bool add_special_tokens) const {
   std::vector<Encoding> parts;
   parts.push_back(impl_->encode_one(first));
@@ -129,17 +138,23 @@ Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second,
   return tok::merge_encodings(parts);
 }
 
+namespace {
+// The pipeline whose vocabulary and decoder read output ids.
+const tok::Pipeline& output_side(const tok::Pipeline& p) { return p.target ? *p.target : p; }
+}  // namespace
+
 std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special_tokens) const {
+  const tok::Pipeline& out = output_side(*impl_);
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (int32_t id : ids) {
-    if (skip_special_tokens && impl_->added.is_special(id)) continue;
+    if (skip_special_tokens && out.added.is_special(id)) continue;
     // Ids outside the vocabulary are dropped, as `tokenizers` does.
-    if (const std::string* t = impl_->id_to_token(id)) tokens.push_back(*t);
+    if (const std::string* t = out.id_to_token(id)) tokens.push_back(*t);
   }
   std::string text;
-  if (impl_->decoder) {
-    impl_->decoder->decode_chain(tokens, false);
+  if (out.decoder) {
+    out.decoder->decode_chain(tokens, false);
     for (const auto& t : tokens) text += t;
   } else {
     for (size_t i = 0; i < tokens.size(); ++i) {
@@ -147,22 +162,23 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special_to
       text += tokens[i];
     }
   }
-  if (impl_->clean_up_tokenization_spaces) text = tok::clean_up_tokenization(std::move(text));
+  if (out.clean_up_tokenization_spaces) text = tok::clean_up_tokenization(std::move(text));
   return text;
 }
 
 std::string Tokenizer::id_to_token(int32_t id) const {
-  if (const std::string* t = impl_->id_to_token(id)) return *t;
+  if (const std::string* t = output_side(*impl_).id_to_token(id)) return *t;
   fail("token id " + std::to_string(id) + " is outside the vocabulary (size " + std::to_string(vocab_size()) + ")");
 }
 
 std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const { return impl_->token_to_id(token); }
 
 std::string Tokenizer::token_text(int32_t id) const {
-  if (const auto* t = impl_->added.by_id(id); t && t->special) return t->content;
+  const tok::Pipeline& out = output_side(*impl_);
+  if (const auto* t = out.added.by_id(id); t && t->special) return t->content;
   std::vector<std::string> tokens{id_to_token(id)};
-  if (!impl_->decoder) return tokens.front();
-  impl_->decoder->decode_chain(tokens, true);
+  if (!out.decoder) return tokens.front();
+  out.decoder->decode_chain(tokens, true);
   std::string text;
   for (const auto& t : tokens) text += t;
   return text;

@@ -4,6 +4,7 @@
 #include "tokenizer/json_fields.hpp"
 #include "tokenizer/pipeline.hpp"
 #include "tokenizer/prefix_space_option.hpp"
+#include "tokenizer/tokenizer_cache.hpp"
 #include "tokenizer/tokenizer_json_reader.hpp"
 #include "tokenizer/vocab.hpp"
 #include "tokprob/error.hpp"
@@ -17,7 +18,15 @@ namespace {
 std::unique_ptr<Pipeline> load_tokenizer_json_unguarded(const std::filesystem::path& file,
                                                         const TokenizerOptions& options) {
   const std::string where = file.string();
-  return load_tokenizer_document(read_tokenizer_json(read_file(where), where), where, file.parent_path(), options);
+  if (options.cache_dir.empty())
+    return load_tokenizer_document(read_tokenizer_json(read_file(where), where), where, file.parent_path(), options);
+  if (auto cached = read_cached_tokenizer(options.cache_dir, file))
+    return load_tokenizer_document(std::move(*cached), where, file.parent_path(), options);
+  TokenizerJsonDocument doc = read_tokenizer_json(read_file(where), where);
+  const nlohmann::json rest = doc.rest;  // as read: the options apply at every load
+  auto pipeline = load_tokenizer_document(std::move(doc), where, file.parent_path(), options);
+  write_cached_tokenizer(options.cache_dir, file, rest, *pipeline->model);
+  return pipeline;
 }
 
 }  // namespace

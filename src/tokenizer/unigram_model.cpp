@@ -25,11 +25,29 @@ class UnigramModel : public Model {
       scores_.push_back(pieces[id].second);
       vocab_.add(std::move(pieces[id].first), static_cast<int32_t>(id));
     }
-    if (unk_id_ && (*unk_id_ < 0 || static_cast<size_t>(*unk_id_) >= scores_.size()))
-      fail(where + ": Unigram unk_id " + std::to_string(*unk_id_) + " is outside the vocabulary");
+    check_unk_id(where);
+  }
+
+  UnigramModel(Vocab vocab, std::vector<double> scores, std::optional<int32_t> unk_id, bool byte_fallback,
+               const std::string& where)
+      : vocab_(std::move(vocab)), scores_(std::move(scores)), unk_id_(unk_id), byte_fallback_(byte_fallback) {
+    // Every id the vocabulary finds indexes scores_.
+    if (vocab_.raw_tokens().size() > scores_.size()) fail(where + ": Unigram scores do not cover the vocabulary");
+    min_score_ = std::numeric_limits<double>::max();
+    for (double score : scores_) min_score_ = std::min(min_score_, score);
+    // A piece given twice is in the vocabulary once, under its last id: the same lengths.
+    for (size_t id = 0; id < vocab_.raw_tokens().size(); ++id)
+      if (vocab_.token(static_cast<int32_t>(id))) max_piece_bytes_ = std::max(max_piece_bytes_, vocab_.raw_tokens()[id].size());
+    check_unk_id(where);
   }
 
   const Vocab& vocab() const override { return vocab_; }
+  std::optional<ModelTables> tables() const override {
+    ModelTables t;
+    t.vocab = vocab_;
+    t.scores = scores_;
+    return t;
+  }
 
   std::vector<ModelToken> tokenize(const std::string& piece) const override {
     std::vector<ModelToken> out;
@@ -62,6 +80,11 @@ class UnigramModel : public Model {
   }
 
  private:
+  void check_unk_id(const std::string& where) const {
+    if (unk_id_ && (*unk_id_ < 0 || static_cast<size_t>(*unk_id_) >= scores_.size()))
+      fail(where + ": Unigram unk_id " + std::to_string(*unk_id_) + " is outside the vocabulary");
+  }
+
   // SentencePiece's optimized Viterbi (as `tokenizers` ports it): best path by total score,
   // first-found wins on ties, one unknown code point at a time where no piece starts, runs of
   // unknowns fused into one.
@@ -142,6 +165,11 @@ class UnigramModel : public Model {
 std::unique_ptr<Model> make_unigram(std::vector<std::pair<std::string, double>> pieces, std::optional<int32_t> unk_id,
                                     bool byte_fallback, const std::string& where) {
   return std::make_unique<UnigramModel>(std::move(pieces), unk_id, byte_fallback, where);
+}
+
+std::unique_ptr<Model> make_unigram(Vocab vocab, std::vector<double> scores, std::optional<int32_t> unk_id,
+                                    bool byte_fallback, const std::string& where) {
+  return std::make_unique<UnigramModel>(std::move(vocab), std::move(scores), unk_id, byte_fallback, where);
 }
 
 }  // namespace tokprob::tok

@@ -101,4 +101,30 @@ std::optional<int32_t> Vocab::find(std::string_view token) const {
   return s != 0 ? std::optional<int32_t>(static_cast<int32_t>((s & 0xFFFFFFFFu) - 1)) : std::nullopt;
 }
 
+bool Vocab::assign_raw(std::vector<std::string> tokens, std::vector<uint8_t> present, std::vector<uint64_t> slots) {
+  if (tokens.size() != present.size() || tokens.size() > static_cast<size_t>(kMaxVocabId)) return false;
+  if (!slots.empty() && (slots.size() < 16 || (slots.size() & (slots.size() - 1)) != 0)) return false;
+  size_t count = 0;
+  for (uint8_t p : present) {
+    if (p > 1) return false;
+    count += p;
+  }
+  // Each present id in exactly one slot, and no slot naming an absent id.
+  std::vector<uint8_t> seen(tokens.size(), 0);
+  size_t taken = 0;
+  for (uint64_t s : slots) {
+    if (s == 0) continue;
+    const uint64_t id = (s & 0xFFFFFFFFu) - 1;
+    if (id >= tokens.size() || !present[id] || seen[id]) return false;
+    seen[id] = 1;
+    ++taken;
+  }
+  if (taken != count || (count > 0 && count * 2 > slots.size())) return false;
+  tokens_ = std::move(tokens);
+  present_ = std::move(present);
+  slots_ = std::move(slots);
+  count_ = count;
+  return true;
+}
+
 }  // namespace tokprob::tok

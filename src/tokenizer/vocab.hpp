@@ -28,6 +28,17 @@ class Vocab {
   }
   size_t size() const { return count_; }
 
+  // The tables as they are, for a tokenizer cache file (tokenizer_cache.cpp): the tokens by id
+  // (ids not present hold stale or empty strings), which ids are present, and the slots.
+  const std::vector<std::string>& raw_tokens() const { return tokens_; }
+  const std::vector<uint8_t>& raw_present() const { return present_; }
+  const std::vector<uint64_t>& raw_slots() const { return slots_; }
+  // The tables back; false (and the vocabulary unchanged) when they are not tables that add()
+  // could have built: sizes, ids, a free slot for every probe to end at. Each slot's hash is not
+  // checked (the cache file's checksum covers damage; only a wrong answer could follow, never a
+  // read out of bounds or an endless probe).
+  bool assign_raw(std::vector<std::string> tokens, std::vector<uint8_t> present, std::vector<uint64_t> slots);
+
  private:
   void grow();
   size_t slot_of(std::string_view token, uint32_t hash) const;  // where `token` is, or the empty slot it would take
@@ -66,6 +77,23 @@ class U64Map {
     if (keys_.empty()) return nullptr;
     const size_t i = index(key);
     return keys_[i] == key ? &values_[i] : nullptr;
+  }
+
+  // The table as it is, for a tokenizer cache file, and back: false (the map unchanged) unless the
+  // capacity is a power of two and at most half the slots are taken, as emplace() keeps it (every
+  // probe then ends).
+  const std::vector<uint64_t>& raw_keys() const { return keys_; }
+  const std::vector<V>& raw_values() const { return values_; }
+  bool assign_raw(std::vector<uint64_t> keys, std::vector<V> values) {
+    if (keys.size() != values.size() || (!keys.empty() && (keys.size() < 16 || (keys.size() & (keys.size() - 1)) != 0)))
+      return false;
+    size_t taken = 0;
+    for (uint64_t k : keys) taken += k != kEmpty;
+    if (taken * 2 > keys.size()) return false;
+    keys_ = std::move(keys);
+    values_ = std::move(values);
+    size_ = taken;
+    return true;
   }
 
  private:

@@ -16,6 +16,11 @@ class WordPieceModel : public Model {
   }
 
   const Vocab& vocab() const override { return vocab_; }
+  std::optional<ModelTables> tables() const override {
+    ModelTables t;
+    t.vocab = vocab_;
+    return t;
+  }
 
   // Greedy longest match first; a piece with any unmatched rest is one unknown token.
   std::vector<ModelToken> tokenize(const std::string& piece) const override {

@@ -88,6 +88,28 @@ TEST(ChatCommand, ScoreReplyScoresOnlyTheReplysTokens) {
   EXPECT_EQ(r["text"], "I am fine, thanks");
 }
 
+// A --messages file in OpenAI's shape, content as a list of parts: this template prints content as
+// a string, so it gets the texts joined with "\n"; a part other than text is refused by name.
+TEST(ChatCommand, MessagesWithTextContentPartsAreReadAsTheirTexts) {
+  TOKPROB_REQUIRE_FIXTURE("llama-tiny");
+  const std::string m = chat_model("parts", kTemplate).string();
+  const fs::path messages = fs::path(m) / "parts.json";
+  std::ofstream(messages) << R"({"messages": [{"role": "system", "content": [{"type": "text", "text": "Be"},)"
+                          << R"( {"type": "text", "text": "brief."}]}]})";
+  const auto plain = run_ok({"next", "-m", m, "--format", "json", "--no-special-tokens",
+                             "<|system|>Be\nbrief.<|user|>Hello there<|assistant|>"});
+  const auto chat = run_ok({"next", "-m", m, "--format", "json", "--messages", messages.string(), "Hello there"});
+  EXPECT_EQ(json_lines(chat.out), json_lines(plain.out));
+
+  const fs::path image = fs::path(m) / "image.json";
+  std::ofstream(image) << R"([{"role": "user", "content": "Hi"}, {"role": "user", "content": [)"
+                       << R"({"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]}])";
+  auto r = run_tokprob({"next", "-m", m, "--system", "S", "--messages", image.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "tokprob: --messages: " + image.string() +
+                       ": messages[1].content[0].type must be \"text\" (not \"image_url\"): tokprob reads text content only\n");
+}
+
 TEST(ChatCommand, BadInputIsOneClearError) {
   TOKPROB_REQUIRE_FIXTURE("llama-tiny");
   const std::string refusing =

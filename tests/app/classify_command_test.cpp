@@ -5,7 +5,7 @@
 #include <cmath>
 #include <map>
 
-#include "cli_runner.hpp"
+#include "app/golden_cases_run.hpp"
 #include "models/model_folder_copy.hpp"
 
 namespace tokprob::testing {
@@ -15,11 +15,7 @@ TEST(ClassifyCommand, JsonMatchesPipeline) {
   TOKPROB_REQUIRE_FIXTURE("distilbert-tiny-sst2");
   const auto dir = (fixtures_dir() / "distilbert-tiny-sst2").string();
   const auto golden = load_json(fixtures_dir() / "distilbert-tiny-sst2" / "golden.json");
-  std::vector<std::string> args = {"classify", "-m", dir, "--format", "json"};
-  for (const auto& c : golden["classify"]) args.push_back(c["text"].get<std::string>());
-  const auto r = run_tokprob(args);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto lines = json_lines(r.out);
+  const auto lines = json_lines_over_cases({"classify", "-m", dir, "--format", "json"}, golden["classify"]);
   ASSERT_EQ(lines.size(), golden["classify"].size());
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& g = golden["classify"][i];

@@ -2,7 +2,7 @@
 // (fill_mask[]: text, input_ids, mask_position, pipeline_top10).
 #include <gtest/gtest.h>
 
-#include "cli_runner.hpp"
+#include "app/golden_cases_run.hpp"
 
 namespace tokprob::testing {
 namespace {
@@ -11,11 +11,7 @@ TEST(FillMaskCommand, JsonMatchesPipelineTop10) {
   TOKPROB_REQUIRE_FIXTURE("bert-tiny-mlm");
   const auto dir = (fixtures_dir() / "bert-tiny-mlm").string();
   const auto golden = load_json(fixtures_dir() / "bert-tiny-mlm" / "golden.json");
-  std::vector<std::string> args = {"fill-mask", "-m", dir, "--format", "json", "-k", "10"};
-  for (const auto& f : golden["fill_mask"]) args.push_back(f["text"].get<std::string>());
-  const auto r = run_tokprob(args);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto lines = json_lines(r.out);
+  const auto lines = json_lines_over_cases({"fill-mask", "-m", dir, "--format", "json", "-k", "10"}, golden["fill_mask"]);
   ASSERT_EQ(lines.size(), golden["fill_mask"].size());
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& g = golden["fill_mask"][i];

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "cli_runner.hpp"
+#include "app/golden_cases_run.hpp"
 
 namespace tokprob::testing {
 namespace {
@@ -12,11 +12,7 @@ TEST(NextCommand, JsonMatchesGoldenTop10) {
   TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
   const auto dir = (fixtures_dir() / "gpt2-tiny").string();
   const auto golden = load_json(fixtures_dir() / "gpt2-tiny" / "golden.json");
-  std::vector<std::string> args = {"next", "-m", dir, "--format", "json"};
-  for (const auto& p : golden["prompts"]) args.push_back(p["text"].get<std::string>());
-  const auto r = run_tokprob(args);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto lines = json_lines(r.out);
+  const auto lines = json_lines_over_cases({"next", "-m", dir, "--format", "json"}, golden["prompts"]);
   ASSERT_EQ(lines.size(), golden["prompts"].size());
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& g = golden["prompts"][i];

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "cli_runner.hpp"
+#include "app/golden_cases_run.hpp"
 #include "tasks/t5_golden_tolerance.hpp"
 
 namespace tokprob::testing {
@@ -20,11 +20,7 @@ double logprob_tolerance(const nlohmann::json& step) {
 TEST(Seq2SeqCommand, JsonMatchesGolden) {
   TOKPROB_REQUIRE_FIXTURE("t5-tiny");
   const auto golden = load_json(fixtures_dir() / "t5-tiny" / "golden.json");
-  std::vector<std::string> args = {"seq2seq", "-m", t5_dir(), "--format", "json"};
-  for (const auto& s : golden["seq2seq"]) args.push_back(s["text"]);
-  const auto r = run_tokprob(args);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto lines = json_lines(r.out);
+  const auto lines = json_lines_over_cases({"seq2seq", "-m", t5_dir(), "--format", "json"}, golden["seq2seq"]);
   ASSERT_EQ(lines.size(), golden["seq2seq"].size());
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& g = golden["seq2seq"][i];

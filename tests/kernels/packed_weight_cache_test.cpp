@@ -200,7 +200,7 @@ TEST_F(PackedWeightCacheTest, LeastRecentlyUsedFilesBeyondTheCapAreRemoved) {
   const fs::path unrelated = cache_dir_ / "notes.txt";
   for (const auto& p : {old_file, partial, unrelated}) {
     std::ofstream(p) << "x";
-    fs::resize_file(p, PackedWeightCache::kMaxBytes);
+    fs::resize_file(p, kMaxCacheBytes);
     fs::last_write_time(p, fs::file_time_type::clock::now() - std::chrono::hours(48));
   }
   auto c = cache(WeightFormat::bf16);

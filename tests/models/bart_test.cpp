@@ -36,8 +36,10 @@ class TinyBart {
     add("final_logits_bias", {1, V});
     for (const std::string stack : {"encoder", "decoder"}) {
       const std::string p = "model." + stack + ".";
-      add(p + "embed_positions.weight", {P + 2, D});
-      norm(p + "layernorm_embedding");
+      if (type != "marian") {  // Marian's positions are a fixed table, and it has no embedding norm
+        add(p + "embed_positions.weight", {P + 2, D});
+        norm(p + "layernorm_embedding");
+      }
       if (type == "mbart") norm(p + "layer_norm");
       const std::string l = p + "layers.0.";
       std::vector<std::string> blocks = {"self_attn"};
@@ -55,6 +57,7 @@ class TinyBart {
 
   nlohmann::json& config() { return config_; }
   void drop(const std::string& name) { tensors_.erase(name); }
+  void add(const std::string& name, std::vector<int64_t> shape) { tensors_[name] = std::move(shape); }
 
   std::unique_ptr<Seq2SeqLM> load() const {
     std::ofstream(dir_ / "config.json") << config_.dump();
@@ -80,7 +83,6 @@ class TinyBart {
   }
 
  private:
-  void add(const std::string& name, std::vector<int64_t> shape) { tensors_[name] = std::move(shape); }
   void norm(const std::string& p) {
     add(p + ".weight", {D});
     add(p + ".bias", {D});
@@ -152,6 +154,70 @@ TEST(Bart, PositionsLimitNamesItsKeyAndMissingTensorsAreNamed) {
   mbart.drop("model.decoder.layer_norm.weight");
   const std::string missing = error_of([&] { mbart.load(); });
   EXPECT_NE(missing.find("model.decoder.layer_norm.weight"), std::string::npos) << missing;
+}
+
+// Marian: pad as the decoder start, MarianConfig's defaults for absent ids, and positions 0..P-1
+// of its own table (BART's learned table has P + 2 rows; Marian's needs none stored).
+TEST(Marian, ServedAsSeq2SeqWithPadStartAndItsOwnPositions) {
+  TinyBart folder("marian");
+  folder.config()["architectures"] = {"MarianMTModel"};
+  folder.config()["decoder_start_token_id"] = 7;
+  folder.config()["pad_token_id"] = 7;
+  folder.config().erase("forced_eos_token_id");
+  folder.config().erase("eos_token_id");
+  const auto model = folder.load();
+  EXPECT_EQ(model->info().decoder_start_token_id, 7);
+  EXPECT_EQ(model->info().eos_token_id, 0);         // MarianConfig's default
+  EXPECT_EQ(model->info().forced_eos_token_id, 0);  // likewise
+  const std::vector<std::vector<int32_t>> longest = {std::vector<int32_t>(P, 3)};
+  auto state = std::move(model->encode(longest).at(0));
+  const std::vector<int32_t> dec(P, 7);
+  std::vector<int64_t> rows(P);
+  for (int64_t i = 0; i < P; ++i) rows[i] = i;
+  DecodeChunk ch{state.get(), dec, rows};
+  for (float z : model->decode(std::span(&ch, 1))) EXPECT_TRUE(std::isfinite(z));
+  const std::vector<std::vector<int32_t>> too_long = {std::vector<int32_t>(P + 1, 3)};
+  const std::string e = error_of([&] { model->encode(too_long); });
+  EXPECT_NE(e.find("max_position_embeddings"), std::string::npos) << e;
+
+  folder.config().erase("decoder_start_token_id");  // MarianConfig's default, 58100, is not in this vocabulary
+  const std::string start = error_of([&] { folder.load(); });
+  EXPECT_NE(start.find("decoder_start_token_id 58100"), std::string::npos) << start;
+}
+
+// Without share_encoder_decoder_embeddings the decoder and its (tied) head have
+// decoder_vocab_size rows; source ids are checked against vocab_size, decoder ids against it.
+TEST(Marian, SeparateDecoderVocabulary) {
+  TinyBart folder("marian");
+  folder.config()["share_encoder_decoder_embeddings"] = false;
+  folder.config()["decoder_vocab_size"] = V + 3;
+  folder.drop("model.shared.weight");
+  folder.drop("final_logits_bias");
+  folder.add("final_logits_bias", {1, V + 3});
+  folder.add("model.encoder.embed_tokens.weight", {V, D});
+  folder.add("model.decoder.embed_tokens.weight", {V + 3, D});
+  const auto model = folder.load();
+  EXPECT_EQ(model->info().vocab_size, V + 3);
+  const std::vector<std::vector<int32_t>> outside = {{0, V + 1}};
+  const std::string e = error_of([&] { model->encode(outside); });
+  EXPECT_NE(e.find("vocab_size " + std::to_string(V)), std::string::npos) << e;
+  const std::vector<std::vector<int32_t>> src = {{0, 5, 2}};
+  auto state = std::move(model->encode(src).at(0));
+  const std::vector<int32_t> dec = {2, V + 2};
+  DecodeChunk ch{state.get(), dec, {0, 1}};
+  EXPECT_EQ(model->decode(std::span(&ch, 1)).size(), 2u * (V + 3));
+}
+
+TEST(Marian, SharedUntiedEmbeddingsOfAnotherDecoderVocabularyAreRefused) {
+  TinyBart folder("marian");
+  folder.config()["tie_word_embeddings"] = false;
+  folder.config()["decoder_vocab_size"] = V + 1;
+  folder.add("lm_head.weight", {V, D});
+  folder.add("model.encoder.embed_tokens.weight", {V, D});
+  folder.add("model.decoder.embed_tokens.weight", {V + 1, D});
+  const std::string e = error_of([&] { folder.load(); });
+  EXPECT_NE(e.find("decoder_vocab_size"), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
 }
 
 }  // namespace

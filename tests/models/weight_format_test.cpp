@@ -355,7 +355,10 @@ TEST(WeightFormats, DtypeFlagOnTheCommandLine) {
   const auto ok = run_tokprob({"next", "-m", dir, "--dtype", "int8", "--format", "json", "Hello world"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("\"top\""), std::string::npos) << ok.out;
-  EXPECT_EQ(std::distance(fs::directory_iterator(cache), fs::directory_iterator()), 1);
+  // One file of converted weights, and the parsed tokenizer beside it.
+  std::map<std::string, int> by_suffix;
+  for (const auto& e : fs::directory_iterator(cache)) ++by_suffix[e.path().extension().string()];
+  EXPECT_EQ(by_suffix, (std::map<std::string, int>{{".tpt", 1}, {".tpw", 1}}));
   const auto cached = run_tokprob({"next", "-m", dir, "--dtype", "int8", "--format", "json", "Hello world"});
   EXPECT_EQ(cached.exit_code, 0) << cached.err;
   EXPECT_EQ(cached.out, ok.out);

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(os.environ.get("TOKPROB_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+# The caches of converted weights and parsed tokenizers: a folder of this run's own, not the user's
+# (the tests load hundreds of temporary model folders, each a new cache entry).
+if "TOKPROB_WEIGHT_CACHE" not in os.environ:
+    os.environ["TOKPROB_WEIGHT_CACHE"] = tempfile.mkdtemp(prefix="tokprob-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["TOKPROB_WEIGHT_CACHE"], True)
 BINARY = Path(os.environ.get("TOKPROB_BINARY", ROOT / "build" / "tokprob"))
 
 

@@ -199,6 +199,26 @@ def test_the_system_message_reaches_the_prompt(client: Any, reference: tuple[Any
     assert len(prompt_ids(tok, CONVERSATION)) > len(prompt_ids(tok, user_only))
 
 
+def test_text_content_parts_are_read_as_their_texts(client: Any, reference: tuple[Any, Any]) -> None:
+    """OpenAI's content parts, as the client sends them: the Phi-3.5 template reads content as a
+    string, so the parts reach it as their texts joined by newlines (as vLLM's server gives them)."""
+    tok, model = reference
+    parts = [{"role": "system", "content": [{"type": "text", "text": "You are"}, {"type": "text", "text": "terse."}]},
+             {"role": "user", "content": [{"type": "text", "text": "Once upon a time"}]}]
+    joined = [{"role": "system", "content": "You are\nterse."}, {"role": "user", "content": "Once upon a time"}]
+    ids = prompt_ids(tok, joined)
+    completion = create(client, messages=parts, max_tokens=1, temperature=0, logprobs=True)
+    assert completion.usage.prompt_tokens == len(ids)
+    (entry,) = completion.choices[0].logprobs.content
+    assert entry.logprob == pytest.approx(log_softmax_rows(model, ids)[-1].max().item(), abs=1e-5)
+
+    openai = import_openai()
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    with pytest.raises(openai.BadRequestError) as refused:
+        create(client, messages=[CONVERSATION[0], {"role": "user", "content": [image]}], max_tokens=1)
+    assert "'messages[1].content[0].type'" in str(refused.value)
+
+
 def test_max_tokens_zero_is_an_empty_reply(client: Any) -> None:
     (choice,) = create(client, messages=CONVERSATION, max_tokens=0, logprobs=True).choices
     assert choice.message.content == ""

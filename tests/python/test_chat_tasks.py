@@ -84,3 +84,18 @@ def test_a_refused_conversation_is_an_error(folder: Path) -> None:
     lm = tokprob.load(str(folder))
     with pytest.raises(tokprob.Error, match="messages"):
         lm.chat_prompt([])
+
+
+def test_content_parts_are_read_as_their_texts(folder: Path, reference: tuple[Any, Any]) -> None:
+    """OpenAI's content parts: the Phi-3.5 template reads content as a string, so lm.chat* give it
+    the parts' texts joined by newlines; a part other than text is an Error naming it."""
+    tok, _ = reference
+    lm = tokprob.load(str(folder))
+    parts = [{"role": "user", "content": [{"type": "text", "text": "Once upon"}, {"type": "text", "text": "a time"}]}]
+    joined = [{"role": "user", "content": "Once upon\na time"}]
+    assert lm.chat_prompt(parts) == tok.apply_chat_template(joined, tokenize=False, add_generation_prompt=True)
+    ids = list(tok.apply_chat_template(joined, tokenize=True, return_dict=False, add_generation_prompt=True))
+    assert lm.chat_next(parts, k=1).input_ids == ids
+    audio = {"type": "input_audio", "input_audio": {"data": "", "format": "wav"}}
+    with pytest.raises(tokprob.Error, match=r"messages\[0\]\.content\[0\]\.type"):
+        lm.chat([{"role": "user", "content": [audio]}], max_new_tokens=1)

@@ -208,6 +208,75 @@ def test_template_renders_as_transformers(case_id: str, family: Path, source: st
         assert template.encode(our_tokenizer(folder), messages, add_generation_prompt) == expected_ids
 
 
+# OpenAI's content parts ([{"type": "text", "text": ...}, ...]). transformers hands the list to any
+# template as it is, and one that prints content writes the Python list (or fails on `+`); tokprob
+# reads parts as vLLM's OpenAI server does: a template that handles lists gets the list (and must
+# render as transformers renders it), any other gets the texts joined with "\n" (and must render as
+# transformers renders that string).
+PROBE_TEXTS = ("first part", "second part")
+
+
+@functools.cache
+def handles_content_lists(case_id: str, family: Path, source: str | None) -> bool:
+    """Whether the template renders a list of text parts as their texts, seen from transformers'
+    own rendering of one (independent of how tokprob decides it)."""
+    probe = [{"role": "user", "content": [{"type": "text", "text": t} for t in PROBE_TEXTS]}]
+    try:
+        text, _ = reference_render(case_id, family, source, probe, True)
+    except Exception:  # noqa: BLE001 - a template that fails on a list does not handle lists
+        return False
+    return all(t in text for t in PROBE_TEXTS) and "'type'" not in text
+
+
+def flattened(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**m, "content": "\n".join(p["text"] for p in m["content"])} if isinstance(m.get("content"), list) else m
+            for m in messages]
+
+
+@st.composite
+def conversations_with_parts(draw: Any) -> list[dict[str, Any]]:
+    messages = draw(conversations())
+    for m in messages:
+        if draw(st.booleans()):
+            m["content"] = [{"type": "text", "text": draw(CONTENT)} for _ in range(draw(st.integers(0, 3)))]
+    return messages
+
+
+def test_content_list_handling_is_seen_in_both_kinds_of_template() -> None:
+    if not MODERN.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"no fixtures at {MODERN}")
+        pytest.skip(f"no fixtures at {MODERN}")
+    kinds = {c[0]: handles_content_lists(*c) for c in CASES}
+    assert kinds["modern-tokenizers/gemma3"] and not kinds["modern-tokenizers/llama3"]
+
+
+@pytest.mark.parametrize(("case_id", "family", "source"), CASES, ids=[c[0] for c in CASES])
+@settings(SETTINGS, max_examples=max(1, EXAMPLES // 3))
+@given(messages=conversations_with_parts(), add_generation_prompt=st.booleans())
+def test_content_parts_render_as_an_openai_server_reads_them(case_id: str, family: Path, source: str | None,
+                                                              messages: list[dict[str, Any]],
+                                                              add_generation_prompt: bool) -> None:
+    given_to_template = messages if handles_content_lists(case_id, family, source) else flattened(messages)
+    template = our_template(case_id, family, source)
+    try:
+        expected_text, _ = reference_render(case_id, family, source, given_to_template, add_generation_prompt)
+    except Exception:  # noqa: BLE001 - any refusal of the reference must be ours too
+        with pytest.raises(tokprob.Error):
+            template.render(messages, add_generation_prompt)
+        return
+    assert template.render(messages, add_generation_prompt) == expected_text
+
+
+def test_content_parts_other_than_text_are_refused_naming_the_field() -> None:
+    template = tokprob.ChatTemplate.from_string("{% for m in messages %}{{ m.content }}{% endfor %}")
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    refusal = r'^messages\[1\]\.content\[1\]\.type must be "text" \(not "image_url"\)'
+    with pytest.raises(tokprob.Error, match=refusal):
+        template.render([{"role": "user", "content": "a"},
+                         {"role": "user", "content": [{"type": "text", "text": "b"}, image]}])
+
+
 @pytest.mark.xfail(strict=True, reason="tokprob's Phi-3 tokenizer keeps tokenizer.json's Prepend normalizer "
                                        "(see IDS_KNOWN_TO_DIFFER); fixed, this passes and the exception goes")
 def test_phi3_prompt_ids_known_difference() -> None:

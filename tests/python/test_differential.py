@@ -85,7 +85,10 @@ def probability_error(got: np.ndarray, want: np.ndarray) -> float:
 
 
 def reference_model(cls: Any, folder: str, dtype: torch.dtype = torch.float32) -> Any:
-    """The reference in float32 from the saved (possibly F16/BF16) weights, as tokprob reads them."""
+    """The reference in float32 from the saved (possibly F16/BF16) weights, as tokprob reads them.
+    In float64 the mixture-of-experts layers run their eager loop (the grouped product takes no doubles)."""
+    if dtype == torch.float64:
+        return cls.from_pretrained(folder, dtype=dtype, experts_implementation="eager").eval()
     return cls.from_pretrained(folder, dtype=dtype).eval()
 
 
@@ -864,18 +867,22 @@ def deberta_v2_case(draw: Draw) -> None:
     check(cls, config, draw, draw(st.sampled_from(list(STORAGE))), prepare=perturb_norms_and_biases)
 
 
-def check_seq2seq(cls: Any, config: Any, folder: str, ids: list[int], new: int) -> None:
-    """Greedy decoding's outputs exact and every step's distribution within 1e-5."""
+def check_seq2seq(cls: Any, config: Any, folder: str, ids: list[int], new: int, text: str | None = None,
+                  **generation: Any) -> None:
+    """Greedy decoding's outputs exact and every step's distribution within 1e-5. Without `text`,
+    the ids are written as words of the folder's word tokenizer; `generation` adds settings."""
     lm = tokprob.load(folder)
-    text = text_of(ids, {})
-    assert encoded(lm, folder, text) == ids
+    if text is None:
+        text = text_of(ids, {})
+        assert encoded(lm, folder, text) == ids
+    vocab = getattr(config, "decoder_vocab_size", None) or config.vocab_size
     model = reference_model(cls, folder)
-    gen = explicit_generation(config, new, decoder_start_token_id=config.decoder_start_token_id)
+    gen = explicit_generation(config, new, decoder_start_token_id=config.decoder_start_token_id, **generation)
     with torch.no_grad():
         out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
                              generation_config=gen)
     want = until_eos(out.sequences[0, 1:].tolist(), config.eos_token_id)
-    result = lm.seq2seq(text, k=config.vocab_size, max_new_tokens=new)
+    result = lm.seq2seq(text, k=vocab, max_new_tokens=new)
     got = list(result.output_ids)
     if got != want:
         step = next(i for i, (a, b) in enumerate(zip([*got, -1], [*want, -1], strict=False)) if a != b)
@@ -884,14 +891,22 @@ def check_seq2seq(cls: Any, config: Any, folder: str, ids: list[int], new: int) 
             return
         raise AssertionError(f"seq2seq greedy: tokprob {got}, transformers {want}; ids {ids}\n{config}")
     decoder = torch.tensor([[config.decoder_start_token_id, *want]])
+    check_steps(cls, config, folder, ids, decoder, result.steps)
+
+
+def check_steps(cls: Any, config: Any, folder: str, ids: list[int], decoder: torch.Tensor, steps: Any) -> None:
+    """Each step's distribution (tokprob listing the whole vocabulary) against the reference's
+    softmax of its logits for the decoder input `decoder`."""
+    vocab = getattr(config, "decoder_vocab_size", None) or config.vocab_size
     logits = reference_logits(cls, folder, ids, decoder_input_ids=decoder)
     exact = functools.cache(lambda: reference_logits(cls, folder, ids, torch.float64, decoder_input_ids=decoder))
-    for step in result.steps:
-        got_probs = np.zeros(config.vocab_size)
+    for step in steps:
+        got_probs = np.zeros(vocab)
         for t in step.top:
             got_probs[t.id] = t.prob
-        agrees(f"seq2seq step {step.step} of ids={ids}\n{config}", got_probs, softmax(logits[step.step]),
-               probability_error, PROB_TOLERANCE, lambda at=step.step: softmax(exact()[at]))
+        agrees(f"seq2seq step {step.step} of ids={ids} decoder={decoder.tolist()}\n{config}", got_probs,
+               softmax(logits[step.step]), probability_error, PROB_TOLERANCE,
+               lambda at=step.step: softmax(exact()[at]))
 
 
 @st.composite
@@ -1037,13 +1052,116 @@ def mbart_greedy_case(draw: Draw) -> None:
     greedy_case(draw, transformers.MBartConfig, transformers.MBartForConditionalGeneration)
 
 
+MARIAN_CORPUS = ["the quick brown fox jumps over the lazy dog", "where is the bus stop, please?",
+                 "ein kleiner Test für die Übersetzung", "où est l'arrêt de bus ?", "hello world, this is marian",
+                 "Tom asked his teacher for advice.", "Ich bin ein kleiner Frosch."]
+
+
+@functools.cache
+def marian_spm(model_type: str, vocab_size: int, sentences: int) -> bytes:
+    """A SentencePiece model trained on the first `sentences` lines of MARIAN_CORPUS."""
+    import io
+
+    import sentencepiece
+    out = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(MARIAN_CORPUS[:sentences] * 10), model_writer=out, vocab_size=vocab_size,
+        model_type=model_type, hard_vocab_limit=False, num_threads=1, minloglevel=2)
+    return out.getvalue()
+
+
+def write_marian_tokenizer(folder: str, draw: Draw) -> dict[str, int]:
+    """Marian's tokenizer files as MarianTokenizer saves them (source.spm, target.spm, vocab.json,
+    tokenizer_config.json), from two drawn SentencePiece models; vocab.json holds </s> and <unk>,
+    the pieces of both models, two language codes and <pad> last (as the Helsinki-NLP conversions
+    do). Returns vocab.json."""
+    import sentencepiece
+    models = [marian_spm(draw(st.sampled_from(["unigram", "bpe"])), draw(st.sampled_from([70, 90])),
+                         draw(st.integers(3, len(MARIAN_CORPUS)))) for _ in range(2)]
+    vocab = {"</s>": 0, "<unk>": 1}
+    for proto in models:
+        sp = sentencepiece.SentencePieceProcessor(model_proto=proto)
+        for i in range(sp.get_piece_size()):
+            if not (sp.is_control(i) or sp.is_unknown(i)):
+                vocab.setdefault(sp.id_to_piece(i), len(vocab))
+    for token in (">>fr<<", ">>de<<", "<pad>"):
+        vocab[token] = len(vocab)
+    with tempfile.TemporaryDirectory() as raw:
+        for name, proto in zip(["source.spm", "target.spm"], models, strict=True):
+            Path(raw, name).write_bytes(proto)
+        Path(raw, "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+        transformers.MarianTokenizer(str(Path(raw, "source.spm")), str(Path(raw, "target.spm")),
+                                     str(Path(raw, "vocab.json"))).save_pretrained(folder)
+    return vocab
+
+
+def marian_text(draw: Draw) -> str:
+    words = " ".join(MARIAN_CORPUS).split() + ["</s>", "<unk>", "Zürich", "ß", "123", "日本"]
+    # tokprob refuses an empty text (a usage error), so every text has a word.
+    text = " ".join(draw(st.lists(st.sampled_from(words), min_size=1, max_size=6)))
+    return draw(st.sampled_from(["", ">>fr<< ", ">>de<<", ">>xx<< "])) + text
+
+
+@st.composite
+def marian_case(draw: Draw) -> None:
+    """MarianMTModel on drawn configurations (shared or separate decoder vocabulary, tied or untied
+    heads): logits within 1e-4 on drawn ids; then MarianTokenizer's ids of a drawn text exact, greedy
+    decoding exact with its steps' distributions, and a drawn target's ids and step distributions."""
+    with tempfile.TemporaryDirectory() as folder:
+        vocab = write_marian_tokenizer(folder, draw)
+        size, pad = len(vocab), vocab["<pad>"]
+        d_model = draw(st.sampled_from([16, 18, 24, 32]))
+        share = draw(st.booleans())
+        decoder_vocab = size if share else draw(st.integers(size, size + 30))
+        config = transformers.MarianConfig(
+            vocab_size=size, decoder_vocab_size=None if share else decoder_vocab, d_model=d_model,
+            encoder_layers=1, decoder_layers=draw(st.integers(1, 2)),
+            encoder_attention_heads=draw(st.sampled_from([h for h in (1, 2, 4, 8) if d_model % h == 0])),
+            decoder_attention_heads=draw(st.sampled_from([h for h in (1, 2, 4, 8) if d_model % h == 0])),
+            encoder_ffn_dim=draw(st.integers(8, 64)), decoder_ffn_dim=draw(st.integers(8, 64)),
+            activation_function=draw(st.sampled_from(["gelu", "relu", "gelu_new", "silu", "swish"])),
+            scale_embedding=draw(st.booleans()), tie_word_embeddings=draw(st.booleans()),
+            share_encoder_decoder_embeddings=share, max_position_embeddings=draw(st.integers(40, 64)),
+            init_std=draw(st.sampled_from([0.02, 0.2])), pad_token_id=pad, decoder_start_token_id=pad,
+            eos_token_id=0, forced_eos_token_id=draw(st.sampled_from([None, 0])), bos_token_id=None)
+        cls = transformers.MarianMTModel
+        torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
+        model = cls(config).eval()
+        perturb_norms_and_logits_bias(model, draw)
+        storage = draw(st.sampled_from(list(STORAGE)))
+        save(model, storage, folder)
+        ids = token_ids(draw, size, 16)
+        decoder_ids = [pad] + token_ids(draw, decoder_vocab, 6)
+        want = reference_logits(cls, folder, ids, decoder_input_ids=torch.tensor([decoder_ids]))
+        lm = tokprob.load(folder)
+        got = lm.logits(ids, decoder_ids=decoder_ids)
+        assert got.shape == want.shape
+        agrees(f"logits of MarianMTModel {storage} ids={ids} decoder={decoder_ids}\n{config}", got, want,
+               relative_error, LOGIT_TOLERANCE,
+               lambda: reference_logits(cls, folder, ids, torch.float64, decoder_input_ids=torch.tensor([decoder_ids])))
+
+        reference = transformers.AutoTokenizer.from_pretrained(folder)
+        text = marian_text(draw)
+        source = list(reference(text)["input_ids"])
+        assert lm.tokenizer.encode(text) == source, f"MarianTokenizer ids of {text!r}: {source}"
+        if not probabilities_comparable(config):
+            return
+        check_seq2seq(cls, config, folder, source, draw(st.integers(1, 8)), text=text, pad_token_id=pad,
+                      forced_eos_token_id=config.forced_eos_token_id)
+        target = marian_text(draw).replace(">>", "").replace("<<", "")
+        target_ids = list(reference(text_target=target)["input_ids"])
+        result = lm.seq2seq(text, k=decoder_vocab, target=target)
+        assert list(result.output_ids) == target_ids, f"MarianTokenizer target ids of {target!r}"
+        check_steps(cls, config, folder, source, torch.tensor([[pad, *target_ids[:-1]]]), result.steps)
+
+
 CASES = {"gpt2": gpt2_case, "gpt_bigcode": gpt_bigcode_case, "llama": llama_case, "mistral": mistral_case,
          "qwen2": qwen2_case, "qwen3": qwen3_case, "olmo2": olmo2_case, "gpt_neox": gpt_neox_case,
          "gemma": gemma_case, "gemma2": gemma2_case, "gemma3_text": gemma3_text_case, "phi3": phi3_case,
          "bert": bert_case, "roberta": roberta_case, "distilbert": distilbert_case, "modernbert": modernbert_case,
          "deberta-v2": deberta_v2_case, "t5": t5_case,
          "bart": bart_case, "mbart": mbart_case, "bart-greedy": bart_greedy_case,
-         "mbart-greedy": mbart_greedy_case,
+         "mbart-greedy": mbart_greedy_case, "marian": marian_case,
          "opt": opt_case, "mixtral": mixtral_case, "qwen3_moe": qwen3_moe_case}
 
 

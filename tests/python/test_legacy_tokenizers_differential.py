@@ -9,6 +9,8 @@ that hypothesis draws, in a copy of each fixture folder holding only those files
   tokenization of text without added tokens is libsentencepiece's, so ids are compared with the
   `sentencepiece` package on such text (an exact tie of segmentation scores may break otherwise:
   tokprob links Debian's libsentencepiece 0.1.97); the goldens and legacy_files_test.cpp cover the rest.
+- tiktoken files (Llama 3's original/tokenizer.model, or the same as tiktoken.model): transformers
+  converts them (TikTokenConverter): ids, offsets and decoding exact.
 
 TOKPROB_TOKENIZER_EXAMPLES and TOKPROB_DIFF_RANDOM as in test_tokenizers_differential.py."""
 
@@ -144,5 +146,37 @@ def test_deberta_spm_matches_transformers(form: str, tmp_path: Path) -> None:
         for skip in (False, True):
             decoded = reference.decode(want["input_ids"], skip_special_tokens=skip)
             assert ours.decode(want["input_ids"], skip) == decoded, f"{form}: decode of {text!r} (skip={skip})"
+
+    run()
+
+
+# Llama 3's tiktoken ranks, as tokenizer.model with the Llama 3 config (its added_tokens_decoder
+# supplies the 256 special tokens) and as tiktoken.model alone.
+TIKTOKEN_FORMS = {"tokenizer.model+config": ("tokenizer.model", True), "tiktoken.model": ("tiktoken.model", False)}
+
+
+@pytest.mark.parametrize("form", sorted(TIKTOKEN_FORMS))
+def test_tiktoken_files_match_transformers(form: str, tmp_path: Path) -> None:
+    name, with_config = TIKTOKEN_FORMS[form]
+    source = fixture("modern-tokenizers/llama3")
+    shutil.copy(source / "original" / "tokenizer.model", tmp_path / name)
+    if with_config:
+        shutil.copy(source / "tokenizer_config.json", tmp_path / "tokenizer_config.json")
+    reference = transformers.AutoTokenizer.from_pretrained(str(tmp_path))
+    ours = tokprob.Tokenizer(tokprob._core.Tokenizer.from_folder(str(tmp_path)))
+    specials = list(reference.all_special_tokens)[:50] + ["<|begin_of_text|>", "<|eot_id|>"]
+
+    @SETTINGS
+    @given(text_strategy(specials), st.booleans())
+    def run(text: str, add_special_tokens: bool) -> None:
+        want = reference(text, add_special_tokens=add_special_tokens, return_offsets_mapping=True)
+        got = ours.encode_full(text, add_special_tokens)
+        assert list(got.ids) == want["input_ids"], f"{form}: ids of {text!r}"
+        assert [tuple(o) for o in got.offsets] == [tuple(o) for o in want["offset_mapping"]], \
+            f"{form}: offsets of {text!r}"
+        ids = want["input_ids"]
+        for skip in (False, True):
+            assert ours.decode(ids, skip) == reference.decode(ids, skip_special_tokens=skip), \
+                f"{form}: decode of {text!r} (skip_special_tokens={skip})"
 
     run()

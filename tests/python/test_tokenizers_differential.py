@@ -147,6 +147,10 @@ PINNED: list[tuple[str, str]] = [
     ("t5-tiny", "<pad>'s"),
     ("gpt2-tiny", "Hello , world . don 't"),  # BPE: transformers 5 does not clean up
     ("bert-tiny-mlm", "don't stop , now ."),
+    # Letters of Unicode 15.1 and 16.0, unassigned in PCRE2 10.42's tables (regex_classes.hpp).
+    ("modern-tokenizers/llama3", "\U0002ebf0=e\u0301"),
+    ("modern-tokenizers/olmo2", "\U00013460:L"),
+    ("gpt2-tiny", "a  \u180eb"),  # U+180E is not a space for Oniguruma
 ]
 
 

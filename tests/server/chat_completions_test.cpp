@@ -82,6 +82,24 @@ TEST_F(ServerChat, ContinuesTheRenderedConversationWithChatLogprobs) {
   }
 }
 
+// OpenAI's content parts: this template prints content as a string, so the parts' texts reach it
+// joined with "\n" (as vLLM's server gives them to such a template).
+TEST_F(ServerChat, TextContentPartsAreReadAsTheirTextsJoined) {
+  TOKPROB_REQUIRE_FIXTURE("llama-tiny");
+  const auto request = nlohmann::json::parse(
+      R"({"messages": [{"role": "system", "content": [{"type": "text", "text": "Be"}, {"type": "text", "text": "brief."}]},)"
+      R"( {"role": "user", "content": [{"type": "text", "text": "Hello"}]}], "max_tokens": 3, "temperature": 0})");
+  auto [status, body] = server_->post("/v1/chat/completions", request);
+  ASSERT_EQ(status, 200) << body.dump();
+  const Model model = load_folder(*dir_);
+  GenerateOptions g;
+  g.max_new_tokens = 3;
+  g.add_special_tokens = false;
+  const GenerateResult expected = generate(model, "<|system|>Be\nbrief.<|user|>Hello<|assistant|>", g);
+  EXPECT_EQ(body["choices"][0]["message"]["content"], expected.sequences.at(0).text);
+  EXPECT_EQ(body["usage"]["prompt_tokens"], expected.input_ids.size());
+}
+
 TEST_F(ServerChat, StreamsTheSameReply) {
   TOKPROB_REQUIRE_FIXTURE("llama-tiny");
   const nlohmann::json request = {{"messages", kMessages}, {"max_tokens", 5}, {"temperature", 0}};
@@ -138,6 +156,13 @@ TEST_F(ServerChat, BadInputIsA400NamingTheFieldAndTheServerKeepsServing) {
       {{{"messages", kMessages}, {"stream_options", {{"usage", true}}}}, "unknown field 'stream_options.usage'"},
       // The conversation and the new tokens must fit the model's 128 positions.
       {{{"messages", kMessages}, {"max_tokens", 120}}, "field 'messages': the rendered conversation's"},
+      // Content parts other than text, refused by name (OpenAI's image and audio parts).
+      {nlohmann::json::parse(R"({"messages": [{"role": "user", "content": [{"type": "text", "text": "Look:"},)"
+                             R"( {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]}]})"),
+       "field 'messages[0].content[1].type' must be \"text\" (not \"image_url\")"},
+      {nlohmann::json::parse(R"({"messages": [{"role": "system", "content": "s"}, {"role": "user", "content":)"
+                             R"( [{"type": "input_audio", "input_audio": {"data": "", "format": "wav"}}]}]})"),
+       "field 'messages[1].content[0].type' must be \"text\" (not \"input_audio\")"},
   };
   for (const auto& [request, message] : cases) {
     auto [status, body] = server_->post("/v1/chat/completions", request);

@@ -160,6 +160,9 @@ TEST_F(ServerTokenizerInfoTemplates, TokenizeRendersMessagesThroughTheChatTempla
   expect_400({{"messages", {{{"content", "x"}}}}}, "messages[0].role");
   expect_400({{"messages", {{{"role", "user"}}}}, {"add_generation_prompt", false}, {"continue_final_message", true}},
              "messages[0].content");
+  nlohmann::json image = parts;
+  image[2]["content"][1] = {{"type", "image_url"}, {"image_url", {{"url", "https://example.com/a.png"}}}};
+  expect_400({{"messages", image}}, "messages[2].content[1].type");
   expect_400({{"messages", messages}, {"chat_template_kwargs", 1}}, "chat_template_kwargs");
   expect_400({{"messages", messages}, {"add_generation_prompt", "yes"}}, "add_generation_prompt");
   expect_tokens({{"prompt", "Hello"}}, "Hello", true);
