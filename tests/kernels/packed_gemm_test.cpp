@@ -176,11 +176,8 @@ TEST(PackedLinear, MatchesTheWidenedProductOnEveryVariant) {
     for (auto [in, out] : shapes) {
       auto w = random_vector(in * out, 4, 0.1f), b = random_vector(out, 5);
       LinearPacker packer(f);
-      const LinearWeights p = [&] {
-        LinearWeights lw = packer.pack({w.data(), nullptr, in, out, false}, "w");
-        lw.b = b.data();
-        return lw;
-      }();
+      LinearWeights p = packer.pack({w.data(), nullptr, in, out, false}, "w");
+      p.b = b.data();
       for (Isa isa : supported_isas())
         for (int64_t rows : {1, 2, 3, 5, 8, 9, 40})
           for (bool acc : {false, true}) {
@@ -225,6 +222,43 @@ TEST(PackedLinear, NonFiniteActivationsGiveNanInTheirRowOnly) {
         }
       }
   }
+}
+
+// Decoding with int8 weights quantises a few activation rows to int16 per block: a block whose
+// largest magnitude is below ~1e-34 has a subnormal scale (largest / 32767) whose reciprocal
+// overflows to inf, and multiplying by it turned zeros into NaN (converted to an integer) and every
+// other value into ±32767. The products must stay those of the activations as they are.
+TEST(PackedLinear, Int8DecodingOfTinyActivationsKeepsTheirValues) {
+  const int64_t in = 150, out = 11;  // two full blocks and a partial one
+  auto w = random_vector(in * out, 12);
+  LinearPacker packer(WeightFormat::int8);
+  const LinearWeights p = packer.pack({w.data(), nullptr, in, out, false}, "w");
+  for (Isa isa : supported_isas())
+    for (float largest : {5e-35f, 1e-35f}) {
+      const ForcedIsa forced(isa);
+      const int64_t rows = 2;
+      // One value per block at `largest`, the others a hundredth of it or zero.
+      auto x = random_vector(rows * in, 13, largest / 100);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = 0; k < in; k += kInt8Block) {
+          x[r * in + k] = largest;
+          x[r * in + k + 1] = 0.0f;
+        }
+      std::vector<float> y(rows * out);
+      linear(x.data(), rows, p, y.data(), false);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t o = 0; o < out; ++o) {
+          double expected = 0, magnitude = 0;
+          for (int64_t k = 0; k < in; ++k) {
+            expected += double(x[r * in + k]) * widened(p, o, k);
+            magnitude += std::abs(double(x[r * in + k]) * widened(p, o, k));
+          }
+          // The int16 steps of the activations are 1/32767 of the block's largest, and the
+          // product of the two scales is subnormal: a few parts in a thousand of the magnitude.
+          ASSERT_NEAR(y[r * out + o], expected, 1e-2 * magnitude)
+              << "largest " << largest << " on " << isa_name(isa) << " row " << r << " output " << o;
+        }
+    }
 }
 
 TEST(PackedLinear, WidenRowsGivesTheWeightsAsFp32) {
