@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <thread>
@@ -55,12 +54,9 @@ std::atomic<float> g_sink{0};  // keeps the sums observable so they are not opti
 
 }  // namespace
 
-void ReadBuffer::Free::operator()(float* p) const { std::free(p); }
-
-ReadBuffer::ReadBuffer(size_t bytes) : floats_(bytes / sizeof(float) / 64 * 64) {
-  data_.reset(static_cast<float*>(std::aligned_alloc(64, floats_ * sizeof(float))));
-  if (!data_) throw std::bad_alloc();
-  float* p = data_.get();
+ReadBuffer::ReadBuffer(size_t bytes)
+    : floats_(bytes / sizeof(float) / 64 * 64), data_(static_cast<float*>(arena_.allocate(floats_ * sizeof(float)))) {
+  float* p = data_;
   for (size_t i = 0; i < floats_; ++i) p[i] = static_cast<float>(i & 1023) * 1e-3f;
 }
 
