@@ -203,7 +203,7 @@ void print_table(const BenchModel& m, const Settings& st, const std::vector<Thre
                   fmt("%.0f", tokens / *c.prefill_s).c_str(), "", "", "", "");
       std::printf(row, "prefill 32x16, GFLOP/s", fmt("%.1f", w.prefill_gflops).c_str(),
                   fmt("%.1f", c.prefill_gflops).c_str(),
-                  prefill_peak(f) ? ((f.format == WeightFormat::int8 ? "int8 " : "peak ") +
+                  prefill_peak(f) ? ((&prefill_peak(f) == &f.int8_gops ? "int8 " : "peak ") +
                                      fmt("%.1f", prefill_peak(f)->wall) + " / " + fmt("%.1f", prefill_peak(f)->cpu))
                                         .c_str()
                                   : "-",
