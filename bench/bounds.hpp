@@ -13,8 +13,8 @@ namespace tokprob::bench {
 // A buffer much larger than the last-level cache, filled once so its pages are resident. Its
 // memory comes from a WeightArena, as converted weights' does: 2 MiB pages where the kernel gives
 // them, on which this machine streams ~20 % faster than on 4 KiB pages (the hardware prefetcher
-// stops at page boundaries). A heap buffer made the bound slower than the weights' own memory, and
-// bf16/f16/int8 decoding "beat" it (f16 at 140 %).
+// stops at page boundaries). A heap buffer made the bound slower than the weights' own memory, one
+// of the two reasons bf16/f16/int8 decoding "beat" it (f16 at 140 %; the other: see bounds.cpp).
 class ReadBuffer {
  public:
   explicit ReadBuffer(size_t bytes);
