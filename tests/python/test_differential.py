@@ -1063,16 +1063,26 @@ def seq2seq_generate_case(draw: Draw, config_class: Any, cls: Any) -> None:
     either written into the folder's generation_config.json (tokprob given no options) or passed to
     both as options; then the steps' distributions along the returned sequence."""
     d_model = draw(st.sampled_from([16, 32]))
-    marian = config_class is transformers.MarianConfig
-    config = config_class(
-        vocab_size=260, d_model=d_model, encoder_layers=1, decoder_layers=draw(st.integers(1, 2)),
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
-        scale_embedding=draw(st.booleans()), max_position_embeddings=64, init_std=0.2,
-        bos_token_id=0, pad_token_id=1, eos_token_id=2, decoder_start_token_id=1 if marian else 2,
-        forced_eos_token_id=None)
-    torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
-    model = cls(config).eval()
-    perturb_norms_and_logits_bias(model, draw)
+    if config_class is transformers.T5Config:
+        # The byte tokenizer's ids: <pad> 1 starts the decoder, </s> 2 ends; the reference's generate
+        # needs no more decoder layers than encoder layers (see t5_case).
+        config = config_class(
+            vocab_size=260, d_model=d_model, d_kv=8, d_ff=32, num_layers=2, num_decoder_layers=draw(st.integers(1, 2)),
+            num_heads=2, relative_attention_num_buckets=8,
+            feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])), tie_word_embeddings=draw(st.booleans()), bos_token_id=0, pad_token_id=1, eos_token_id=2,
+            decoder_start_token_id=1)
+        torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
+        model = cls(config).eval()
+    else:
+        config = config_class(
+            vocab_size=260, d_model=d_model, encoder_layers=1, decoder_layers=draw(st.integers(1, 2)),
+            encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+            scale_embedding=draw(st.booleans()), max_position_embeddings=64, init_std=0.2,
+            bos_token_id=0, pad_token_id=1, eos_token_id=2,
+            decoder_start_token_id=1 if config_class is transformers.MarianConfig else 2, forced_eos_token_id=None)
+        torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
+        model = cls(config).eval()
+        perturb_norms_and_logits_bias(model, draw)
     text = "".join(draw(st.lists(st.sampled_from("abcdefgh xyz"), min_size=1, max_size=12)))
     settings_ = generation_settings(draw, config)
     in_file = draw(st.booleans())
@@ -1133,6 +1143,11 @@ def mbart_generate_case(draw: Draw) -> None:
 @st.composite
 def marian_generate_case(draw: Draw) -> None:
     seq2seq_generate_case(draw, transformers.MarianConfig, transformers.MarianMTModel)
+
+
+@st.composite
+def t5_generate_case(draw: Draw) -> None:
+    seq2seq_generate_case(draw, transformers.T5Config, transformers.T5ForConditionalGeneration)
 
 
 @st.composite
@@ -1266,6 +1281,7 @@ CASES = {"gpt2": gpt2_case, "gpt_bigcode": gpt_bigcode_case, "llama": llama_case
          "bart": bart_case, "mbart": mbart_case, "bart-greedy": bart_greedy_case,
          "mbart-greedy": mbart_greedy_case, "marian": marian_case, "bart-generate": bart_generate_case,
          "mbart-generate": mbart_generate_case, "marian-generate": marian_generate_case,
+         "t5-generate": t5_generate_case,
          "opt": opt_case, "mixtral": mixtral_case, "qwen3_moe": qwen3_moe_case}
 
 
