@@ -1069,7 +1069,8 @@ def seq2seq_generate_case(draw: Draw, config_class: Any, cls: Any) -> None:
         config = config_class(
             vocab_size=260, d_model=d_model, d_kv=8, d_ff=32, num_layers=2, num_decoder_layers=draw(st.integers(1, 2)),
             num_heads=2, relative_attention_num_buckets=8,
-            feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])), tie_word_embeddings=draw(st.booleans()), bos_token_id=0, pad_token_id=1, eos_token_id=2,
+            feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])), tie_word_embeddings=draw(st.booleans()),
+            bos_token_id=0, pad_token_id=1, eos_token_id=2,
             decoder_start_token_id=1)
         torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
         model = cls(config).eval()
