@@ -1,5 +1,7 @@
 #include "tasks/seq2seq_generation.hpp"
 
+#include <algorithm>
+
 #include "tokprob/error.hpp"
 
 namespace tokprob {
