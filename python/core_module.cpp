@@ -160,6 +160,20 @@ NB_MODULE(_core, m) {
       .def(nb::init<>())
       .def_rw("top_k", &Seq2SeqOptions::top_k)
       .def_rw("max_new_tokens", &Seq2SeqOptions::max_new_tokens)
+      .def_rw("min_new_tokens", &Seq2SeqOptions::min_new_tokens)
+      .def_rw("num_beams", &Seq2SeqOptions::num_beams)
+      .def_rw("no_repeat_ngram_size", &Seq2SeqOptions::no_repeat_ngram_size)
+      .def_rw("length_penalty", &Seq2SeqOptions::length_penalty)
+      .def_rw("repetition_penalty", &Seq2SeqOptions::repetition_penalty)
+      .def_prop_rw(
+          "early_stopping",
+          [](const Seq2SeqOptions& o) -> std::optional<std::string> {
+            if (!o.early_stopping) return std::nullopt;
+            return std::string(early_stopping_name(*o.early_stopping));
+          },
+          [](Seq2SeqOptions& o, const std::optional<std::string>& v) {
+            o.early_stopping = v ? std::optional(parse_early_stopping(*v)) : std::nullopt;
+          })
       .def_rw("target", &Seq2SeqOptions::target);
 
   nb::class_<Model>(m, "Model")

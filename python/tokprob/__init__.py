@@ -492,19 +492,39 @@ class Model:
 
     @overload
     def seq2seq(self, text: str,  # type: ignore[overload-overlap]
-                 k: int = ..., max_new_tokens: int = ..., target: str | None = ...) -> Result: ...
+                k: int = ..., max_new_tokens: int | None = ..., target: str | None = ..., *,
+                min_new_tokens: int | None = ..., num_beams: int | None = ...,
+                no_repeat_ngram_size: int | None = ..., length_penalty: float | None = ...,
+                early_stopping: bool | Literal["never"] | None = ...,
+                repetition_penalty: float | None = ...) -> Result: ...
     @overload
-    def seq2seq(self, text: Sequence[str], k: int = ..., max_new_tokens: int = ...,
-                target: str | None = ...) -> list[Result]: ...
+    def seq2seq(self, text: Sequence[str], k: int = ..., max_new_tokens: int | None = ...,
+                target: str | None = ..., *, min_new_tokens: int | None = ..., num_beams: int | None = ...,
+                no_repeat_ngram_size: int | None = ..., length_penalty: float | None = ...,
+                early_stopping: bool | Literal["never"] | None = ...,
+                repetition_penalty: float | None = ...) -> list[Result]: ...
 
-    def seq2seq(self, text: str | Sequence[str], k: int = 10, max_new_tokens: int = 20,
-                target: str | None = None) -> Result | list[Result]:
+    def seq2seq(self, text: str | Sequence[str], k: int = 10, max_new_tokens: int | None = None,
+                target: str | None = None, *, min_new_tokens: int | None = None, num_beams: int | None = None,
+                no_repeat_ngram_size: int | None = None, length_penalty: float | None = None,
+                early_stopping: bool | Literal["never"] | None = None,
+                repetition_penalty: float | None = None) -> Result | list[Result]:
         """What an encoder-decoder model writes for ``text``, step by step with each step's ``k``
-        most likely tokens; with ``target``, how likely the model finds that output."""
+        most likely tokens; with ``target``, how likely the model finds that output. Generation
+        settings left None take the model's defaults (generation_config.json, else config.json, as
+        ``model.generate()`` does; then greedy with 20 new tokens); beam search reports the steps
+        of the best beam."""
         texts, single = _texts(text)
         o = _core.Seq2SeqOptions()
         o.top_k = k
         o.max_new_tokens = max_new_tokens
+        o.min_new_tokens = min_new_tokens
+        o.num_beams = num_beams
+        o.no_repeat_ngram_size = no_repeat_ngram_size
+        o.length_penalty = length_penalty
+        o.repetition_penalty = repetition_penalty
+        if early_stopping is not None:
+            o.early_stopping = early_stopping if isinstance(early_stopping, str) else str(early_stopping).lower()
         o.target = target
         return _one_or_many([Result(r) for r in json.loads(self._core.seq2seq(texts, o))], single)
 

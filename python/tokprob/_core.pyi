@@ -90,7 +90,13 @@ class ClassifyOptions:
 
 class Seq2SeqOptions:
     top_k: int
-    max_new_tokens: int
+    max_new_tokens: int | None
+    min_new_tokens: int | None
+    num_beams: int | None
+    no_repeat_ngram_size: int | None
+    length_penalty: float | None
+    repetition_penalty: float | None
+    early_stopping: str | None
     target: str | None
 
 class Model:

@@ -148,6 +148,7 @@ Model load_folder(const std::filesystem::path& folder, const LoadOptions& option
     }
     case ModelKind::seq2seq_lm: {
       impl->seq2seq = load_seq2seq_lm(folder, config, load);
+      impl->generation = read_generation_defaults(folder);
       const Seq2SeqInfo& info = impl->seq2seq->info();
       impl->model_type = info.model_type;
       impl->vocab_size = info.vocab_size;

@@ -9,6 +9,7 @@
 
 #include "models/causal_lm.hpp"
 #include "models/encoder_model.hpp"
+#include "io/generation_defaults.hpp"
 #include "models/seq2seq_lm.hpp"
 #include "tokprob/model.hpp"
 #include "tokprob/word_boundaries.hpp"
@@ -35,6 +36,7 @@ struct Model::Impl {
   std::shared_ptr<const CausalLM> causal;
   std::shared_ptr<const EncoderModel> encoder;
   std::shared_ptr<const Seq2SeqLM> seq2seq;
+  GenerationDefaults generation;  // seq2seq: the folder's generation settings
 
   // The network for `task`; a usage error naming the kind and its tasks when it does not serve it.
   const CausalLM& causal_lm(Task task) const;

@@ -63,7 +63,7 @@ std::vector<ClassifyResult> classify(const Model& model, std::span<const std::st
 std::vector<Seq2SeqResult> seq2seq(const Model& model, std::span<const std::string> texts,
                                    const Seq2SeqOptions& options) {
   const auto& m = model.impl();
-  return seq2seq_step_distributions(m.seq2seq_lm(Task::seq2seq), m.tokenizer(), texts, options);
+  return seq2seq_step_distributions(m.seq2seq_lm(Task::seq2seq), m.tokenizer(), texts, options, m.generation);
 }
 
 Logits logits(const Model& model, std::span<const int32_t> ids, std::span<const int32_t> decoder_ids) {

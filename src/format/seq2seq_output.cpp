@@ -22,6 +22,7 @@ nlohmann::json to_json(const Seq2SeqResult& r) {
   j["output_text"] = r.output_text;
   j["logprob"] = r.logprob;
   j["finished"] = r.finished;
+  if (r.beam_score) j["beam_score"] = *r.beam_score;
   j["steps"] = std::move(steps);
   return j;
 }

@@ -55,6 +55,8 @@ GeneratedStep make_step(const Distribution& raw, int32_t id, double processed, i
   GeneratedStep st;
   st.id = id;
   st.logprob = raw.logprob(id);
+  st.logit = raw.logit(id);
+  st.rank = raw.rank(id);
   st.processed_logprob = processed;
   if (top_k > 0) st.top = raw.top_k(top_k);
   return st;
@@ -65,7 +67,7 @@ std::vector<GeneratedSequence> decode_independent(const CausalLM& model, std::sp
                                                   const GenerationConfig& c, const TokenObserver& observer) {
   const int64_t V = model.info().vocab_size;
   const auto n = static_cast<size_t>(c.num_return_sequences);
-  const LogitsChain chain = make_logits_chain(c.sampling, c.do_sample);
+  const LogitsChain chain = make_logits_chain(c.sampling, c.do_sample, 1, c.constraints);
   TokenSampler sampler(c.seed);
 
   std::vector<std::unique_ptr<DecoderState>> states;
@@ -199,16 +201,19 @@ struct Candidate {
 // Higher score first, then lower flat index.
 bool better(const Candidate& a, const Candidate& b) { return a.score > b.score || (a.score == b.score && a.flat < b.flat); }
 
-std::vector<GeneratedSequence> beam_search(const CausalLM& model, std::span<const int32_t> prompt,
+}  // namespace
+
+std::vector<GeneratedSequence> beam_search(const StepDecoder& decoder, std::unique_ptr<DecoderState> start,
+                                           std::span<const float> first, std::span<const int32_t> prompt,
                                            const GenerationConfig& c) {
-  const int64_t V = model.info().vocab_size;
+  check_config(c);
+  const int64_t V = decoder.vocab_size;
   const int64_t B = c.num_beams;
-  const LogitsChain chain = make_logits_chain(c.sampling, /*sampling=*/false);
+  const LogitsChain chain = make_logits_chain(c.sampling, /*sampling=*/false, 1, c.constraints);
   FinishedHypotheses finished(B, c.length_penalty, c.early_stopping, c.max_new_tokens);
 
   std::vector<Beam> beams(static_cast<size_t>(B));
-  beams[0].state = model.new_state();
-  const std::vector<float> first = run_prompt(model, prompt, *beams[0].state);
+  beams[0].state = std::move(start);
   for (int64_t b = 1; b < B; ++b) {
     beams[b].state = beams[0].state->clone();
     beams[b].score = -1e9f;  // all beams start equal: only the first may expand at step one
@@ -257,7 +262,7 @@ std::vector<GeneratedSequence> beam_search(const CausalLM& model, std::span<cons
     const int64_t cur_len = generated + 1;  // generated tokens counting this step's
     // The last step (max_new_tokens, or the model's positions): as in the reference, every one of
     // the top num_beams candidates then finishes, EOS or not, and competes with those finished before.
-    const bool last = cur_len >= c.max_new_tokens || !fits(model, prompt_len + generated);
+    const bool last = cur_len >= c.max_new_tokens || !decoder.fits(prompt_len + generated);
     struct Next {
       int64_t parent;
       int32_t id;
@@ -307,17 +312,22 @@ std::vector<GeneratedSequence> beam_search(const CausalLM& model, std::span<cons
 
     std::vector<DecodeChunk> chunks;
     for (auto& beam : beams) chunks.push_back({beam.state.get(), std::span(&beam.seq.new_ids.back(), 1), {0}});
-    logits = model.forward(chunks);
+    logits = decoder.forward(chunks);
   }
   return finished.best(c.num_return_sequences);
 }
 
-}  // namespace
-
 std::vector<GeneratedSequence> generate_sequences(const CausalLM& model, std::span<const int32_t> prompt,
                                                   const GenerationConfig& config, const TokenObserver& observer) {
   check_config(config);
-  if (config.num_beams > 1) return beam_search(model, prompt, config);
+  if (config.num_beams > 1) {
+    auto state = model.new_state();
+    const std::vector<float> first = run_prompt(model, prompt, *state);
+    const StepDecoder decoder{model.info().vocab_size,
+                              [&model](std::span<DecodeChunk> chunks) { return model.forward(chunks); },
+                              [&model](int64_t length) { return fits(model, length); }};
+    return beam_search(decoder, std::move(state), first, prompt, config);
+  }
   return decode_independent(model, prompt, config, observer);
 }
 

@@ -26,11 +26,14 @@ struct GenerationConfig {
   EarlyStopping early_stopping = EarlyStopping::heuristic;
   std::vector<int32_t> eos_token_ids;  // empty: never stops early
   int64_t top_logprobs = 0;            // raw alternatives recorded per step
+  TokenConstraints constraints;        // banned and forced tokens (lengths count the prompt)
 };
 
 struct GeneratedStep {
   int32_t id = 0;
   double logprob = 0;            // log-softmax of the model's raw logits at this token
+  float logit = 0;               // the raw logit
+  int64_t rank = 1;              // 1-based rank in the raw distribution
   // What the decoding rule used: log-softmax of the processed logits (greedy, sampling), or the
   // processed log-softmax score added to the beam score (beam search).
   double processed_logprob = 0;
@@ -55,6 +58,23 @@ using TokenObserver = std::function<bool(size_t index, const GeneratedSequence& 
 // Throws tokprob::Error (usage) for inconsistent settings (num_return_sequences > 1 with greedy,
 // beams with sampling, num_return_sequences > num_beams, ...). Sequences also end when the model's
 // max_positions would be passed (finish reason `length`).
+// What beam search needs of a decoder (a causal LM, or an encoder-decoder's decoder).
+struct StepDecoder {
+  int64_t vocab_size = 0;
+  // Continues each chunk's state; one logits row per requested position, as CausalLM::forward.
+  std::function<std::vector<float>(std::span<DecodeChunk>)> forward;
+  // Whether a sequence of `length` tokens can take one more token through the model.
+  std::function<bool(int64_t length)> fits;
+};
+
+// Beam search from `start`, a state that has consumed `prompt` (a causal LM's prompt, or an
+// encoder-decoder's decoder start token) with `first` the logits of its last position; the
+// processors see `prompt` followed by the generated tokens. Returns the best num_return_sequences
+// finished hypotheses, best first.
+std::vector<GeneratedSequence> beam_search(const StepDecoder& decoder, std::unique_ptr<DecoderState> start,
+                                           std::span<const float> first, std::span<const int32_t> prompt,
+                                           const GenerationConfig& config);
+
 std::vector<GeneratedSequence> generate_sequences(const CausalLM& model, std::span<const int32_t> prompt,
                                                   const GenerationConfig& config, const TokenObserver& observer = {});
 

@@ -5,6 +5,8 @@
 #include <limits>
 #include <numeric>
 
+#include "tokprob/error.hpp"
+
 namespace tokprob {
 
 namespace {
@@ -99,6 +101,54 @@ void apply_min_p(std::span<float> scores, double min_p, int64_t min_keep) {
     if (probs[order[r]] < cut) scores[order[r]] = kRemoved;
 }
 
+void apply_no_repeat_ngram(std::span<float> scores, std::span<const int32_t> context, int64_t n) {
+  const auto len = static_cast<int64_t>(context.size());
+  if (n <= 0 || len < n) return;
+  // The last n - 1 tokens, matched against the first n - 1 of every earlier n-gram: a match bans
+  // that n-gram's last token.
+  const std::span<const int32_t> suffix = context.subspan(static_cast<size_t>(len - (n - 1)));
+  for (int64_t start = 0; start + n <= len; ++start) {
+    if (!std::equal(suffix.begin(), suffix.end(), context.begin() + start)) continue;
+    const int32_t banned = context[static_cast<size_t>(start + n - 1)];
+    if (banned >= 0 && static_cast<size_t>(banned) < scores.size()) scores[banned] = kRemoved;
+  }
+}
+
+void apply_bad_words(std::span<float> scores, std::span<const int32_t> context,
+                     const std::vector<std::vector<int32_t>>& bad_words) {
+  for (const auto& word : bad_words) {
+    if (word.empty()) continue;
+    const size_t prefix = word.size() - 1;
+    if (prefix > context.size()) continue;
+    if (!std::equal(word.begin(), word.end() - 1, context.end() - static_cast<std::ptrdiff_t>(prefix))) continue;
+    const int32_t last = word.back();
+    if (last >= 0 && static_cast<size_t>(last) < scores.size()) scores[last] = kRemoved;
+  }
+}
+
+void force_tokens(std::span<float> scores, std::span<const int32_t> ids) {
+  std::fill(scores.begin(), scores.end(), kRemoved);
+  for (int32_t id : ids)
+    if (id >= 0 && static_cast<size_t>(id) < scores.size()) scores[id] = 0.0f;
+}
+
+void validate(const TokenConstraints& c, int64_t vocab_size) {
+  const auto check = [&](const char* field, int32_t id) {
+    if (id < 0 || id >= vocab_size)
+      option_error(field, "has token id " + std::to_string(id) + " outside the vocabulary (" +
+                              std::to_string(vocab_size) + ")");
+  };
+  if (c.no_repeat_ngram_size < 0)
+    option_error("no_repeat_ngram_size", "must be 0 (off) or more, got " + std::to_string(c.no_repeat_ngram_size));
+  if (c.min_length < 0) option_error("min_length", "must be 0 or more, got " + std::to_string(c.min_length));
+  for (const auto& word : c.bad_words_ids) {
+    if (word.empty()) option_error("bad_words_ids", "holds an empty word");
+    for (int32_t id : word) check("bad_words_ids", id);
+  }
+  if (c.forced_bos_token_id) check("forced_bos_token_id", *c.forced_bos_token_id);
+  for (int32_t id : c.forced_eos_token_ids) check("forced_eos_token_id", id);
+}
+
 std::vector<std::string> LogitsChain::names() const {
   std::vector<std::string> out;
   for (const auto& s : stages_) out.push_back(s->name());
@@ -159,11 +209,73 @@ class MinP final : public LogitsStage {
   int64_t keep_;
 };
 
+class NoRepeatNGram final : public LogitsStage {
+ public:
+  explicit NoRepeatNGram(int64_t n) : n_(n) {}
+  void apply(std::span<float> s, std::span<const int32_t> ctx) const override { apply_no_repeat_ngram(s, ctx, n_); }
+  std::string name() const override { return "no_repeat_ngram"; }
+
+ private:
+  int64_t n_;
+};
+
+class BadWords final : public LogitsStage {
+ public:
+  explicit BadWords(std::vector<std::vector<int32_t>> words) : words_(std::move(words)) {}
+  void apply(std::span<float> s, std::span<const int32_t> ctx) const override { apply_bad_words(s, ctx, words_); }
+  std::string name() const override { return "bad_words"; }
+
+ private:
+  std::vector<std::vector<int32_t>> words_;
+};
+
+class MinLength final : public LogitsStage {
+ public:
+  MinLength(int64_t min_length, std::vector<int32_t> eos) : min_(min_length), eos_(std::move(eos)) {}
+  void apply(std::span<float> s, std::span<const int32_t> ctx) const override {
+    if (static_cast<int64_t>(ctx.size()) >= min_) return;
+    for (int32_t id : eos_)
+      if (id >= 0 && static_cast<size_t>(id) < s.size()) s[id] = kRemoved;
+  }
+  std::string name() const override { return "min_length"; }
+
+ private:
+  int64_t min_;
+  std::vector<int32_t> eos_;
+};
+
+// Forces `ids` when the context is `at` tokens long.
+class ForceAt final : public LogitsStage {
+ public:
+  ForceAt(int64_t at, std::vector<int32_t> ids, std::string name) : at_(at), ids_(std::move(ids)), name_(std::move(name)) {}
+  void apply(std::span<float> s, std::span<const int32_t> ctx) const override {
+    if (static_cast<int64_t>(ctx.size()) == at_) force_tokens(s, ids_);
+  }
+  std::string name() const override { return name_; }
+
+ private:
+  int64_t at_;
+  std::vector<int32_t> ids_;
+  std::string name_;
+};
+
+bool is_any_of(const std::vector<int32_t>& ids, int32_t id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+
 }  // namespace
 
-LogitsChain make_logits_chain(const SamplingParams& p, bool sampling, int64_t min_keep) {
+LogitsChain make_logits_chain(const SamplingParams& p, bool sampling, int64_t min_keep, const TokenConstraints& c) {
   LogitsChain chain;
   if (p.repetition_penalty != 1.0) chain.add(std::make_unique<RepetitionPenalty>(p.repetition_penalty));
+  if (c.no_repeat_ngram_size > 0) chain.add(std::make_unique<NoRepeatNGram>(c.no_repeat_ngram_size));
+  std::vector<std::vector<int32_t>> bad;
+  for (const auto& word : c.bad_words_ids)
+    if (!(word.size() == 1 && is_any_of(c.eos_token_ids, word[0]))) bad.push_back(word);
+  if (!bad.empty()) chain.add(std::make_unique<BadWords>(std::move(bad)));
+  if (c.min_length > 0 && !c.eos_token_ids.empty()) chain.add(std::make_unique<MinLength>(c.min_length, c.eos_token_ids));
+  if (c.forced_bos_token_id)
+    chain.add(std::make_unique<ForceAt>(1, std::vector<int32_t>{*c.forced_bos_token_id}, "forced_bos"));
+  if (!c.forced_eos_token_ids.empty())
+    chain.add(std::make_unique<ForceAt>(c.max_length - 1, c.forced_eos_token_ids, "forced_eos"));
   if (!sampling) return chain;
   if (p.temperature != 1.0) chain.add(std::make_unique<Temperature>(p.temperature));
   if (p.top_k > 0) chain.add(std::make_unique<TopK>(p.top_k, min_keep));

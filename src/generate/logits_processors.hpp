@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -31,6 +32,16 @@ void apply_top_p(std::span<float> scores, double top_p, int64_t min_keep = 1);
 // Removes tokens whose probability is below min_p x the most likely token's probability (at least
 // `min_keep` most likely kept). min_p <= 0 keeps everything.
 void apply_min_p(std::span<float> scores, double min_p, int64_t min_keep = 1);
+
+// Bans (-inf) every token that would complete an n-gram of `n` tokens already in `context`.
+void apply_no_repeat_ngram(std::span<float> scores, std::span<const int32_t> context, int64_t n);
+
+// Bans the last token of every bad word whose other tokens end `context` (a one-token word always).
+void apply_bad_words(std::span<float> scores, std::span<const int32_t> context,
+                     const std::vector<std::vector<int32_t>>& bad_words);
+
+// Every token but `ids` becomes -inf and each of `ids` 0 (the reference's forced BOS/EOS).
+void force_tokens(std::span<float> scores, std::span<const int32_t> ids);
 
 // One stage of a chain; `context` is the whole sequence so far (prompt + generated tokens).
 class LogitsStage {
@@ -63,9 +74,29 @@ struct SamplingParams {
   double repetition_penalty = 1.0;  // 1: off
 };
 
-// The chain generate() uses: the repetition penalty whenever it is not 1 (greedy and beam search
-// too); temperature, top-k, top-p and min-p only when sampling, each only when it changes anything.
-// `min_keep` is 1, or 2 for beam sampling, as in the reference.
-LogitsChain make_logits_chain(const SamplingParams& params, bool sampling, int64_t min_keep = 1);
+// The processors that ban or force tokens whatever the decoding rule. Lengths count the whole
+// context the processors see: a causal LM's prompt, or an encoder-decoder's decoder start token.
+struct TokenConstraints {
+  int64_t no_repeat_ngram_size = 0;                 // 0: off
+  // Words (token sequences) never generated; a one-token word that is an EOS id is dropped, as the
+  // reference drops it.
+  std::vector<std::vector<int32_t>> bad_words_ids;
+  int64_t min_length = 0;                           // EOS ids banned while the context is shorter
+  std::vector<int32_t> eos_token_ids;               // what min_length bans
+  std::optional<int32_t> forced_bos_token_id;       // forced when the context is one token long
+  std::vector<int32_t> forced_eos_token_ids;        // forced when the context is max_length - 1 long
+  int64_t max_length = 0;
+};
+
+// Throws an OptionError naming the field when a constraint's token id is outside [0, vocab_size)
+// or a bad word is empty (the reference refuses both).
+void validate(const TokenConstraints& constraints, int64_t vocab_size);
+
+// The chain generate() uses, in the reference's order: the repetition penalty whenever it is not 1
+// (greedy and beam search too), no_repeat_ngram, bad words, min_length, forced BOS, forced EOS;
+// then, only when sampling, temperature, top-k, top-p and min-p, each only when it changes
+// anything. `min_keep` is 1, or 2 for beam sampling, as in the reference.
+LogitsChain make_logits_chain(const SamplingParams& params, bool sampling, int64_t min_keep = 1,
+                              const TokenConstraints& constraints = {});
 
 }  // namespace tokprob

@@ -30,6 +30,20 @@ std::vector<std::string> targets_from_json(RequestFields& fields, std::vector<st
 
 }  // namespace
 
+namespace {
+
+// true / false as JSON booleans, or the string "never", as transformers accepts them; absent: unset.
+std::optional<EarlyStopping> early_stopping_from_json(RequestFields& fields) {
+  const auto v = fields.value("early_stopping");
+  if (!v || v->is_null()) return std::nullopt;
+  if (*v == true) return EarlyStopping::enough;
+  if (*v == false) return EarlyStopping::heuristic;
+  if (*v == "never") return EarlyStopping::never;
+  usage_error("field 'early_stopping' must be true, false or \"never\"");
+}
+
+}  // namespace
+
 NextOptions next_options_from_json(RequestFields& fields, const ServerLimits& limits, NextOptions base) {
   NextOptions o = std::move(base);
   o.top_k = fields.integer("top_k", o.top_k, 1, limits.max_top_k);
@@ -105,13 +119,7 @@ GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLi
   o.num_beams = fields.integer("num_beams", o.num_beams, 1, limits.max_choices);
   o.num_return_sequences = fields.integer("num_return_sequences", o.num_return_sequences, 1, limits.max_choices);
   o.length_penalty = fields.number("length_penalty", o.length_penalty, -100.0, 100.0);
-  // true / false as JSON booleans, or the string "never", as transformers accepts them.
-  if (const auto v = fields.value("early_stopping")) {
-    if (*v == true) o.early_stopping = EarlyStopping::enough;
-    else if (*v == false) o.early_stopping = EarlyStopping::heuristic;
-    else if (*v == "never") o.early_stopping = EarlyStopping::never;
-    else usage_error("field 'early_stopping' must be true, false or \"never\"");
-  }
+  if (const auto es = early_stopping_from_json(fields)) o.early_stopping = *es;
   o.logprobs = fields.integer("logprobs", o.logprobs, 0, limits.max_top_k);
   if (fields.has("stop")) o.stop = fields.optional_strings("stop");
   fields.ignore("stop");
@@ -180,7 +188,14 @@ Seq2SeqOptions seq2seq_options_from_json(RequestFields& fields, const ServerLimi
                                           Seq2SeqOptions base) {
   Seq2SeqOptions o = std::move(base);
   o.top_k = fields.integer("top_k", o.top_k, 1, limits.max_top_k);
-  o.max_new_tokens = fields.integer("max_new_tokens", o.max_new_tokens, 1, limits.max_tokens);
+  // Absent fields keep the model's generation defaults.
+  if (auto v = fields.optional_integer("max_new_tokens", 1, limits.max_tokens)) o.max_new_tokens = v;
+  if (auto v = fields.optional_integer("min_new_tokens", 0, limits.max_tokens)) o.min_new_tokens = v;
+  if (auto v = fields.optional_integer("num_beams", 1, limits.max_choices)) o.num_beams = v;
+  if (auto v = fields.optional_integer("no_repeat_ngram_size", 0)) o.no_repeat_ngram_size = v;
+  if (fields.has("length_penalty")) o.length_penalty = fields.number("length_penalty", 1.0, -1e9, 1e9);
+  if (fields.has("repetition_penalty")) o.repetition_penalty = fields.number("repetition_penalty", 1.0, 1e-9, 1e9);
+  if (const auto es = early_stopping_from_json(fields)) o.early_stopping = es;
   if (auto target = fields.optional_string("target")) o.target = std::move(target);
   return o;
 }

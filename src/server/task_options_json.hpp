@@ -39,7 +39,9 @@ GenerateOptions generate_options_from_json(RequestFields& fields, const ServerLi
 // words on).
 ScoreOptions score_options_from_json(RequestFields& fields, const ServerLimits& limits, ScoreOptions base = {});
 
-// top_k, max_new_tokens, target.
+// top_k, target, and the generation settings max_new_tokens, min_new_tokens, num_beams,
+// no_repeat_ngram_size, length_penalty, early_stopping (false, true, "never") and
+// repetition_penalty; an absent one keeps `base`'s (unset: the model's generation defaults).
 Seq2SeqOptions seq2seq_options_from_json(RequestFields& fields, const ServerLimits& limits,
                                           Seq2SeqOptions base = {});
 

@@ -1,10 +1,13 @@
 #include "tasks/seq2seq.hpp"
 #include "tasks/token_score.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "format/quoted_text.hpp"
 #include "generate/distribution.hpp"
+#include "generate/generation.hpp"
+#include "tasks/seq2seq_generation.hpp"
 #include "tasks/option_value.hpp"
 #include "tokprob/error.hpp"
 
@@ -29,38 +32,76 @@ Seq2SeqStep make_step(const Distribution& dist, const Tokenizer& tokenizer, int3
   return s;
 }
 
-void finish(Seq2SeqResult& r, const Tokenizer& tokenizer, std::optional<int32_t> eos) {
+bool is_any_of(std::span<const int32_t> ids, int32_t id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+
+void finish(Seq2SeqResult& r, const Tokenizer& tokenizer, std::span<const int32_t> eos) {
   r.output_text = tokenizer.decode(r.output_ids, /*skip_special_tokens=*/true);
   r.logprob = 0;
   for (const auto& s : r.steps) r.logprob += s.token.logprob;
-  r.finished = eos && !r.output_ids.empty() && r.output_ids.back() == *eos;
+  r.finished = !r.output_ids.empty() && is_any_of(eos, r.output_ids.back());
 }
 
-// The reference's forced-token processors: the last step a length limit allows is the end token
-// (forced_eos_token_id), which wins over forcing the first step (forced_bos_token_id) when both fall
-// on it, as the reference applies them in that order.
-std::optional<int32_t> forced_token(const Seq2SeqInfo& info, int64_t step, int64_t max_new_tokens) {
-  if (info.forced_eos_token_id && step == max_new_tokens - 1) return info.forced_eos_token_id;
-  if (info.forced_bos_token_id && step == 0) return info.forced_bos_token_id;
-  return std::nullopt;
+TokenScore ranked_score(const RankedToken& t, const Tokenizer& tokenizer) {
+  TokenScore s = named_token(tokenizer, t.id);
+  s.logprob = t.logprob;
+  s.prob = std::exp(t.logprob);
+  s.logit = t.logit;
+  return s;
+}
+
+// The best beam's steps, each under the raw distribution it was chosen from.
+void take_beam(Seq2SeqResult& r, const GeneratedSequence& best, const Tokenizer& tokenizer) {
+  r.output_ids = best.new_ids;
+  r.beam_score = best.score;
+  for (size_t i = 0; i < best.steps.size(); ++i) {
+    const GeneratedStep& g = best.steps[i];
+    Seq2SeqStep s;
+    s.step = static_cast<int64_t>(i);
+    s.token = ranked_score({g.id, g.logit, g.logprob}, tokenizer);
+    s.rank = g.rank;
+    for (const auto& t : g.top) s.top.push_back(ranked_score(t, tokenizer));
+    r.steps.push_back(std::move(s));
+  }
 }
 
 }  // namespace
 
 void validate(const Seq2SeqOptions& options) {
-  if (options.top_k < 1) option_error("top_k", "must be at least 1, got " + option_value(options.top_k));
-  if (!options.target && (options.max_new_tokens < 1 || options.max_new_tokens > kMaxSeq2SeqNewTokens))
+  const auto& o = options;
+  if (o.top_k < 1) option_error("top_k", "must be at least 1, got " + option_value(o.top_k));
+  if (o.target) return;  // scoring a target ignores the generation settings
+  if (o.max_new_tokens && (*o.max_new_tokens < 1 || *o.max_new_tokens > kMaxSeq2SeqNewTokens))
     option_error("max_new_tokens", "must be in 1.." + std::to_string(kMaxSeq2SeqNewTokens) + ", got " +
-                                       option_value(options.max_new_tokens));
+                                       option_value(*o.max_new_tokens));
+  if (o.min_new_tokens && *o.min_new_tokens < 0)
+    option_error("min_new_tokens", "must be 0 or more, got " + option_value(*o.min_new_tokens));
+  if (o.num_beams && *o.num_beams < 1) option_error("num_beams", "must be at least 1, got " + option_value(*o.num_beams));
+  if (o.no_repeat_ngram_size && *o.no_repeat_ngram_size < 0)
+    option_error("no_repeat_ngram_size", "must be 0 (off) or more, got " + option_value(*o.no_repeat_ngram_size));
+  if (o.length_penalty && !std::isfinite(*o.length_penalty))
+    option_error("length_penalty", "must be a finite number, got " + option_value(*o.length_penalty));
+  if (o.repetition_penalty && !(*o.repetition_penalty > 0 && std::isfinite(*o.repetition_penalty)))
+    option_error("repetition_penalty", "must be positive, got " + option_value(*o.repetition_penalty));
 }
 
 std::vector<Seq2SeqResult> seq2seq_step_distributions(const Seq2SeqLM& model, const Tokenizer& tokenizer,
                                                       std::span<const std::string> texts,
-                                                      const Seq2SeqOptions& options) {
+                                                      const Seq2SeqOptions& options,
+                                                      const GenerationDefaults& defaults) {
   validate(options);
   const auto& info = model.info();
   const int64_t V = info.vocab_size;
-  const std::optional<int32_t> eos = info.eos_token_id ? info.eos_token_id : tokenizer.special_tokens().eos;
+  const std::optional<int32_t> tokenizer_eos = tokenizer.special_tokens().eos;
+  std::vector<int32_t> eos;
+  if (info.eos_token_id) {
+    eos = {*info.eos_token_id};
+  } else if (tokenizer_eos) {
+    eos = {*tokenizer_eos};
+  }
+  // Resolved before any work, so that a setting tokprob cannot follow fails fast.
+  const std::optional<Seq2SeqGeneration> gen =
+      options.target ? std::nullopt
+                     : std::optional<Seq2SeqGeneration>(resolve_seq2seq_generation(options, defaults, info, tokenizer_eos));
 
   std::vector<Seq2SeqResult> results;
   std::vector<std::vector<int32_t>> sources;
@@ -103,28 +144,49 @@ std::vector<Seq2SeqResult> seq2seq_step_distributions(const Seq2SeqLM& model, co
     return results;
   }
 
-  // Greedy: every unfinished text advances one token per batch step.
-  std::vector<int32_t> last(results.size(), info.decoder_start_token_id);
+  const GenerationConfig& c = gen->config;
+  const std::vector<int32_t> start = {gen->decoder_start_token_id};
+  if (c.num_beams > 1) {
+    // Beam search, text by text (the beams of one text are the batch).
+    const StepDecoder decoder{V, [&model](std::span<DecodeChunk> chunks) { return model.decode(chunks); },
+                              [&info](int64_t length) { return info.max_positions <= 0 || length < info.max_positions; }};
+    for (size_t s = 0; s < results.size(); ++s) {
+      DecodeChunk first{states[s].get(), start, {0}};
+      const std::vector<float> logits = model.decode(std::span<DecodeChunk>(&first, 1));
+      const auto best = beam_search(decoder, std::move(states[s]), logits, start, c);
+      take_beam(results[s], best.front(), tokenizer);
+      finish(results[s], tokenizer, c.eos_token_ids);
+    }
+    return results;
+  }
+
+  // Greedy: every unfinished text advances one token per batch step; the first maximum of the
+  // processed scores wins, as torch.argmax picks it.
+  const LogitsChain chain = make_logits_chain(c.sampling, /*sampling=*/false, 1, c.constraints);
+  std::vector<std::vector<int32_t>> context(results.size(), start);
   std::vector<size_t> active;
   for (size_t s = 0; s < results.size(); ++s) active.push_back(s);
-  for (int64_t step = 0; step < options.max_new_tokens && !active.empty(); ++step) {
+  std::vector<float> scores(static_cast<size_t>(V));
+  for (int64_t step = 0; step < c.max_new_tokens && !active.empty(); ++step) {
     std::vector<DecodeChunk> chunks;
-    for (size_t s : active) chunks.push_back({states[s].get(), std::span<const int32_t>(&last[s], 1), {0}});
+    for (size_t s : active) chunks.push_back({states[s].get(), std::span<const int32_t>(&context[s].back(), 1), {0}});
     const auto logits = model.decode(chunks);
     std::vector<size_t> still;
     for (size_t a = 0; a < active.size(); ++a) {
       const size_t s = active[a];
-      Distribution dist(std::span<const float>(logits).subspan(a * V, V));
-      const std::optional<int32_t> forced = forced_token(info, step, options.max_new_tokens);
-      const int32_t id = forced ? *forced : dist.argmax();
-      results[s].steps.push_back(make_step(dist, tokenizer, id, step, options.top_k, forced.has_value()));
+      const std::span<const float> row = std::span<const float>(logits).subspan(a * V, V);
+      Distribution dist(row);
+      std::copy(row.begin(), row.end(), scores.begin());
+      chain.apply(scores, context[s]);
+      const auto id = static_cast<int32_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
+      results[s].steps.push_back(make_step(dist, tokenizer, id, step, options.top_k, id != dist.argmax()));
       results[s].output_ids.push_back(id);
-      last[s] = id;
-      if (!(eos && id == *eos)) still.push_back(s);
+      context[s].push_back(id);
+      if (!is_any_of(c.eos_token_ids, id)) still.push_back(s);
     }
     active = std::move(still);
   }
-  for (auto& r : results) finish(r, tokenizer, eos);
+  for (auto& r : results) finish(r, tokenizer, c.eos_token_ids);
   return results;
 }
 

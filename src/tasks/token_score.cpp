@@ -17,11 +17,16 @@ std::string safe_text(const Tokenizer& tok, int32_t id) {
 }
 }  // namespace
 
-TokenScore score_token(const Distribution& dist, const Tokenizer& tokenizer, int32_t id) {
+TokenScore named_token(const Tokenizer& tokenizer, int32_t id) {
   TokenScore s;
   s.id = id;
   s.token = safe_token(tokenizer, id);
   s.text = safe_text(tokenizer, id);
+  return s;
+}
+
+TokenScore score_token(const Distribution& dist, const Tokenizer& tokenizer, int32_t id) {
+  TokenScore s = named_token(tokenizer, id);
   s.logprob = dist.logprob(id);
   s.prob = std::exp(s.logprob);
   s.logit = dist.logit(id);

@@ -2,7 +2,11 @@
 // input_ids, greedy_output_ids, greedy_text, greedy_step_logprobs, first_step_top10).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "app/golden_cases_run.hpp"
 #include "tasks/t5_golden_tolerance.hpp"
@@ -86,6 +90,51 @@ TEST(Seq2SeqCommand, TableAndCsv) {
   EXPECT_EQ(line_count(csv.out), 1u + 4u * 3u) << csv.out;
 }
 
+// Expected sequences from transformers 5.25: T5ForConditionalGeneration on t5-tiny,
+// generate(**tokenizer(text), do_sample=False, num_beams=4, min_new_tokens=6, max_new_tokens=10,
+// repetition_penalty=1.3, early_stopping="never"), the start token left out.
+TEST(Seq2SeqCommand, GenerationFlagsMatchTransformers) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  const auto r = run_tokprob({"seq2seq", "-m", t5_dir(), "--format", "json", "--num-beams", "4", "--min-new-tokens",
+                              "6", "--max-new-tokens", "10", "--repetition-penalty", "1.3", "--early-stopping", "never",
+                              "translate English to German: The house is wonderful."});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["output_ids"].get<std::vector<int>>(),
+            (std::vector<int>{15195, 19388, 423, 12282, 26757, 26757, 26757, 26757, 26757, 26757}));
+}
+
+// A folder whose generation_config.json asks for sampling: refused by name, never ignored; flags
+// override the file's other defaults.
+TEST(Seq2SeqCommand, GenerationConfigDefaultsAndRefusals) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("tokprob_seq2seq_gen_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::copy(fixtures_dir() / "t5-tiny", dir);
+  const auto write_config = [&](const std::string& extra) {
+    std::ofstream(dir / "generation_config.json")
+        << R"({"decoder_start_token_id": 0, "eos_token_id": 1, "pad_token_id": 0, "num_beams": 3, "max_length": 9)"
+        << extra << "}";
+  };
+  const std::string text = "translate English to German: The house is wonderful.";
+  write_config("");
+  auto r = run_tokprob({"seq2seq", "-m", dir.string(), "--format", "json", text});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // transformers: num_beams=3, max_new_tokens=8 (max_length 9 counts the start token).
+  EXPECT_EQ(json_lines(r.out).at(0)["output_ids"].get<std::vector<int>>(),
+            (std::vector<int>{15994, 19602, 21525, 5454, 6509, 2382, 2382, 2382}));
+  write_config(R"(, "do_sample": true, "temperature": 0.7)");
+  r = run_tokprob({"seq2seq", "-m", dir.string(), text});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("do_sample true"), std::string::npos) << r.err;
+  r = run_tokprob({"seq2seq", "-m", dir.string(), "--target", "Das Haus", text});  // scoring samples nothing
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  fs::remove_all(dir);
+}
+
 TEST(Seq2SeqCommand, BadInputIsOneLineWithExitCode) {
   TOKPROB_REQUIRE_FIXTURE("t5-tiny");
   auto expect_error = [](const std::vector<std::string>& args, int code) {
@@ -96,6 +145,9 @@ TEST(Seq2SeqCommand, BadInputIsOneLineWithExitCode) {
   };
   expect_error({"seq2seq", "-m", t5_dir(), "-k", "0", "hello"}, 2);
   expect_error({"seq2seq", "-m", t5_dir(), "--max-new-tokens", "0", "hello"}, 2);
+  expect_error({"seq2seq", "-m", t5_dir(), "--num-beams", "0", "hello"}, 2);
+  expect_error({"seq2seq", "-m", t5_dir(), "--early-stopping", "sometimes", "hello"}, 2);
+  expect_error({"seq2seq", "-m", t5_dir(), "--no-repeat-ngram-size", "-2", "hello"}, 2);
   expect_error({"seq2seq", "-m", t5_dir(), ""}, 2);
   expect_error({"seq2seq", "-m", t5_dir(), "--format", "xml", "hello"}, 2);
   expect_error({"seq2seq", "-m", t5_dir()}, 2);

@@ -232,5 +232,30 @@ TEST(Generation, RejectsInconsistentSettings) {
   EXPECT_THROW(generate_sequences(*f.model, std::vector<int32_t>{}, GenerationConfig{}), Error);
 }
 
+// The token constraints apply to a causal LM too, with lengths counting the prompt. Expected new
+// tokens from transformers 5.25 on gpt2-tiny, prompt [1212, 5041, 314, 1410, 284]:
+//   generate(ids, do_sample=False, eos_token_id=50256, pad_token_id=0, **settings)
+TEST(Generation, TokenConstraintsMatchTransformersOnACausalLM) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  auto f = open_fixture("gpt2-tiny");
+  const std::vector<int32_t> prompt = {1212, 5041, 314, 1410, 284};
+  GenerationConfig greedy = base_config(*f.model);
+  greedy.max_new_tokens = 12;
+  greedy.constraints.no_repeat_ngram_size = 1;
+  EXPECT_EQ(generate_sequences(*f.model, prompt, greedy).at(0).new_ids,
+            (std::vector<int32_t>{50034, 27778, 12022, 13450, 20108, 19753, 42442, 20408, 15001, 11734, 33119, 45329}));
+
+  GenerationConfig beams = base_config(*f.model);
+  beams.num_beams = 3;
+  beams.max_new_tokens = 10;
+  beams.constraints.no_repeat_ngram_size = 2;
+  beams.constraints.bad_words_ids = {{284}};
+  beams.constraints.eos_token_ids = beams.eos_token_ids;
+  beams.constraints.forced_eos_token_ids = {0};
+  beams.constraints.max_length = static_cast<int64_t>(prompt.size()) + beams.max_new_tokens;
+  EXPECT_EQ(generate_sequences(*f.model, prompt, beams).at(0).new_ids,
+            (std::vector<int32_t>{45329, 15540, 20907, 38606, 45418, 45418, 4449, 21803, 34840, 0}));
+}
+
 }  // namespace
 }  // namespace tokprob

@@ -1032,6 +1032,125 @@ def greedy_case(draw: Draw, config_class: Any, cls: Any) -> None:
     assert got.output_ids == want, f"{cls.__name__} text={text!r}\n{config}"
 
 
+def generation_settings(draw: Draw, config: Any) -> dict[str, Any]:
+    """Drawn settings of generate() that tokprob's seq2seq follows: greedy or 2-4 beams, with or
+    without no_repeat_ngram_size, min length, length_penalty, early_stopping, forced tokens, bad words
+    and a repetition penalty."""
+    beams = draw(st.sampled_from([1, 2, 3, 4]))
+    settings_: dict[str, Any] = {"num_beams": beams, "do_sample": False}
+    length = draw(st.sampled_from(["max_new_tokens", "max_length", None]))
+    if length == "max_new_tokens":
+        settings_["max_new_tokens"] = draw(st.integers(1, 10))
+    elif length == "max_length":
+        settings_["max_length"] = draw(st.integers(2, 11))
+    if draw(st.booleans()):
+        settings_["no_repeat_ngram_size"] = draw(st.integers(1, 3))
+    minimum = draw(st.sampled_from(["min_new_tokens", "min_length", None]))
+    if minimum:
+        settings_[minimum] = draw(st.integers(1, 6))
+    if beams > 1:
+        settings_["length_penalty"] = draw(st.sampled_from([1.0, 2.0, 0.5, -1.0]))
+        settings_["early_stopping"] = draw(st.sampled_from([False, True, "never"]))
+    settings_["forced_bos_token_id"] = draw(st.sampled_from([None, config.bos_token_id, 100]))
+    settings_["forced_eos_token_id"] = draw(st.sampled_from([None, config.eos_token_id]))
+    settings_["bad_words_ids"] = draw(st.sampled_from([None, [[config.pad_token_id]], [[70, 71], [72]]]))
+    settings_["repetition_penalty"] = draw(st.sampled_from([1.0, 1.0, 1.4]))
+    return settings_
+
+
+def seq2seq_generate_case(draw: Draw, config_class: Any, cls: Any) -> None:
+    """The seq2seq task's output ids against generate() with the model's own defaults: drawn settings
+    either written into the folder's generation_config.json (tokprob given no options) or passed to
+    both as options; then the steps' distributions along the returned sequence."""
+    d_model = draw(st.sampled_from([16, 32]))
+    if config_class is transformers.T5Config:
+        # The byte tokenizer's ids: <pad> 1 starts the decoder, </s> 2 ends; the reference's generate
+        # needs no more decoder layers than encoder layers (see t5_case).
+        config = config_class(
+            vocab_size=260, d_model=d_model, d_kv=8, d_ff=32, num_layers=2, num_decoder_layers=draw(st.integers(1, 2)),
+            num_heads=2, relative_attention_num_buckets=8,
+            feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])), tie_word_embeddings=draw(st.booleans()),
+            bos_token_id=0, pad_token_id=1, eos_token_id=2,
+            decoder_start_token_id=1)
+        torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
+        model = cls(config).eval()
+    else:
+        config = config_class(
+            vocab_size=260, d_model=d_model, encoder_layers=1, decoder_layers=draw(st.integers(1, 2)),
+            encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+            scale_embedding=draw(st.booleans()), max_position_embeddings=64, init_std=0.2,
+            bos_token_id=0, pad_token_id=1, eos_token_id=2,
+            decoder_start_token_id=1 if config_class is transformers.MarianConfig else 2, forced_eos_token_id=None)
+        torch.manual_seed(draw(st.integers(0, 2**31 - 1)))
+        model = cls(config).eval()
+        perturb_norms_and_logits_bias(model, draw)
+    text = "".join(draw(st.lists(st.sampled_from("abcdefgh xyz"), min_size=1, max_size=12)))
+    settings_ = generation_settings(draw, config)
+    in_file = draw(st.booleans())
+    if not in_file:  # as options: those the seq2seq task takes
+        settings_ = {key: value for key, value in settings_.items() if key in SEQ2SEQ_OPTIONS}
+    with tempfile.TemporaryDirectory() as folder:
+        save(model, "F32", folder)
+        assert save_byte_tokenizer(folder) == config.vocab_size
+        if in_file:
+            generation = transformers.GenerationConfig.from_pretrained(folder)
+            generation.update(**settings_)
+            generation.save_pretrained(folder)
+        reference = cls.from_pretrained(folder, dtype=torch.float32).eval()
+        ids = tokenizers.Tokenizer.from_file(os.path.join(folder, "tokenizer.json")).encode(text).ids
+        gaps: list[float] = []
+        original = reference._get_top_k_continuations
+
+        def recorded(**kwargs: Any) -> Any:
+            gaps.append(tie_ratio(kwargs["accumulated_log_probs"], kwargs["beams_to_keep"]))
+            return original(**kwargs)
+
+        reference._get_top_k_continuations = recorded
+        with torch.no_grad():
+            out = reference.generate(torch.tensor([ids]), return_dict_in_generate=True, output_scores=True,
+                                     **({} if in_file else settings_))
+        want = out.sequences[0].tolist()[1:]  # after the start token
+        lm = tokprob.load(folder)
+        options = {} if in_file else settings_
+        result = lm.seq2seq(text, k=config.vocab_size, **options)
+        got = list(result.output_ids)
+        if got != want:
+            beams = settings_["num_beams"]
+            near = min(gaps) <= 1.0 if gaps else beams == 1 and any(
+                tie_ratio(step[0], 1) <= 1.0 for step in out.scores)
+            if near:
+                excuse("tie")
+                return
+            raise AssertionError(f"{cls.__name__} seq2seq {settings_} (in file: {in_file}) ids={ids}: "
+                                 f"tokprob {got}, transformers {want}\n{config}")
+        check_steps(cls, config, folder, ids, out.sequences, result.steps)
+
+
+# The generation settings the seq2seq task takes as options (the others come from the model's files).
+SEQ2SEQ_OPTIONS = {"num_beams", "max_new_tokens", "min_new_tokens", "no_repeat_ngram_size", "length_penalty",
+                   "early_stopping", "repetition_penalty"}
+
+
+@st.composite
+def bart_generate_case(draw: Draw) -> None:
+    seq2seq_generate_case(draw, transformers.BartConfig, transformers.BartForConditionalGeneration)
+
+
+@st.composite
+def mbart_generate_case(draw: Draw) -> None:
+    seq2seq_generate_case(draw, transformers.MBartConfig, transformers.MBartForConditionalGeneration)
+
+
+@st.composite
+def marian_generate_case(draw: Draw) -> None:
+    seq2seq_generate_case(draw, transformers.MarianConfig, transformers.MarianMTModel)
+
+
+@st.composite
+def t5_generate_case(draw: Draw) -> None:
+    seq2seq_generate_case(draw, transformers.T5Config, transformers.T5ForConditionalGeneration)
+
+
 @st.composite
 def bart_case(draw: Draw) -> None:
     bart_family_case(draw, transformers.BartConfig, transformers.BartForConditionalGeneration)
@@ -1161,7 +1280,9 @@ CASES = {"gpt2": gpt2_case, "gpt_bigcode": gpt_bigcode_case, "llama": llama_case
          "bert": bert_case, "roberta": roberta_case, "distilbert": distilbert_case, "modernbert": modernbert_case,
          "deberta-v2": deberta_v2_case, "t5": t5_case,
          "bart": bart_case, "mbart": mbart_case, "bart-greedy": bart_greedy_case,
-         "mbart-greedy": mbart_greedy_case, "marian": marian_case,
+         "mbart-greedy": mbart_greedy_case, "marian": marian_case, "bart-generate": bart_generate_case,
+         "mbart-generate": mbart_generate_case, "marian-generate": marian_generate_case,
+         "t5-generate": t5_generate_case,
          "opt": opt_case, "mixtral": mixtral_case, "qwen3_moe": qwen3_moe_case}
 
 

@@ -161,6 +161,40 @@ TEST(ServerSeq2Seq, GreedyOutputMatchesGolden) {
   }
 }
 
+// Expected sequences from transformers 5.25: T5ForConditionalGeneration on t5-tiny,
+// generate(**tokenizer(text), do_sample=False, **fields), the start token left out.
+TEST(ServerSeq2Seq, BeamSearchFieldsMatchTransformers) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  RunningServer server("t5-tiny");
+  const std::string text = "translate English to German: The house is wonderful.";
+  auto [status, body] = server.post("/v1/seq2seq", nlohmann::json{{"text", text},
+                                                                    {"num_beams", 3},
+                                                                    {"no_repeat_ngram_size", 2},
+                                                                    {"max_new_tokens", 12},
+                                                                    {"length_penalty", 2.0},
+                                                                    {"early_stopping", true}});
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_EQ(body["results"][0]["output_ids"],
+            nlohmann::json({15994, 19602, 21525, 5454, 6509, 14360, 364, 19601, 14087, 28933, 28933, 3826}));
+  EXPECT_NEAR(body["results"][0]["beam_score"].get<double>(), -0.10975262522697449, 1e-4);
+  std::tie(status, body) = server.post("/v1/seq2seq", nlohmann::json{{"text", text},
+                                                                      {"num_beams", 4},
+                                                                      {"min_new_tokens", 6},
+                                                                      {"max_new_tokens", 10},
+                                                                      {"repetition_penalty", 1.3},
+                                                                      {"early_stopping", "never"}});
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_EQ(body["results"][0]["output_ids"],
+            nlohmann::json({15195, 19388, 423, 12282, 26757, 26757, 26757, 26757, 26757, 26757}));
+  for (const auto& bad : {nlohmann::json{{"text", text}, {"early_stopping", "sometimes"}},
+                          nlohmann::json{{"text", text}, {"num_beams", 0}},
+                          nlohmann::json{{"text", text}, {"no_repeat_ngram_size", -1}},
+                          nlohmann::json{{"text", text}, {"repetition_penalty", 0}}}) {
+    std::tie(status, body) = server.post("/v1/seq2seq", bad);
+    EXPECT_EQ(status, 400) << bad.dump() << " -> " << body.dump();
+  }
+}
+
 // T5 has no fixed positions, so without --max-prompt-tokens a text's length would be bounded only
 // by the body size, and the encoder's attention memory grows with its square.
 TEST(ServerSeq2Seq, TextLengthIsBoundedWithoutModelPositions) {

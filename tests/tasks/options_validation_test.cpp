@@ -2,6 +2,7 @@
 // names (issue 14, item 3): no front end's spelling ("--top-p", "-k") comes out of a task.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "tasks/fill_mask.hpp"
@@ -89,6 +90,23 @@ TEST(OptionsValidation, NextFillMaskSeq2SeqAndScoreNameTheirFields) {
   EXPECT_EQ(complaint(s2s), "max_new_tokens: must be in 1..1024, got 0");
   s2s.target = "forced";  // forced decoding generates nothing: the count does not apply
   EXPECT_EQ(complaint(s2s), "valid");
+  Seq2SeqOptions gen;
+  gen.num_beams = 0;
+  EXPECT_EQ(complaint(gen), "num_beams: must be at least 1, got 0");
+  gen.num_beams = 4;
+  gen.min_new_tokens = -1;
+  EXPECT_EQ(complaint(gen), "min_new_tokens: must be 0 or more, got -1");
+  gen.min_new_tokens = 2;
+  gen.no_repeat_ngram_size = -3;
+  EXPECT_EQ(complaint(gen), "no_repeat_ngram_size: must be 0 (off) or more, got -3");
+  gen.no_repeat_ngram_size = 3;
+  gen.repetition_penalty = 0.0;
+  EXPECT_EQ(complaint(gen), "repetition_penalty: must be positive, got 0");
+  gen.repetition_penalty = 1.2;
+  gen.length_penalty = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(complaint(gen), "length_penalty: must be a finite number, got inf");
+  gen.length_penalty = -1.0;  // negative favours short beams, as the reference allows
+  EXPECT_EQ(complaint(gen), "valid");
 
   ScoreOptions score;
   EXPECT_EQ(complaint(score), "valid");

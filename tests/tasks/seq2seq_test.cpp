@@ -235,6 +235,84 @@ TEST(Seq2SeqTask, MaxNewTokensAndTopK) {
   for (const auto& st : r.steps) EXPECT_EQ(st.top.size(), 4u);
 }
 
+// Expected sequences (after the start token) and sequences_scores from transformers 5.25:
+//   m = T5ForConditionalGeneration.from_pretrained("t5-tiny"); enc = tokenizer(text, return_tensors="pt")
+//   m.generate(**enc, do_sample=False, return_dict_in_generate=True, output_scores=True, **settings)
+TEST(Seq2SeqTask, BeamSearchMatchesTransformers) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  auto f = open_t5();
+  const std::vector<std::string> texts = {"translate English to German: The house is wonderful."};
+  struct Case {
+    Seq2SeqOptions options;
+    std::vector<int32_t> ids;
+    double score;
+  };
+  std::vector<Case> cases(3);
+  cases[0].options.num_beams = 3;
+  cases[0].options.max_new_tokens = 8;
+  cases[0].ids = {15994, 19602, 21525, 5454, 6509, 2382, 2382, 2382};
+  cases[0].score = -1.3336423635482788;
+  cases[1].options.num_beams = 3;
+  cases[1].options.no_repeat_ngram_size = 2;
+  cases[1].options.max_new_tokens = 12;
+  cases[1].options.length_penalty = 2.0;
+  cases[1].options.early_stopping = EarlyStopping::enough;
+  cases[1].ids = {15994, 19602, 21525, 5454, 6509, 14360, 364, 19601, 14087, 28933, 28933, 3826};
+  cases[1].score = -0.10975262522697449;
+  cases[2].options.num_beams = 4;
+  cases[2].options.min_new_tokens = 6;
+  cases[2].options.max_new_tokens = 10;
+  cases[2].options.repetition_penalty = 1.3;
+  cases[2].options.early_stopping = EarlyStopping::never;
+  cases[2].ids = {15195, 19388, 423, 12282, 26757, 26757, 26757, 26757, 26757, 26757};
+  cases[2].score = -0.9660094380378723;
+  for (const auto& c : cases) {
+    const auto r = seq2seq_step_distributions(*f.model, f.tokenizer, texts, c.options).at(0);
+    EXPECT_EQ(r.output_ids, c.ids);
+    ASSERT_TRUE(r.beam_score.has_value());
+    EXPECT_NEAR(*r.beam_score, c.score, 1e-4 * std::max(1.0, std::abs(c.score)));
+    // Each step is the chosen token under its raw distribution, with its rank there.
+    ASSERT_EQ(r.steps.size(), c.ids.size());
+    for (const auto& st : r.steps) {
+      EXPECT_EQ(st.top.size(), 10u);
+      EXPECT_NEAR(st.token.prob, std::exp(st.token.logprob), 1e-12);
+      if (st.rank == 1) {
+        EXPECT_EQ(st.top.front().id, st.token.id);
+      }
+    }
+  }
+}
+
+TEST(Seq2SeqTask, GenerationDefaultsApplyAndOptionsOverrideThem) {
+  TOKPROB_REQUIRE_FIXTURE("t5-tiny");
+  auto f = open_t5();
+  const std::vector<std::string> texts = {"translate English to German: The house is wonderful."};
+  GenerationDefaults d;
+  d.file = "generation_config.json";
+  d.from_generation_config = true;
+  d.num_beams = 3;
+  d.max_length = 9;  // 8 new tokens after the start token
+  d.decoder_start_token_id = 0;
+  d.eos_token_ids = std::vector<int32_t>{1};
+  // The first case of BeamSearchMatchesTransformers, from the file.
+  EXPECT_EQ(seq2seq_step_distributions(*f.model, f.tokenizer, texts, {}, d).at(0).output_ids,
+            (std::vector<int32_t>{15994, 19602, 21525, 5454, 6509, 2382, 2382, 2382}));
+  // num_beams 1 overrides it: the golden greedy output, cut at 8 tokens.
+  Seq2SeqOptions greedy;
+  greedy.num_beams = 1;
+  const auto r = seq2seq_step_distributions(*f.model, f.tokenizer, texts, greedy, d).at(0);
+  EXPECT_FALSE(r.beam_score.has_value());
+  const auto plain = seq2seq_step_distributions(*f.model, f.tokenizer, texts, Seq2SeqOptions{}).at(0);
+  EXPECT_EQ(r.output_ids, std::vector<int32_t>(plain.output_ids.begin(),
+                                               plain.output_ids.begin() + std::min<size_t>(8, plain.output_ids.size())));
+  d.unsupported = {"do_sample true"};
+  EXPECT_THROW(seq2seq_step_distributions(*f.model, f.tokenizer, texts, {}, d), Error);
+  // Scoring a target does not generate: the file's generation settings play no part.
+  Seq2SeqOptions target;
+  target.target = "Das Haus";
+  EXPECT_NO_THROW(seq2seq_step_distributions(*f.model, f.tokenizer, texts, target, d));
+}
+
 TEST(Seq2SeqTask, RejectsBadRequests) {
   TOKPROB_REQUIRE_FIXTURE("t5-tiny");
   auto f = open_t5();
