@@ -51,10 +51,10 @@ inline float tanh(float x) {
   return x < 0 ? -t : t;
 }
 
-// erf to about 1 float ulp, as the reference's erf is: Abramowitz & Stegun 7.1.26 (absolute error
+// erf within two float ulps, near the reference's one: Abramowitz & Stegun 7.1.26 (absolute error
 // up to 6e-7 in float, ten ulps near 1) made GELU's step measurably less accurate than torch's.
-// Below 1, x + x·(P(x²) - 1); from 1, 1 - e^(-x²)·Q(1/(1 + x/2)) with erfc(x)·e^(x²) smooth in that variable
-// (erfc(4) is under half an ulp of 1, so Q is fitted on [1, 4] and the argument clamped there).
+// Below 1, x + x·(P(x²) - 1); from 1, 1 - e^(-x²)·Q(1/(1 + x/2)), erfc(x)·e^(x²) being smooth in
+// that variable (erfc(4) is under half an ulp of 1: Q is fitted on [1, 4], the argument clamped).
 // P and Q: least-squares fits in double to erf computed in 30 digits, relative error < 2e-9.
 inline float erf(float x) {
   const float ax = x < 0 ? -x : x;
@@ -67,7 +67,7 @@ inline float erf(float x) {
   p = p * z - 3.761262893676758e-01f;
   p = p * z + 1.28379225730896e-01f;
   const float small = ax + ax * p;
-  const float a = ax < 4.0f ? ax : 4.0f;  // NaN stays NaN: the comparison is false
+  const float a = ax > 4.0f ? 4.0f : ax;  // NaN stays NaN: the comparison is false
   const float t = 1.0f / (1.0f + 0.5f * a);
   float q = 1.1928059905767441e-01f;
   q = q * t - 4.7104978561401367e-01f;

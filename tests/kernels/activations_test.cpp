@@ -126,6 +126,9 @@ TEST(Activations, NonFiniteInputsPropagate) {
     EXPECT_EQ(y[16], 0.0f);
   }
   EXPECT_TRUE(std::isnan(vmath::exp(std::numeric_limits<float>::quiet_NaN())));
+  EXPECT_TRUE(std::isnan(vmath::erf(std::numeric_limits<float>::quiet_NaN())));
+  EXPECT_EQ(vmath::erf(inf), 1.0f);
+  EXPECT_EQ(vmath::erf(-inf), -1.0f);
   EXPECT_EQ(vmath::exp(-inf), vmath::exp(-87.3f));
 }
 
