@@ -77,8 +77,8 @@ TEST(Linear, NarrowOutputsRoundAsWellAsTheReference) {
   }
 }
 
-// A row's outputs do not depend on the rows beside it where the outputs are few (a classifier
-// head over a batch of sequences gives each the scores it gets alone).
+// A row's outputs do not depend on the rows beside it where the outputs are few and the inputs at
+// least 32 (a classifier head over a batch of sequences gives each the scores it gets alone).
 TEST(Linear, NarrowOutputsOfARowDoNotDependOnTheBatch) {
   const int64_t rows = 21, in = 48, out = 3;
   const auto x = random_vector(rows * in, 7), w = random_vector(in * out, 8), b = random_vector(out, 9);
