@@ -163,6 +163,9 @@ std::unique_ptr<MappedCacheFile> MappedCacheFile::open(const fs::path& file, con
   void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (p == MAP_FAILED) return nullptr;
+  // Read back from disk, the file then comes into the page cache in 2 MiB pages, which a fresh
+  // process maps 2 MiB at a time (advice only).
+  ::madvise(p, size, MADV_HUGEPAGE);
   std::unique_ptr<MappedCacheFile> f(new MappedCacheFile);
   f->map_ = static_cast<const uint8_t*>(p);
   f->map_bytes_ = size;

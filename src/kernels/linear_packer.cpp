@@ -118,8 +118,22 @@ bool convert_segments(const Source& s, Convert convert) {
 }  // namespace
 
 LinearWeights LinearPacker::pack(const LinearWeights& w, const std::string& name) {
-  if (format_ == WeightFormat::f32 || w.format != WeightFormat::f32) return w;
+  if (w.format != WeightFormat::f32) return w;
+  if (format_ == WeightFormat::f32) {
+    if (!cache_) return w;
+    if (auto found = cached_f32(name, w.in, w.out, w.stored_in_out, w.b)) return *found;
+    cache_->add(name, w);
+    return w;
+  }
   return convert(reinterpret_cast<const uint8_t*>(w.w), DType::f32, w.in, w.out, w.stored_in_out, w.b, name);
+}
+
+std::optional<LinearWeights> LinearPacker::cached_f32(const std::string& name, int64_t in, int64_t out,
+                                                     bool stored_in_out, const float* bias) {
+  if (format_ != WeightFormat::f32 || !cache_) return std::nullopt;
+  auto found = cache_->find(name, out, in, stored_in_out);
+  if (found) found->b = bias;
+  return found;
 }
 
 LinearWeights LinearPacker::pack(const TensorView& t, const float* bias, int64_t in, int64_t out, bool stored_in_out,

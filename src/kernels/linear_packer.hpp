@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,10 +28,16 @@ class LinearPacker {
   WeightFormat format() const { return format_; }
 
   // `w` (fp32, either layout) in this packer's format: [out, in] rows, int8 with a scale per
-  // kInt8Block weights (the largest magnitude maps to ±127). fp32 returns `w` itself, no copy; a
-  // matrix packed before (a tied embedding) is converted once. Throws naming `name` for a weight
-  // the format cannot hold (not finite, or beyond f16's ±65504).
+  // kInt8Block weights (the largest magnitude maps to ±127). fp32 returns `w` itself, no copy (with
+  // a cache: its copy there, or `w` added to it); a matrix packed before (a tied embedding) is
+  // converted once. Throws naming `name` for a weight the format cannot hold (not finite, or
+  // beyond f16's ±65504).
   LinearWeights pack(const LinearWeights& w, const std::string& name);
+
+  // fp32 only: the matrix kept under `name` in the cache, in the layout asked, with `bias`; looked
+  // up before the stored matrix is read at all (an F16/BF16 one would be widened for nothing).
+  std::optional<LinearWeights> cached_f32(const std::string& name, int64_t in, int64_t out, bool stored_in_out,
+                                          const float* bias);
 
   // The matrix `t` (F32, F16 or BF16; [out, in], or [in, out] when `stored_in_out`) in this
   // packer's format, read in its stored dtype a segment at a time: no fp32 copy of it is made. The

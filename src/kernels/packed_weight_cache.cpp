@@ -8,7 +8,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The index names each weight's shape and the offsets of its bytes (and int8's scales).
+// The index names each weight's shape (and fp32's layout) and the offsets of its bytes (and int8's
+// scales).
 constexpr CacheFileFormat kFormat = {{'T', 'P', 'W', 'C', 'A', 'C', 'H', 'E'}, 1, ".tpw", false};
 
 // The weights' bytes and int8's scales, stored apart (weight_format_bytes counts both).
@@ -53,12 +54,17 @@ void PackedWeightCache::read() {
       if (!e.contains(key) || !e[key].is_number_unsigned()) return reject();
     const auto out = e["out"].get<uint64_t>(), in = e["in"].get<uint64_t>();
     const auto data = e["data"].get<uint64_t>(), scales = e["scales"].get<uint64_t>();
+    // Absent in files of the other formats written before fp32 was cached: rows [out, in].
+    const auto in_out = e.find("in_out");
+    if (in_out != e.end() && (!in_out->is_boolean() || (in_out->get<bool>() && format_ != WeightFormat::f32)))
+      return reject();
     // Shapes bounded first, so that the byte counts cannot overflow.
     constexpr uint64_t kMaxSide = uint64_t{1} << 31;
     if (out == 0 || in == 0 || out > kMaxSide || in > kMaxSide) return reject();
     Entry entry;
     entry.out = static_cast<int64_t>(out);
     entry.in = static_cast<int64_t>(in);
+    entry.in_out = in_out != e.end() && in_out->get<bool>();
     const uint64_t n = data_bytes(format_, entry.out, entry.in), s = scale_bytes(format_, entry.out, entry.in);
     entry.packed = file_map_->blob(data, n);
     entry.scales = s > 0 ? reinterpret_cast<const float*>(file_map_->blob(scales, s)) : nullptr;
@@ -67,22 +73,32 @@ void PackedWeightCache::read() {
   }
 }
 
-std::optional<LinearWeights> PackedWeightCache::find(const std::string& name, int64_t out, int64_t in) {
+std::optional<LinearWeights> PackedWeightCache::find(const std::string& name, int64_t out, int64_t in, bool in_out) {
   const auto it = stored_.find(name);
-  if (it == stored_.end() || it->second.out != out || it->second.in != in) return std::nullopt;
+  if (it == stored_.end() || it->second.out != out || it->second.in != in || it->second.in_out != in_out)
+    return std::nullopt;
   kept_.emplace(name, it->second);
   LinearWeights w;
   w.in = in;
   w.out = out;
   w.format = format_;
+  if (format_ == WeightFormat::f32) {
+    w.w = static_cast<const float*>(it->second.packed);
+    w.stored_in_out = in_out;
+    return w;
+  }
   w.packed = it->second.packed;
   w.scales = it->second.scales;
   return w;
 }
 
 void PackedWeightCache::add(const std::string& name, const LinearWeights& packed) {
-  if (packed.format != format_ || !packed.packed) return;
-  if (kept_.emplace(name, Entry{packed.out, packed.in, packed.packed, packed.scales}).second) changed_ = true;
+  if (packed.format != format_) return;
+  const bool f32 = format_ == WeightFormat::f32;
+  const void* data = f32 ? static_cast<const void*>(packed.w) : packed.packed;
+  if (!data) return;
+  if (kept_.emplace(name, Entry{packed.out, packed.in, f32 && packed.stored_in_out, data, packed.scales}).second)
+    changed_ = true;
 }
 
 bool PackedWeightCache::save() {
@@ -98,7 +114,8 @@ bool PackedWeightCache::save() {
     for (const auto& [name, e] : kept_) {
       const uint64_t data = offsets[next++];
       const uint64_t scales = scale_bytes(format_, e.out, e.in) > 0 ? offsets[next++] : 0;
-      weights.push_back({{"name", name}, {"out", e.out}, {"in", e.in}, {"data", data}, {"scales", scales}});
+      weights.push_back(
+          {{"name", name}, {"out", e.out}, {"in", e.in}, {"in_out", e.in_out}, {"data", data}, {"scales", scales}});
     }
     return nlohmann::json{{"weights", weights}};
   });

@@ -82,7 +82,7 @@ template <class Load>
 auto load_with_cache(const std::filesystem::path& dir, const Config& config, const ModelLoadOptions& options, Load load) {
   Weights weights = Weights::open_folder(dir);
   if (options.converted_tensors) weights.record_conversions_in(options.converted_tensors);
-  if (options.weights == WeightFormat::f32 || options.weight_cache_dir.empty()) return load(std::move(weights), options);
+  if (options.weight_cache_dir.empty()) return load(std::move(weights), options);
   ModelLoadOptions with_cache = options;
   // The configuration decides which tensor each converted weight is: it is part of the identity.
   with_cache.packed_cache = std::make_shared<PackedWeightCache>(options.weight_cache_dir, weights.files(),

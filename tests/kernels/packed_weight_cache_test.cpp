@@ -92,6 +92,36 @@ TEST_F(PackedWeightCacheTest, ConvertedWeightsComeBackUnchanged) {
   }
 }
 
+// fp32 matrices are kept byte for byte in the layout they are stored in ([in, out] stays [in, out]:
+// the products then sum in the same order as with the checkpoint's own bytes).
+TEST_F(PackedWeightCacheTest, Fp32MatricesComeBackByteForByteInTheirLayout) {
+  auto first = cache(WeightFormat::f32);
+  LinearPacker packer(WeightFormat::f32, first);
+  const auto added = pack(packer);
+  EXPECT_EQ(added[0].w, a_.data()) << "a miss uses the matrix where it is";
+  EXPECT_EQ(added[1].w, b_.data());
+  EXPECT_TRUE(first->save());
+
+  auto second = cache(WeightFormat::f32);
+  EXPECT_EQ(second->file(), first->file());
+  EXPECT_FALSE(second->find("b.weight", kOut, kIn, false).has_value()) << "another layout is a miss";
+  LinearPacker reading(WeightFormat::f32, second);
+  const auto found = pack(reading);
+  const std::vector<float>* stored[] = {&a_, &b_};
+  for (size_t i = 0; i < found.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(found[i].format, WeightFormat::f32);
+    EXPECT_EQ(found[i].stored_in_out, i == 1);
+    EXPECT_EQ(found[i].out, kOut);
+    EXPECT_EQ(found[i].in, kIn);
+    EXPECT_EQ(found[i].packed, nullptr);
+    ASSERT_NE(found[i].w, nullptr);
+    EXPECT_NE(found[i].w, stored[i]->data()) << "read from the file";
+    EXPECT_EQ(std::memcmp(found[i].w, stored[i]->data(), stored[i]->size() * sizeof(float)), 0);
+  }
+  EXPECT_FALSE(second->save()) << "nothing new: the file is not written again";
+}
+
 TEST_F(PackedWeightCacheTest, FoundOnlyUnderTheSameNameAndShape) {
   auto c = cache(WeightFormat::bf16);
   LinearPacker packer(WeightFormat::bf16, c);
@@ -180,6 +210,8 @@ TEST_F(PackedWeightCacheTest, ADamagedFileIsAMissAndIsReplaced) {
   damaged("a name twice", edit([](nlohmann::json& j) { j["weights"][1]["name"] = j["weights"][0]["name"]; }));
   damaged("missing field", edit([](nlohmann::json& j) { j["weights"][0].erase("in"); }));
   damaged("wrong type", edit([](nlohmann::json& j) { j["weights"][0]["name"] = 3; }));
+  damaged("layout not a boolean", edit([](nlohmann::json& j) { j["weights"][0]["in_out"] = 1; }));
+  damaged("[in, out] layout in int8", edit([](nlohmann::json& j) { j["weights"][0]["in_out"] = true; }));
 }
 
 TEST_F(PackedWeightCacheTest, AnUnwritableCacheOnlyCostsTime) {

@@ -190,6 +190,54 @@ TEST(WeightFormats, SecondLoadReadsTheConvertedWeightsCache) {
   }
 }
 
+// fp32 of a BF16 checkpoint: the widened matrices are kept in the cache. A hit widens no matrix and
+// gives the logits of a load without the cache bit for bit; a damaged file is a miss (the same
+// logits again) that is replaced by a good one. An F32 checkpoint's matrices are used where they
+// are mapped: nothing is written.
+TEST(WeightFormats, Fp32CacheHitIsExactAndADamagedFileIsAMiss) {
+  TOKPROB_REQUIRE_FIXTURE("gpt2-tiny");
+  const fs::path cache = fs::temp_directory_path() / ("tokprob_weight_cache_fp32_" + std::to_string(::getpid()));
+  fs::remove_all(cache);
+  LoadOptions in_cache(WeightFormat::f32);
+  in_cache.weight_cache_dir = cache;
+  const fs::path f32_dir = fixtures_dir() / "gpt2-tiny";
+  EXPECT_EQ(logits_of(f32_dir, in_cache), logits_of(f32_dir, {WeightFormat::f32}));
+  EXPECT_FALSE(fs::exists(cache)) << "F32 matrices are not copied";
+
+  const auto copy = stored_as("gpt2-tiny", "BF16");
+  const fs::path dir = copy->dir();
+  const auto uncached = logits_of(dir, {WeightFormat::f32});
+  // The matrices widened by a load (2-D tensors but the embeddings, read a row at a time).
+  auto widened = [&] {
+    ModelLoadOptions options(in_cache);
+    options.converted_tensors = std::make_shared<std::map<std::string, int64_t>>();
+    EXPECT_EQ(logits_of(dir, options), uncached);
+    const Weights stored = Weights::open_folder(dir);
+    int matrices = 0;
+    for (const auto& [name, bytes] : *options.converted_tensors) matrices += stored.get(name).shape.size() >= 2;
+    return matrices;
+  };
+  EXPECT_GT(widened(), 0) << "miss";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(cache)) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  const fs::path file = files[0];
+  EXPECT_EQ(file.extension(), ".tpw");
+  EXPECT_EQ(widened(), 0) << "hit";
+  auto inode = [&] {
+    struct stat st {};
+    ::stat(file.c_str(), &st);
+    return st.st_ino;
+  };
+  const auto written = inode();
+  // Damaged where the weights lie: their bytes are not checked, but the file's length is.
+  fs::resize_file(file, fs::file_size(file) - 1);
+  EXPECT_GT(widened(), 0) << "damaged";
+  EXPECT_NE(inode(), written) << "replaced";
+  EXPECT_EQ(widened(), 0) << "hit on the replacement";
+  fs::remove_all(cache);
+}
+
 // A BF16 checkpoint loaded as bf16 is packed from its stored bytes: the only fp32 copies made are
 // of vectors (norms, biases) and of the encoders' embeddings (a decoder's are read a row at a time
 // where they are stored; a tied head packs the embedding's stored bytes), on the first load that
