@@ -16,26 +16,6 @@ nlohmann::json read_json(const std::filesystem::path& file) {
   return j;
 }
 
-// nullopt: the file or key is absent (or null), so the next file decides.
-std::optional<std::vector<int32_t>> eos_in(const std::filesystem::path& file) {
-  if (!std::filesystem::exists(file)) return std::nullopt;
-  const nlohmann::json j = read_json(file);
-  if (!j.is_object() || !j.contains("eos_token_id") || j["eos_token_id"].is_null()) return std::nullopt;
-  const auto& v = j["eos_token_id"];
-  std::vector<int32_t> ids;
-  if (v.is_number_integer()) {
-    ids.push_back(v.get<int32_t>());
-  } else if (v.is_array()) {
-    for (const auto& e : v) {
-      if (!e.is_number_integer()) fail(file.string() + ": eos_token_id must hold integers");
-      ids.push_back(e.get<int32_t>());
-    }
-  } else {
-    fail(file.string() + ": eos_token_id must be an integer or a list of integers");
-  }
-  return ids;
-}
-
 // Reads the keys of one JSON object, naming the file in every error.
 class Keys {
  public:
@@ -106,6 +86,14 @@ class Keys {
   const nlohmann::json& j_;
   std::filesystem::path file_;
 };
+
+// nullopt: the file or key is absent (or null), so the next file decides.
+std::optional<std::vector<int32_t>> eos_in(const std::filesystem::path& file) {
+  if (!std::filesystem::exists(file)) return std::nullopt;
+  const nlohmann::json j = read_json(file);
+  if (!j.is_object()) return std::nullopt;
+  return Keys(j, file).ids("eos_token_id");
+}
 
 // Settings of the reference's generate() that change a greedy or beam result, with the values that
 // leave it unchanged: any other value is recorded as unsupported.
